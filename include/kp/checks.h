@@ -1,0 +1,150 @@
+/* The check engine: pure functions of (snapshot, config, carried state).
+ * It knows nothing of collectd or of where the snapshot came from. */
+#ifndef KP_CHECKS_H
+#define KP_CHECKS_H
+
+#include "kp/model.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum kp_check_id {
+  KP_CHECK_MODE = 0,
+  KP_CHECK_CHAINS,
+  KP_CHECK_HOOKS,
+  KP_CHECK_ACTIVITY,
+  KP_CHECK_MASQUERADE,
+  KP_CHECK_POD_RULES,
+  KP_CHECK_ENDPOINTS,
+  KP_CHECK_STALE,
+  KP_CHECK_BACKENDS,
+  KP_CHECK_CANARY,
+  KP_CHECK_PROCESS,
+  KP_CHECK_SYNC,
+  KP_CHECK_COUNT
+};
+
+/* Stable ids: "mode", "chains", "hooks", "activity", "masquerade",
+ * "pod-rules", "endpoints", "stale", "backends", "canary", "process", "sync". */
+const char *kp_check_name(enum kp_check_id id);
+int kp_check_from_name(const char *name); /* -1 when unknown */
+
+enum kp_severity { KP_SEV_OK = 0, KP_SEV_INFO, KP_SEV_WARN, KP_SEV_FAIL };
+const char *kp_severity_name(enum kp_severity sev); /* "OK", "INFO", "WARN", "FAIL" */
+
+enum kp_mode { KP_MODE_NONE = 0, KP_MODE_IPTABLES, KP_MODE_IPVS, KP_MODE_NFTABLES };
+const char *kp_mode_name(enum kp_mode mode); /* "none", "iptables", "ipvs", "nftables" */
+
+/* Structured details of a finding, rendered as a JSON object and as
+ * collectd notification meta data. */
+enum kp_detail_type { KP_DETAIL_STR, KP_DETAIL_INT, KP_DETAIL_BOOL, KP_DETAIL_LIST };
+
+struct kp_detail {
+  char *key;
+  enum kp_detail_type type;
+  char *str;        /* STR */
+  int64_t num;      /* INT, BOOL (0/1) */
+  char **items;     /* LIST of strings */
+  size_t n_items;
+};
+
+struct kp_result {
+  enum kp_check_id check;
+  enum kp_severity severity;
+  char *message; /* one line, without the "[OK] " prefix */
+  char *table;   /* table/chain the finding is about, may be NULL */
+  char *chain;
+  struct kp_detail *details;
+  size_t n_details;
+};
+
+/* What the rules say is deployed; values for collectd and the JSON report. */
+struct kp_inventory {
+  size_t services;                  /* service ports with rules */
+  size_t endpoints;                 /* endpoint (SEP / endpoint-) chains */
+  size_t services_without_endpoints;
+  size_t services_without_local_endpoints;
+  size_t rules, chains;             /* all tables in the snapshot */
+  size_t kube_rules;                /* rules in KUBE-* / kube-proxy chains */
+  /* traffic into the key chains: sum over the rules that jump there */
+  bool has_counters;
+  uint64_t services_packets, services_bytes;       /* -> KUBE-SERVICES (nat) */
+  uint64_t nodeports_packets, nodeports_bytes;     /* -> KUBE-NODEPORTS (nat) */
+  uint64_t postrouting_packets, postrouting_bytes; /* -> KUBE-POSTROUTING (nat) */
+};
+
+struct kp_report {
+  enum kp_mode mode;
+  enum kp_backend backend; /* backend holding the kube-proxy rules */
+  struct kp_inventory inventory;
+  struct kp_result *results;
+  size_t n_results;
+  size_t capacity;
+};
+
+/* Pod IPs and tunables. */
+struct kp_check_config {
+  bool enabled[KP_CHECK_COUNT];
+  struct kp_addr *pod_ips;
+  char **pod_ip_texts; /* as the user wrote them, for messages */
+  size_t n_pod_ips;
+  unsigned activity_intervals; /* live: intervals without new packets before WARN */
+};
+
+void kp_check_config_init(struct kp_check_config *cfg); /* all on, 5 intervals */
+void kp_check_config_free(struct kp_check_config *cfg);
+/* Adds a pod IP; -1 when the text is not an IPv4/IPv6 address. */
+int kp_check_config_add_pod_ip(struct kp_check_config *cfg, const char *text);
+
+/* What other collectd plugins said about the kube-proxy process. */
+struct kp_process_state {
+  bool known;
+  enum kp_severity severity;
+  char message[256];
+  char source[128]; /* "processes/kube-proxy" */
+  double time;
+};
+
+/* Carried between live reads (owned by the caller, zero-initialised with
+ * kp_check_state_init). Offline runs pass NULL: activity then judges the
+ * counters as they are. */
+struct kp_check_state {
+  bool have_previous;
+  uint64_t previous_packets; /* entry packets into KUBE-SERVICES at the last read */
+  unsigned idle_intervals;   /* consecutive reads without new packets */
+  unsigned reads;
+  uint64_t window_packets;   /* packets seen over the current window */
+  struct kp_process_state process;
+};
+
+void kp_check_state_init(struct kp_check_state *state);
+
+/* Runs every enabled check. out is initialised here; free with
+ * kp_report_free. Returns 0, -1 on OOM. */
+int kp_checks_run(const struct kp_snapshot *snap, const struct kp_check_config *cfg,
+                  struct kp_check_state *state, struct kp_report *out);
+void kp_report_free(struct kp_report *report);
+
+/* Mode and the backend holding kube-proxy's rules. */
+enum kp_mode kp_detect_mode(const struct kp_snapshot *snap, enum kp_backend *backend);
+void kp_inventory_compute(const struct kp_snapshot *snap, enum kp_mode mode,
+                          struct kp_inventory *inv);
+
+/* Worst severity per check (OK when the check produced nothing). */
+enum kp_severity kp_report_check_severity(const struct kp_report *report, enum kp_check_id id);
+enum kp_severity kp_report_worst(const struct kp_report *report);
+
+/* Building results (used by the checks; exposed for tests and the plugin's
+ * process check). Message is printf-formatted. Return NULL on OOM. */
+struct kp_result *kp_report_add(struct kp_report *report, enum kp_check_id id,
+                                enum kp_severity sev, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int kp_result_set_where(struct kp_result *result, const char *table, const char *chain);
+int kp_result_add_str(struct kp_result *result, const char *key, const char *value);
+int kp_result_add_int(struct kp_result *result, const char *key, int64_t value);
+int kp_result_add_bool(struct kp_result *result, const char *key, bool value);
+int kp_result_add_list(struct kp_result *result, const char *key, const char *const *items,
+                       size_t n_items);
+
+#endif

@@ -1,0 +1,260 @@
+/* The ruleset snapshot: every source (libiptc, libnftnl, text dumps) fills
+ * one of these, and the checks read nothing else. All memory lives in the
+ * snapshot's arena; kp_snapshot_free() releases everything at once.
+ *
+ * Life cycle: kp_snapshot_new() -> sources add tables/chains/rules ->
+ * kp_snapshot_finalize() (resolves jumps, builds the indexes) -> checks. */
+#ifndef KP_MODEL_H
+#define KP_MODEL_H
+
+#include "kp/arena.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum kp_family { KP_FAMILY_IPV4 = 0, KP_FAMILY_IPV6 = 1, KP_FAMILY_COUNT };
+
+enum kp_backend {
+  KP_BACKEND_UNKNOWN = 0, /* a text dump that does not say (iptables -L) */
+  KP_BACKEND_LEGACY,      /* iptables-legacy: libiptc, x_tables */
+  KP_BACKEND_NFT,         /* nf_tables: iptables-nft or native nft tables */
+  KP_BACKEND_COUNT
+};
+
+const char *kp_family_name(enum kp_family family);   /* "ipv4" / "ipv6" */
+const char *kp_backend_name(enum kp_backend backend); /* "unknown", "legacy", "nft" */
+
+/* An address match or NAT address. family 0 means "not matched" (any). */
+enum kp_addr_kind {
+  KP_ADDR_ANY = 0, /* no match on this field (0.0.0.0/0, ::/0, "anywhere") */
+  KP_ADDR_IPV4 = 4,
+  KP_ADDR_IPV6 = 6,
+  KP_ADDR_NAME = 255 /* an unresolved host name printed by `iptables -L` without -n */
+};
+
+struct kp_addr {
+  uint8_t kind;       /* enum kp_addr_kind */
+  uint8_t prefix_len; /* 32/128 for a host */
+  bool negated;       /* "! -s 10.0.0.0/8", "ip saddr != ..." */
+  uint8_t bytes[16];  /* network byte order; 4 used for IPv4 */
+  const char *name;   /* KP_ADDR_NAME only */
+};
+
+/* Parses "10.0.0.1", "10.0.0.0/8", "fd00::/64", "0.0.0.0/0" (-> ANY),
+ * "anywhere" (-> ANY) or a host name (-> NAME, name copied into arena when
+ * arena is not NULL, else not kept). A leading '!' sets negated.
+ * Returns 0, or -1 when the text is empty. */
+int kp_addr_parse(struct kp_arena *arena, const char *text, struct kp_addr *out);
+/* "10.0.0.0/8" (prefix omitted for hosts), "!" prefix when negated. */
+void kp_addr_format(const struct kp_addr *addr, char *buf, size_t len);
+/* True when both are the same single host address (exact, not a prefix match). */
+bool kp_addr_same_host(const struct kp_addr *a, const struct kp_addr *b);
+bool kp_addr_is_host(const struct kp_addr *addr);
+
+struct kp_port_range {
+  bool present;
+  bool negated;
+  uint16_t lo, hi; /* hi == lo for a single port */
+};
+
+struct kp_mark_match {
+  bool present;
+  bool negated;
+  uint32_t value, mask; /* matches when (mark & mask) == value */
+};
+
+struct kp_counters {
+  bool present;       /* false: the dump had no counters (-L without -v, save without -c) */
+  uint64_t packets;   /* value; for "2675K" this is 2675000 (approximate) */
+  uint64_t bytes;
+  const char *packets_text; /* as the dump shows it ("2675K"), NULL when exact */
+  const char *bytes_text;
+};
+
+enum kp_target_kind {
+  KP_TARGET_NONE = 0, /* no target: the rule only counts (KUBE-FW-* last rule) */
+  KP_TARGET_ACCEPT,
+  KP_TARGET_DROP,
+  KP_TARGET_RETURN,
+  KP_TARGET_REJECT,
+  KP_TARGET_JUMP, /* to a user chain; target_name is the chain */
+  KP_TARGET_GOTO, /* iptables -g / nft goto */
+  KP_TARGET_DNAT,
+  KP_TARGET_SNAT,
+  KP_TARGET_MASQUERADE,
+  KP_TARGET_MARK, /* MARK target / nft "meta mark set" */
+  KP_TARGET_OTHER /* any other named target (LOG, CONNMARK, ...); finalize turns
+                     it into JUMP when a chain of that name exists in the table */
+};
+
+struct kp_rule {
+  struct kp_chain *chain;
+  size_t index; /* position in the chain, 0-based */
+  struct kp_counters counters;
+
+  /* matches */
+  struct kp_addr src, dst;
+  bool proto_present, proto_negated;
+  uint8_t proto; /* IPPROTO_* number */
+  const char *in_iface, *out_iface;
+  struct kp_port_range sport, dport;
+  struct kp_mark_match mark;
+  const char *comment;  /* -m comment / nft comment / rule userdata */
+  const char *src_type; /* addrtype --src-type / fib saddr type */
+  const char *dst_type;
+  bool src_type_negated, dst_type_negated;
+  const char *match_set; /* ipset name (IPVS mode) */
+  const char *match_set_flags;
+  bool match_set_negated;
+  const char *ctstate; /* "NEW", "RELATED,ESTABLISHED", ... */
+  const char *probability; /* statistic --probability, as text */
+
+  /* target */
+  enum kp_target_kind target;
+  const char *target_name; /* as printed: "KUBE-SVC-...", "DNAT", "MARK", "LOG" */
+  struct kp_addr nat_addr;        /* DNAT/SNAT --to-destination / nft "dnat to" */
+  struct kp_port_range nat_ports;
+  const char *nat_text;           /* "10.180.0.1:80" as written */
+  bool mark_target;               /* MARK normalised to xmark: */
+  uint32_t xmark_value, xmark_mask; /* new = (old & ~mask) ^ value */
+  bool random_fully;              /* MASQUERADE --random-fully / fully-random */
+  const char *reject_with;
+
+  /* nft verdict maps: chains reached through "vmap { ... : goto X }" or
+   * "numgen ... vmap", and the named map used ("@service-ips"), if any. */
+  const char **vmap_chains;
+  size_t n_vmap_chains;
+  const char *vmap_set;
+
+  const char *text;   /* the rule as the source wrote it, for display */
+  const char *source; /* file name, or "kernel" */
+  size_t line;        /* 1-based line in source, 0 for live sources */
+};
+
+struct kp_table;
+
+struct kp_chain {
+  const char *name;
+  struct kp_table *table;
+  bool builtin;       /* iptables built-in chain, or nft base chain with a hook */
+  bool declared;      /* false when only referenced (partial restore input) */
+  const char *hook;   /* nft base chains: "prerouting", ...; else NULL */
+  const char *policy; /* "ACCEPT"/"DROP" for built-ins, NULL otherwise */
+  struct kp_counters policy_counters;
+  int dump_references; /* "(N references)" of iptables -L; -1 when unknown */
+  struct kp_ptrvec rules; /* struct kp_rule * in order */
+
+  /* Filled by kp_snapshot_finalize(): */
+  struct kp_ptrvec referrers; /* struct kp_rule * that jump/goto here (incl. vmap) */
+  size_t set_referrers;       /* map elements whose verdict jumps/goes here */
+};
+
+struct kp_set_elem {
+  const char *key;     /* "172.30.0.41 . tcp . 80" */
+  const char *verdict; /* "goto", "jump", "drop", "accept", NULL for plain sets */
+  const char *chain;   /* verdict target chain */
+  const char *comment; /* kube-proxy puts "ns/svc:port" here */
+};
+
+struct kp_set {
+  const char *name;
+  const char *type; /* "ipv4_addr . inet_proto . inet_service : verdict" */
+  bool is_map;
+  struct kp_table *table;
+  struct kp_ptrvec elems; /* struct kp_set_elem * */
+};
+
+struct kp_chain_index; /* name -> chain hash, private to model.c */
+
+struct kp_table {
+  enum kp_family family;
+  enum kp_backend backend;
+  const char *name;   /* "filter", "nat", "mangle", "raw", "security", or an nft table name */
+  bool native_nft;    /* an nft table not written by iptables-nft ("kube-proxy") */
+  const char *source; /* file it came from, or "kernel" */
+  struct kp_ptrvec chains; /* struct kp_chain * in source order */
+  struct kp_ptrvec sets;   /* struct kp_set * */
+  struct kp_chain_index *index;
+};
+
+struct kp_addr_index;
+
+/* What kube-proxy says about itself (/metrics, /livez, /proxyMode), when a
+ * source could see it: a metrics file in a bundle, or the live endpoints.
+ * Feeds the `sync` check. Timestamps are Unix seconds; NAN-free: use the
+ * has_* flags. */
+struct kp_proxy_status {
+  bool has_metrics;
+  double last_sync_ts;        /* kubeproxy_sync_proxy_rules_last_timestamp_seconds */
+  double last_queued_ts;      /* kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds */
+  bool has_last_queued;
+  double restore_failures;    /* kubeproxy_sync_proxy_rules_iptables_restore_failures_total */
+  double nft_sync_failures;   /* kubeproxy_sync_proxy_rules_nftables_sync_failures_total */
+  double scrape_ts;           /* when the metrics were taken (file mtime / now) */
+  bool has_livez;
+  bool livez_healthy;
+  const char *proxy_mode;     /* /proxyMode body: "iptables", "ipvs", "nftables"; NULL unknown */
+  const char *source;         /* where it came from, for messages */
+};
+
+struct kp_snapshot {
+  struct kp_arena arena;
+  struct kp_ptrvec tables;  /* struct kp_table * */
+  struct kp_ptrvec sources; /* const char * : files or "kernel", for reports */
+  bool finalized;
+  struct kp_addr_index *addr_index; /* host address -> rules, built by finalize */
+  struct kp_proxy_status proxy;     /* zeroed when nothing was seen */
+};
+
+struct kp_snapshot *kp_snapshot_new(void);
+void kp_snapshot_free(struct kp_snapshot *snap);
+
+/* Finds the table, or creates it when create is true. NULL on OOM / not found. */
+struct kp_table *kp_snapshot_table(struct kp_snapshot *snap, enum kp_family family,
+                                   enum kp_backend backend, const char *name, bool create);
+/* Removes a table (used when the same table was seen twice). */
+void kp_snapshot_drop_table(struct kp_snapshot *snap, struct kp_table *table);
+
+/* Lookup is O(1) at any time (the name index is kept as chains are added). */
+struct kp_chain *kp_table_chain(const struct kp_table *table, const char *name);
+/* Finds or creates; a created chain has declared=true, dump_references=-1. */
+struct kp_chain *kp_table_add_chain(struct kp_snapshot *snap, struct kp_table *table,
+                                    const char *name);
+/* Appends a zeroed rule with chain/index/source set. */
+struct kp_rule *kp_chain_add_rule(struct kp_snapshot *snap, struct kp_chain *chain);
+struct kp_set *kp_table_set(const struct kp_table *table, const char *name);
+struct kp_set *kp_table_add_set(struct kp_snapshot *snap, struct kp_table *table,
+                                const char *name);
+struct kp_set_elem *kp_set_add_elem(struct kp_snapshot *snap, struct kp_set *set);
+int kp_rule_add_vmap_chain(struct kp_snapshot *snap, struct kp_rule *rule, const char *chain);
+
+/* Maps "ACCEPT", "DROP", "RETURN", "REJECT", "DNAT", "SNAT", "MASQUERADE",
+ * "MARK" to their kind, anything else to KP_TARGET_OTHER, "" to NONE. */
+enum kp_target_kind kp_target_kind_from_name(const char *name);
+bool kp_rule_jumps(const struct kp_rule *rule); /* JUMP or GOTO */
+
+/* Resolves OTHER targets naming a chain into JUMP, creates undeclared chains
+ * for dangling jumps (declared=false), fills referrers and the address index.
+ * Idempotent: may be called again after more tables were added. 0 / -1 OOM. */
+int kp_snapshot_finalize(struct kp_snapshot *snap);
+
+/* Rules naming this single host address as source, destination (not
+ * negated, host prefix only) or NAT address. Needs finalize. Never NULL. */
+const struct kp_ptrvec *kp_snapshot_rules_for_addr(const struct kp_snapshot *snap,
+                                                   const struct kp_addr *host);
+
+/* Convenience: chain by name in the first table matching family/name (any backend
+ * when backend is KP_BACKEND_COUNT). */
+struct kp_chain *kp_snapshot_chain(const struct kp_snapshot *snap, enum kp_family family,
+                                   enum kp_backend backend, const char *table,
+                                   const char *chain);
+
+/* Counts for reports. */
+size_t kp_snapshot_rule_count(const struct kp_snapshot *snap);
+size_t kp_snapshot_chain_count(const struct kp_snapshot *snap);
+
+/* Counter text as the dump showed it ("2675K") or the exact number. */
+void kp_counter_format(uint64_t value, const char *text, char *buf, size_t len);
+
+#endif
