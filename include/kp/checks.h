@@ -43,9 +43,9 @@ enum kp_detail_type { KP_DETAIL_STR, KP_DETAIL_INT, KP_DETAIL_BOOL, KP_DETAIL_LI
 struct kp_detail {
   char *key;
   enum kp_detail_type type;
-  char *str;        /* STR */
-  int64_t num;      /* INT, BOOL (0/1) */
-  char **items;     /* LIST of strings */
+  char *str;    /* STR */
+  int64_t num;  /* INT, BOOL (0/1) */
+  char **items; /* LIST of strings */
   size_t n_items;
 };
 
@@ -61,12 +61,12 @@ struct kp_result {
 
 /* What the rules say is deployed; values for collectd and the JSON report. */
 struct kp_inventory {
-  size_t services;                  /* service ports with rules */
-  size_t endpoints;                 /* endpoint (SEP / endpoint-) chains */
+  size_t services;  /* service ports with rules */
+  size_t endpoints; /* endpoint (SEP / endpoint-) chains */
   size_t services_without_endpoints;
   size_t services_without_local_endpoints;
-  size_t rules, chains;             /* all tables in the snapshot */
-  size_t kube_rules;                /* rules in KUBE-* / kube-proxy chains */
+  size_t rules, chains; /* all tables in the snapshot */
+  size_t kube_rules;    /* rules in KUBE-* / kube-proxy chains */
   /* traffic into the key chains: sum over the rules that jump there */
   bool has_counters;
   uint64_t services_packets, services_bytes;       /* -> KUBE-SERVICES (nat) */
@@ -114,7 +114,7 @@ struct kp_check_state {
   uint64_t previous_packets; /* entry packets into KUBE-SERVICES at the last read */
   unsigned idle_intervals;   /* consecutive reads without new packets */
   unsigned reads;
-  uint64_t window_packets;   /* packets seen over the current window */
+  uint64_t window_packets; /* packets seen over the current window */
   struct kp_process_state process;
 };
 
@@ -137,9 +137,8 @@ enum kp_severity kp_report_worst(const struct kp_report *report);
 
 /* Building results (used by the checks; exposed for tests and the plugin's
  * process check). Message is printf-formatted. Return NULL on OOM. */
-struct kp_result *kp_report_add(struct kp_report *report, enum kp_check_id id,
-                                enum kp_severity sev, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+struct kp_result *kp_report_add(struct kp_report *report, enum kp_check_id id, enum kp_severity sev,
+                                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 int kp_result_set_where(struct kp_result *result, const char *table, const char *chain);
 int kp_result_add_str(struct kp_result *result, const char *key, const char *value);
 int kp_result_add_int(struct kp_result *result, const char *key, int64_t value);

@@ -22,7 +22,7 @@ enum kp_backend {
   KP_BACKEND_COUNT
 };
 
-const char *kp_family_name(enum kp_family family);   /* "ipv4" / "ipv6" */
+const char *kp_family_name(enum kp_family family);    /* "ipv4" / "ipv6" */
 const char *kp_backend_name(enum kp_backend backend); /* "unknown", "legacy", "nft" */
 
 /* An address match or NAT address. family 0 means "not matched" (any). */
@@ -65,8 +65,8 @@ struct kp_mark_match {
 };
 
 struct kp_counters {
-  bool present;       /* false: the dump had no counters (-L without -v, save without -c) */
-  uint64_t packets;   /* value; for "2675K" this is 2675000 (approximate) */
+  bool present;     /* false: the dump had no counters (-L without -v, save without -c) */
+  uint64_t packets; /* value; for "2675K" this is 2675000 (approximate) */
   uint64_t bytes;
   const char *packets_text; /* as the dump shows it ("2675K"), NULL when exact */
   const char *bytes_text;
@@ -85,7 +85,8 @@ enum kp_target_kind {
   KP_TARGET_MASQUERADE,
   KP_TARGET_MARK, /* MARK target / nft "meta mark set" */
   KP_TARGET_OTHER /* any other named target (LOG, CONNMARK, ...); finalize turns
-                     it into JUMP when a chain of that name exists in the table */
+                     it into JUMP when a chain of that name exists in the table,
+                     the name starts with KUBE- or has lower-case letters */
 };
 
 struct kp_rule {
@@ -107,18 +108,18 @@ struct kp_rule {
   const char *match_set; /* ipset name (IPVS mode) */
   const char *match_set_flags;
   bool match_set_negated;
-  const char *ctstate; /* "NEW", "RELATED,ESTABLISHED", ... */
+  const char *ctstate;     /* "NEW", "RELATED,ESTABLISHED", ... */
   const char *probability; /* statistic --probability, as text */
 
   /* target */
   enum kp_target_kind target;
   const char *target_name; /* as printed: "KUBE-SVC-...", "DNAT", "MARK", "LOG" */
-  struct kp_addr nat_addr;        /* DNAT/SNAT --to-destination / nft "dnat to" */
+  struct kp_addr nat_addr; /* DNAT/SNAT --to-destination / nft "dnat to" */
   struct kp_port_range nat_ports;
-  const char *nat_text;           /* "10.180.0.1:80" as written */
-  bool mark_target;               /* MARK normalised to xmark: */
+  const char *nat_text;             /* "10.180.0.1:80" as written */
+  bool mark_target;                 /* MARK normalised to xmark: */
   uint32_t xmark_value, xmark_mask; /* new = (old & ~mask) ^ value */
-  bool random_fully;              /* MASQUERADE --random-fully / fully-random */
+  bool random_fully;                /* MASQUERADE --random-fully / fully-random */
   const char *reject_with;
 
   /* nft verdict maps: chains reached through "vmap { ... : goto X }" or
@@ -142,7 +143,7 @@ struct kp_chain {
   const char *hook;   /* nft base chains: "prerouting", ...; else NULL */
   const char *policy; /* "ACCEPT"/"DROP" for built-ins, NULL otherwise */
   struct kp_counters policy_counters;
-  int dump_references; /* "(N references)" of iptables -L; -1 when unknown */
+  int dump_references;    /* "(N references)" of iptables -L; -1 when unknown */
   struct kp_ptrvec rules; /* struct kp_rule * in order */
 
   /* Filled by kp_snapshot_finalize(): */
@@ -170,9 +171,9 @@ struct kp_chain_index; /* name -> chain hash, private to model.c */
 struct kp_table {
   enum kp_family family;
   enum kp_backend backend;
-  const char *name;   /* "filter", "nat", "mangle", "raw", "security", or an nft table name */
-  bool native_nft;    /* an nft table not written by iptables-nft ("kube-proxy") */
-  const char *source; /* file it came from, or "kernel" */
+  const char *name;        /* "filter", "nat", "mangle", "raw", "security", or an nft table name */
+  bool native_nft;         /* an nft table not written by iptables-nft ("kube-proxy") */
+  const char *source;      /* file it came from, or "kernel" */
   struct kp_ptrvec chains; /* struct kp_chain * in source order */
   struct kp_ptrvec sets;   /* struct kp_set * */
   struct kp_chain_index *index;
@@ -186,16 +187,16 @@ struct kp_addr_index;
  * has_* flags. */
 struct kp_proxy_status {
   bool has_metrics;
-  double last_sync_ts;        /* kubeproxy_sync_proxy_rules_last_timestamp_seconds */
-  double last_queued_ts;      /* kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds */
+  double last_sync_ts;   /* kubeproxy_sync_proxy_rules_last_timestamp_seconds */
+  double last_queued_ts; /* kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds */
   bool has_last_queued;
-  double restore_failures;    /* kubeproxy_sync_proxy_rules_iptables_restore_failures_total */
-  double nft_sync_failures;   /* kubeproxy_sync_proxy_rules_nftables_sync_failures_total */
-  double scrape_ts;           /* when the metrics were taken (file mtime / now) */
+  double restore_failures;  /* kubeproxy_sync_proxy_rules_iptables_restore_failures_total */
+  double nft_sync_failures; /* kubeproxy_sync_proxy_rules_nftables_sync_failures_total */
+  double scrape_ts;         /* when the metrics were taken (file mtime / now) */
   bool has_livez;
   bool livez_healthy;
-  const char *proxy_mode;     /* /proxyMode body: "iptables", "ipvs", "nftables"; NULL unknown */
-  const char *source;         /* where it came from, for messages */
+  const char *proxy_mode; /* /proxyMode body: "iptables", "ipvs", "nftables"; NULL unknown */
+  const char *source;     /* where it came from, for messages */
 };
 
 struct kp_snapshot {
@@ -224,8 +225,7 @@ struct kp_chain *kp_table_add_chain(struct kp_snapshot *snap, struct kp_table *t
 /* Appends a zeroed rule with chain/index/source set. */
 struct kp_rule *kp_chain_add_rule(struct kp_snapshot *snap, struct kp_chain *chain);
 struct kp_set *kp_table_set(const struct kp_table *table, const char *name);
-struct kp_set *kp_table_add_set(struct kp_snapshot *snap, struct kp_table *table,
-                                const char *name);
+struct kp_set *kp_table_add_set(struct kp_snapshot *snap, struct kp_table *table, const char *name);
 struct kp_set_elem *kp_set_add_elem(struct kp_snapshot *snap, struct kp_set *set);
 int kp_rule_add_vmap_chain(struct kp_snapshot *snap, struct kp_rule *rule, const char *chain);
 
@@ -247,11 +247,11 @@ const struct kp_ptrvec *kp_snapshot_rules_for_addr(const struct kp_snapshot *sna
 /* Convenience: chain by name in the first table matching family/name (any backend
  * when backend is KP_BACKEND_COUNT). */
 struct kp_chain *kp_snapshot_chain(const struct kp_snapshot *snap, enum kp_family family,
-                                   enum kp_backend backend, const char *table,
-                                   const char *chain);
+                                   enum kp_backend backend, const char *table, const char *chain);
 
 /* Counts for reports. */
 size_t kp_snapshot_rule_count(const struct kp_snapshot *snap);
+/* Chains the sources declared (not the ones finalize made for dangling jumps). */
 size_t kp_snapshot_chain_count(const struct kp_snapshot *snap);
 
 /* Counter text as the dump showed it ("2675K") or the exact number. */

@@ -1,0 +1,47 @@
+/* Live kernel sources: read the node's netfilter tables into a snapshot.
+ * No fork, no exec, never /run/xtables.lock. */
+#ifndef KP_LIVE_H
+#define KP_LIVE_H
+
+#include "kp/model.h"
+
+#include <stdbool.h>
+
+struct kp_live_options {
+  enum kp_backend backend; /* LEGACY or NFT; UNKNOWN means auto */
+  bool ipv6;               /* also read the ip6 tables */
+  const char *netns_path;  /* NULL: the caller's namespace */
+};
+
+enum kp_live_fault {
+  KP_LIVE_OK = 0,
+  KP_LIVE_NO_PRIVILEGE, /* EPERM/EACCES: needs CAP_NET_ADMIN */
+  KP_LIVE_NO_NETNS,     /* the NetNS path cannot be opened / entered */
+  KP_LIVE_NO_TABLE,     /* a table or the kernel module is not there */
+  KP_LIVE_UNSUPPORTED,  /* backend not available in this build */
+  KP_LIVE_OTHER
+};
+
+struct kp_live_error {
+  enum kp_live_fault fault;
+  int err_no;
+  char message[256]; /* one clear sentence, names the table and the cause */
+};
+
+/* Reads every table of the chosen backend(s) into snap (not finalized).
+ * Missing optional tables (mangle, ip6) are not errors. 0, or -1 with err. */
+int kp_live_read(struct kp_snapshot *snap, const struct kp_live_options *opt,
+                 struct kp_live_error *err);
+
+/* libiptc (iptables-legacy): one iptc_init per table; family IPv4 or IPv6.
+ * A table that does not exist returns -1 with KP_LIVE_NO_TABLE. */
+int kp_iptc_read_table(struct kp_snapshot *snap, enum kp_family family, const char *table,
+                       struct kp_live_error *err);
+
+/* Runs fn(arg) on a dedicated thread that has entered the network namespace
+ * at path (the calling thread never changes namespace). Returns fn's
+ * result, or -1 with err when the namespace cannot be entered. With a NULL
+ * path fn runs directly. */
+int kp_netns_run(const char *path, int (*fn)(void *arg), void *arg, struct kp_live_error *err);
+
+#endif

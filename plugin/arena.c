@@ -1,0 +1,100 @@
+/* Bump allocator backing a snapshot: many small objects, one free. */
+#include "kp/arena.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KP_ARENA_BLOCK_SIZE (64 * 1024)
+#define KP_ARENA_ALIGN 16
+
+struct kp_arena_block {
+  struct kp_arena_block *next;
+  size_t used, size;
+  _Alignas(KP_ARENA_ALIGN) unsigned char data[];
+};
+
+void kp_arena_init(struct kp_arena *arena) {
+  arena->head = NULL;
+  arena->bytes_used = 0;
+}
+
+void kp_arena_free(struct kp_arena *arena) {
+  struct kp_arena_block *block = arena->head;
+  while (block != NULL) {
+    struct kp_arena_block *next = block->next;
+    free(block);
+    block = next;
+  }
+  arena->head = NULL;
+  arena->bytes_used = 0;
+}
+
+static struct kp_arena_block *arena_new_block(size_t min_size) {
+  size_t size = min_size > KP_ARENA_BLOCK_SIZE ? min_size : KP_ARENA_BLOCK_SIZE;
+  struct kp_arena_block *block = malloc(sizeof(*block) + size);
+  if (block == NULL)
+    return NULL;
+  block->next = NULL;
+  block->used = 0;
+  block->size = size;
+  return block;
+}
+
+void *kp_arena_alloc(struct kp_arena *arena, size_t size) {
+  if (size > SIZE_MAX - KP_ARENA_ALIGN)
+    return NULL;
+  size_t rounded = (size + KP_ARENA_ALIGN - 1) & ~(size_t)(KP_ARENA_ALIGN - 1);
+  if (rounded == 0)
+    rounded = KP_ARENA_ALIGN;
+  struct kp_arena_block *block = arena->head;
+  if (block == NULL || block->size - block->used < rounded) {
+    struct kp_arena_block *fresh = arena_new_block(rounded);
+    if (fresh == NULL)
+      return NULL;
+    if (block != NULL && rounded > KP_ARENA_BLOCK_SIZE / 4) {
+      /* A big one-off: keep the current block as the head so its free
+       * space stays usable for the small objects that follow. */
+      fresh->next = block->next;
+      block->next = fresh;
+      block = fresh;
+    } else {
+      fresh->next = block;
+      arena->head = fresh;
+      block = fresh;
+    }
+  }
+  void *out = block->data + block->used;
+  block->used += rounded;
+  arena->bytes_used += rounded;
+  memset(out, 0, size);
+  return out;
+}
+
+char *kp_arena_strndup(struct kp_arena *arena, const char *s, size_t n) {
+  char *out = kp_arena_alloc(arena, n + 1);
+  if (out == NULL)
+    return NULL;
+  memcpy(out, s, n);
+  out[n] = '\0';
+  return out;
+}
+
+char *kp_arena_strdup(struct kp_arena *arena, const char *s) {
+  return kp_arena_strndup(arena, s, strlen(s));
+}
+
+int kp_ptrvec_push(struct kp_arena *arena, struct kp_ptrvec *vec, void *item) {
+  if (vec->count == vec->capacity) {
+    size_t capacity = vec->capacity ? vec->capacity * 2 : 4;
+    void **items = kp_arena_alloc(arena, capacity * sizeof(*items));
+    if (items == NULL)
+      return -1;
+    if (vec->count)
+      memcpy(items, vec->items, vec->count * sizeof(*items));
+    vec->items = items;
+    vec->capacity = capacity;
+  }
+  vec->items[vec->count++] = item;
+  return 0;
+}

@@ -1,0 +1,459 @@
+/* Snapshot construction, lookups and the indexes the checks rely on. */
+#include "kp/model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- string-keyed chain index (open addressing, arena-backed) ---------- */
+
+struct kp_chain_index {
+  size_t capacity; /* power of two */
+  size_t count;
+  struct kp_chain **slots;
+};
+
+static uint64_t hash_bytes(const void *data, size_t len) {
+  /* FNV-1a: short keys, no adversary that can hurt more than speed. */
+  const unsigned char *p = data;
+  uint64_t h = 1469598103934665603ULL;
+  for (size_t i = 0; i < len; i++) {
+    h ^= p[i];
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+static int chain_index_insert(struct kp_arena *arena, struct kp_chain_index *index,
+                              struct kp_chain *chain);
+
+static int chain_index_grow(struct kp_arena *arena, struct kp_chain_index *index) {
+  size_t capacity = index->capacity ? index->capacity * 2 : 64;
+  struct kp_chain **old = index->slots;
+  size_t old_capacity = index->capacity;
+  index->slots = kp_arena_alloc(arena, capacity * sizeof(*index->slots));
+  if (index->slots == NULL) {
+    index->slots = old;
+    return -1;
+  }
+  index->capacity = capacity;
+  index->count = 0;
+  for (size_t i = 0; i < old_capacity; i++)
+    if (old[i] != NULL)
+      chain_index_insert(arena, index, old[i]);
+  return 0;
+}
+
+static int chain_index_insert(struct kp_arena *arena, struct kp_chain_index *index,
+                              struct kp_chain *chain) {
+  if ((index->count + 1) * 2 > index->capacity && chain_index_grow(arena, index) != 0)
+    return -1;
+  size_t mask = index->capacity - 1;
+  size_t slot = hash_bytes(chain->name, strlen(chain->name)) & mask;
+  while (index->slots[slot] != NULL)
+    slot = (slot + 1) & mask;
+  index->slots[slot] = chain;
+  index->count++;
+  return 0;
+}
+
+struct kp_chain *kp_table_chain(const struct kp_table *table, const char *name) {
+  const struct kp_chain_index *index = table->index;
+  if (index == NULL || index->capacity == 0 || name == NULL)
+    return NULL;
+  size_t mask = index->capacity - 1;
+  size_t slot = hash_bytes(name, strlen(name)) & mask;
+  while (index->slots[slot] != NULL) {
+    if (strcmp(index->slots[slot]->name, name) == 0)
+      return index->slots[slot];
+    slot = (slot + 1) & mask;
+  }
+  return NULL;
+}
+
+/* ---- address index: single host address -> rules naming it ------------- */
+
+struct addr_entry {
+  uint8_t kind;
+  uint8_t bytes[16];
+  struct kp_ptrvec rules;
+};
+
+struct kp_addr_index {
+  size_t capacity;
+  size_t count;
+  struct addr_entry **slots;
+};
+
+static const struct kp_ptrvec empty_rules;
+
+static size_t addr_len(uint8_t kind) {
+  return kind == KP_ADDR_IPV6 ? 16 : 4;
+}
+
+static uint64_t addr_hash(uint8_t kind, const uint8_t *bytes) {
+  return hash_bytes(bytes, addr_len(kind)) ^ kind;
+}
+
+static struct addr_entry **addr_slot(struct kp_addr_index *index, uint8_t kind,
+                                     const uint8_t *bytes) {
+  size_t mask = index->capacity - 1;
+  size_t slot = addr_hash(kind, bytes) & mask;
+  while (index->slots[slot] != NULL) {
+    struct addr_entry *e = index->slots[slot];
+    if (e->kind == kind && memcmp(e->bytes, bytes, addr_len(kind)) == 0)
+      break;
+    slot = (slot + 1) & mask;
+  }
+  return &index->slots[slot];
+}
+
+static int addr_index_grow(struct kp_arena *arena, struct kp_addr_index *index) {
+  size_t capacity = index->capacity ? index->capacity * 2 : 256;
+  struct addr_entry **old = index->slots;
+  size_t old_capacity = index->capacity;
+  struct addr_entry **slots = kp_arena_alloc(arena, capacity * sizeof(*slots));
+  if (slots == NULL)
+    return -1;
+  index->slots = slots;
+  index->capacity = capacity;
+  for (size_t i = 0; i < old_capacity; i++)
+    if (old[i] != NULL)
+      *addr_slot(index, old[i]->kind, old[i]->bytes) = old[i];
+  return 0;
+}
+
+static int addr_index_add(struct kp_arena *arena, struct kp_addr_index *index,
+                          const struct kp_addr *addr, struct kp_rule *rule) {
+  if ((index->count + 1) * 2 > index->capacity && addr_index_grow(arena, index) != 0)
+    return -1;
+  struct addr_entry **slot = addr_slot(index, addr->kind, addr->bytes);
+  if (*slot == NULL) {
+    struct addr_entry *entry = kp_arena_alloc(arena, sizeof(*entry));
+    if (entry == NULL)
+      return -1;
+    entry->kind = addr->kind;
+    memcpy(entry->bytes, addr->bytes, addr_len(addr->kind));
+    *slot = entry;
+    index->count++;
+  }
+  struct kp_ptrvec *rules = &(*slot)->rules;
+  /* A rule naming the address twice (-s X ... DNAT to X) is listed once. */
+  if (rules->count && rules->items[rules->count - 1] == rule)
+    return 0;
+  return kp_ptrvec_push(arena, rules, rule);
+}
+
+const struct kp_ptrvec *kp_snapshot_rules_for_addr(const struct kp_snapshot *snap,
+                                                   const struct kp_addr *host) {
+  struct kp_addr_index *index = snap->addr_index;
+  if (index == NULL || index->capacity == 0 || !kp_addr_is_host(host))
+    return &empty_rules;
+  struct addr_entry **slot = addr_slot(index, host->kind, host->bytes);
+  return *slot ? &(*slot)->rules : &empty_rules;
+}
+
+/* ---- names --------------------------------------------------------------- */
+
+const char *kp_family_name(enum kp_family family) {
+  return family == KP_FAMILY_IPV6 ? "ipv6" : "ipv4";
+}
+
+const char *kp_backend_name(enum kp_backend backend) {
+  switch (backend) {
+  case KP_BACKEND_LEGACY:
+    return "legacy";
+  case KP_BACKEND_NFT:
+    return "nft";
+  default:
+    return "unknown";
+  }
+}
+
+enum kp_target_kind kp_target_kind_from_name(const char *name) {
+  static const struct {
+    const char *name;
+    enum kp_target_kind kind;
+  } known[] = {
+      {"ACCEPT", KP_TARGET_ACCEPT},         {"DROP", KP_TARGET_DROP}, {"RETURN", KP_TARGET_RETURN},
+      {"REJECT", KP_TARGET_REJECT},         {"DNAT", KP_TARGET_DNAT}, {"SNAT", KP_TARGET_SNAT},
+      {"MASQUERADE", KP_TARGET_MASQUERADE}, {"MARK", KP_TARGET_MARK},
+  };
+  if (name == NULL || name[0] == '\0')
+    return KP_TARGET_NONE;
+  for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+    if (strcmp(name, known[i].name) == 0)
+      return known[i].kind;
+  return KP_TARGET_OTHER;
+}
+
+bool kp_rule_jumps(const struct kp_rule *rule) {
+  return rule->target == KP_TARGET_JUMP || rule->target == KP_TARGET_GOTO;
+}
+
+/* ---- snapshot ------------------------------------------------------------ */
+
+struct kp_snapshot *kp_snapshot_new(void) {
+  struct kp_snapshot *snap = calloc(1, sizeof(*snap));
+  if (snap != NULL)
+    kp_arena_init(&snap->arena);
+  return snap;
+}
+
+void kp_snapshot_free(struct kp_snapshot *snap) {
+  if (snap == NULL)
+    return;
+  kp_arena_free(&snap->arena);
+  free(snap);
+}
+
+struct kp_table *kp_snapshot_table(struct kp_snapshot *snap, enum kp_family family,
+                                   enum kp_backend backend, const char *name, bool create) {
+  for (size_t i = 0; i < snap->tables.count; i++) {
+    struct kp_table *table = snap->tables.items[i];
+    if (table->family == family && table->backend == backend && strcmp(table->name, name) == 0)
+      return table;
+  }
+  if (!create)
+    return NULL;
+  struct kp_table *table = kp_arena_alloc(&snap->arena, sizeof(*table));
+  if (table == NULL)
+    return NULL;
+  table->family = family;
+  table->backend = backend;
+  table->name = kp_arena_strdup(&snap->arena, name);
+  table->index = kp_arena_alloc(&snap->arena, sizeof(*table->index));
+  if (table->name == NULL || table->index == NULL ||
+      kp_ptrvec_push(&snap->arena, &snap->tables, table) != 0)
+    return NULL;
+  snap->finalized = false;
+  return table;
+}
+
+void kp_snapshot_drop_table(struct kp_snapshot *snap, struct kp_table *table) {
+  for (size_t i = 0; i < snap->tables.count; i++) {
+    if (snap->tables.items[i] != table)
+      continue;
+    memmove(&snap->tables.items[i], &snap->tables.items[i + 1],
+            (snap->tables.count - i - 1) * sizeof(void *));
+    snap->tables.count--;
+    snap->finalized = false;
+    return;
+  }
+}
+
+struct kp_chain *kp_table_add_chain(struct kp_snapshot *snap, struct kp_table *table,
+                                    const char *name) {
+  struct kp_chain *chain = kp_table_chain(table, name);
+  if (chain != NULL)
+    return chain;
+  chain = kp_arena_alloc(&snap->arena, sizeof(*chain));
+  if (chain == NULL)
+    return NULL;
+  chain->name = kp_arena_strdup(&snap->arena, name);
+  chain->table = table;
+  chain->declared = true;
+  chain->dump_references = -1;
+  if (chain->name == NULL || kp_ptrvec_push(&snap->arena, &table->chains, chain) != 0 ||
+      chain_index_insert(&snap->arena, table->index, chain) != 0)
+    return NULL;
+  return chain;
+}
+
+struct kp_rule *kp_chain_add_rule(struct kp_snapshot *snap, struct kp_chain *chain) {
+  struct kp_rule *rule = kp_arena_alloc(&snap->arena, sizeof(*rule));
+  if (rule == NULL)
+    return NULL;
+  rule->chain = chain;
+  rule->index = chain->rules.count;
+  rule->source = chain->table->source;
+  if (kp_ptrvec_push(&snap->arena, &chain->rules, rule) != 0)
+    return NULL;
+  return rule;
+}
+
+struct kp_set *kp_table_set(const struct kp_table *table, const char *name) {
+  for (size_t i = 0; i < table->sets.count; i++) {
+    struct kp_set *set = table->sets.items[i];
+    if (strcmp(set->name, name) == 0)
+      return set;
+  }
+  return NULL;
+}
+
+struct kp_set *kp_table_add_set(struct kp_snapshot *snap, struct kp_table *table,
+                                const char *name) {
+  struct kp_set *set = kp_table_set(table, name);
+  if (set != NULL)
+    return set;
+  set = kp_arena_alloc(&snap->arena, sizeof(*set));
+  if (set == NULL)
+    return NULL;
+  set->name = kp_arena_strdup(&snap->arena, name);
+  set->table = table;
+  if (set->name == NULL || kp_ptrvec_push(&snap->arena, &table->sets, set) != 0)
+    return NULL;
+  return set;
+}
+
+struct kp_set_elem *kp_set_add_elem(struct kp_snapshot *snap, struct kp_set *set) {
+  struct kp_set_elem *elem = kp_arena_alloc(&snap->arena, sizeof(*elem));
+  if (elem == NULL || kp_ptrvec_push(&snap->arena, &set->elems, elem) != 0)
+    return NULL;
+  return elem;
+}
+
+int kp_rule_add_vmap_chain(struct kp_snapshot *snap, struct kp_rule *rule, const char *chain) {
+  const char **chains = kp_arena_alloc(&snap->arena, (rule->n_vmap_chains + 1) * sizeof(char *));
+  const char *copy = kp_arena_strdup(&snap->arena, chain);
+  if (chains == NULL || copy == NULL)
+    return -1;
+  if (rule->n_vmap_chains)
+    memcpy(chains, rule->vmap_chains, rule->n_vmap_chains * sizeof(char *));
+  chains[rule->n_vmap_chains++] = copy;
+  rule->vmap_chains = chains;
+  return 0;
+}
+
+/* ---- finalize ------------------------------------------------------------ */
+
+/* The chain a jump names, created (declared=false) when the dump never
+ * declared it, so dangling references stay visible to the checks. */
+static struct kp_chain *jump_target(struct kp_snapshot *snap, struct kp_table *table,
+                                    const char *name) {
+  struct kp_chain *chain = kp_table_chain(table, name);
+  if (chain != NULL)
+    return chain;
+  chain = kp_table_add_chain(snap, table, name);
+  if (chain != NULL)
+    chain->declared = false;
+  return chain;
+}
+
+/* A named target that is not an extension: a chain of the table, or one
+ * that looks like a chain (x_tables targets are upper-case and none starts
+ * with KUBE-), so a jump to a chain the dump lacks is still a jump. */
+static bool names_chain(const struct kp_table *table, const char *name) {
+  if (kp_table_chain(table, name) != NULL || strncmp(name, "KUBE-", 5) == 0)
+    return true;
+  for (const char *p = name; *p; p++)
+    if (*p >= 'a' && *p <= 'z')
+      return true;
+  return false;
+}
+
+static int link_rule(struct kp_snapshot *snap, struct kp_table *table, struct kp_rule *rule) {
+  if (rule->target == KP_TARGET_OTHER && rule->target_name != NULL &&
+      names_chain(table, rule->target_name))
+    rule->target = KP_TARGET_JUMP;
+  if (kp_rule_jumps(rule) && rule->target_name != NULL) {
+    struct kp_chain *target = jump_target(snap, table, rule->target_name);
+    if (target == NULL || kp_ptrvec_push(&snap->arena, &target->referrers, rule) != 0)
+      return -1;
+  }
+  for (size_t i = 0; i < rule->n_vmap_chains; i++) {
+    struct kp_chain *target = jump_target(snap, table, rule->vmap_chains[i]);
+    if (target == NULL || kp_ptrvec_push(&snap->arena, &target->referrers, rule) != 0)
+      return -1;
+  }
+  const struct kp_addr *addrs[] = {&rule->src, &rule->dst, &rule->nat_addr};
+  for (size_t i = 0; i < 3; i++) {
+    const struct kp_addr *a = addrs[i];
+    if (i < 2 && a->negated)
+      continue;
+    if (kp_addr_is_host(a) && addr_index_add(&snap->arena, snap->addr_index, a, rule) != 0)
+      return -1;
+  }
+  return 0;
+}
+
+static int link_sets(struct kp_snapshot *snap, struct kp_table *table) {
+  for (size_t s = 0; s < table->sets.count; s++) {
+    struct kp_set *set = table->sets.items[s];
+    for (size_t e = 0; e < set->elems.count; e++) {
+      struct kp_set_elem *elem = set->elems.items[e];
+      if (elem->chain == NULL)
+        continue;
+      struct kp_chain *target = jump_target(snap, table, elem->chain);
+      if (target == NULL)
+        return -1;
+      target->set_referrers++;
+    }
+  }
+  return 0;
+}
+
+int kp_snapshot_finalize(struct kp_snapshot *snap) {
+  snap->addr_index = kp_arena_alloc(&snap->arena, sizeof(*snap->addr_index));
+  if (snap->addr_index == NULL)
+    return -1;
+  for (size_t t = 0; t < snap->tables.count; t++) {
+    struct kp_table *table = snap->tables.items[t];
+    for (size_t c = 0; c < table->chains.count; c++) {
+      struct kp_chain *chain = table->chains.items[c];
+      chain->referrers.count = 0;
+      chain->set_referrers = 0;
+    }
+  }
+  for (size_t t = 0; t < snap->tables.count; t++) {
+    struct kp_table *table = snap->tables.items[t];
+    /* Chains created for dangling jumps are appended while we walk; they
+     * have no rules, so walking only the original ones is enough. */
+    size_t n_chains = table->chains.count;
+    for (size_t c = 0; c < n_chains; c++) {
+      struct kp_chain *chain = table->chains.items[c];
+      for (size_t r = 0; r < chain->rules.count; r++)
+        if (link_rule(snap, table, chain->rules.items[r]) != 0)
+          return -1;
+    }
+    if (link_sets(snap, table) != 0)
+      return -1;
+  }
+  snap->finalized = true;
+  return 0;
+}
+
+/* ---- queries ------------------------------------------------------------- */
+
+struct kp_chain *kp_snapshot_chain(const struct kp_snapshot *snap, enum kp_family family,
+                                   enum kp_backend backend, const char *table_name,
+                                   const char *chain_name) {
+  for (size_t i = 0; i < snap->tables.count; i++) {
+    const struct kp_table *table = snap->tables.items[i];
+    if (table->family != family || strcmp(table->name, table_name) != 0)
+      continue;
+    if (backend != KP_BACKEND_COUNT && table->backend != backend)
+      continue;
+    struct kp_chain *chain = kp_table_chain(table, chain_name);
+    if (chain != NULL)
+      return chain;
+  }
+  return NULL;
+}
+
+size_t kp_snapshot_rule_count(const struct kp_snapshot *snap) {
+  size_t n = 0;
+  for (size_t t = 0; t < snap->tables.count; t++) {
+    const struct kp_table *table = snap->tables.items[t];
+    for (size_t c = 0; c < table->chains.count; c++)
+      n += ((const struct kp_chain *)table->chains.items[c])->rules.count;
+  }
+  return n;
+}
+
+size_t kp_snapshot_chain_count(const struct kp_snapshot *snap) {
+  size_t n = 0;
+  for (size_t t = 0; t < snap->tables.count; t++) {
+    const struct kp_table *table = snap->tables.items[t];
+    for (size_t c = 0; c < table->chains.count; c++)
+      n += ((const struct kp_chain *)table->chains.items[c])->declared ? 1 : 0;
+  }
+  return n;
+}
+
+void kp_counter_format(uint64_t value, const char *text, char *buf, size_t len) {
+  if (text != NULL)
+    snprintf(buf, len, "%s", text);
+  else
+    snprintf(buf, len, "%llu", (unsigned long long)value);
+}
