@@ -29,7 +29,7 @@ CORE_LIB := $(BUILD)/libkpcore.a
 CLI_BIN  := $(BUILD)/kube-proxy-check
 PLUGIN   := $(BUILD)/kube_proxy.so
 
-.PHONY: all core cli plugin check unit integration corpus clang asan valgrind-unit \
+.PHONY: all core cli plugin check deps unit integration corpus clang asan valgrind-unit \
         format format-check fuzz bench demo clean install
 
 all: core cli $(if $(GLUE_SRC),plugin)
@@ -59,8 +59,19 @@ $(BUILD)/tests/%: tests/unit/%.c $(TEST_SUPPORT_SRC) $(CORE_LIB) $(HEADERS)
 	  $(TEST_SUPPORT_SRC) $(CORE_LIB) $(NETLIBS) $(CHECK_LIBS)
 
 # ---- tests -----------------------------------------------------------------
-check: all unit clang asan integration
+# Installs missing Debian packages first (root), then runs the suites in
+# order; each prints its own "N passed, N failed" line.
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory format-check
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory clang
+	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory integration
 	@echo "make check: all suites passed"
+
+deps:
+	@tests/install-deps.sh
 
 unit: $(UNIT_BIN)
 	@tests/run-unit.sh $(UNIT_BIN)
