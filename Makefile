@@ -29,7 +29,7 @@ CORE_LIB := $(BUILD)/libkpcore.a
 CLI_BIN  := $(BUILD)/kube-proxy-check
 PLUGIN   := $(BUILD)/kube_proxy.so
 
-.PHONY: all core cli plugin check deps unit integration corpus clang asan valgrind-unit \
+.PHONY: all core cli plugin check deps bench unit integration corpus clang asan valgrind-unit \
         format format-check fuzz bench demo clean install
 
 all: core cli $(if $(GLUE_SRC),plugin)
@@ -97,3 +97,31 @@ format-check:
 
 clean:
 	rm -rf $(BUILD)
+
+# ---- benchmark ----------------------------------------------------------------
+BENCH_SRC := $(wildcard tests/bench/bench_*.c)
+BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+$(BUILD)/bench/%: tests/bench/%.c $(CORE_LIB) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(CORE_LIB) $(NETLIBS) -lpthread
+bench: deps $(BENCH_BIN)
+	@tests/bench/bench.sh $(BUILD)
+
+# ---- collectd glue unit test ---------------------------------------------------
+# The glue sources + stubs of the daemon (tests/unit/plugin_stubs.c) + the
+# core: this explicit rule replaces the pattern rule for this one binary.
+GLUE_TEST_SRC := tests/unit/plugin_stubs.c $(GLUE_SRC)
+GLUE_HDR := plugin/kube_proxy_glue.h tests/unit/plugin_stubs.h
+$(GLUE_OBJ): plugin/kube_proxy_glue.h
+$(BUILD)/tests/test_plugin_glue: tests/unit/test_plugin_glue.c $(GLUE_TEST_SRC) $(GLUE_HDR) \
+                                 $(TEST_SUPPORT_SRC) $(CORE_LIB) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(COLLECTD_CFLAGS) -Iplugin -Itests/unit -DKP_SOURCE_DIR='"$(CURDIR)"' \
+	  $(ALL_CFLAGS) -o $@ $< $(GLUE_TEST_SRC) $(TEST_SUPPORT_SRC) $(CORE_LIB) $(NETLIBS) \
+	  $(CHECK_LIBS)
+
+# ---- demo -----------------------------------------------------------------------
+# On a fresh Debian 12 machine, as root: installs the packages, builds, runs
+# collectd with the plugin against a demo namespace (tests/demo.sh).
+demo:
+	@bash tests/demo.sh $(BUILD)

@@ -108,7 +108,8 @@ struct kp_rule {
   const char *match_set; /* ipset name (IPVS mode) */
   const char *match_set_flags;
   bool match_set_negated;
-  const char *ctstate;     /* "NEW", "RELATED,ESTABLISHED", ... */
+  const char *ctstate;     /* "NEW", "RELATED,ESTABLISHED"; a leading "!" means
+                              negated, as for in_iface and out_iface */
   const char *probability; /* statistic --probability, as text */
 
   /* target */

@@ -1,0 +1,70 @@
+/* Private to the iptables text parsers (dump_ipt_*.c): line reading, error
+ * reporting, counters, protocols, ports, marks and table inference shared by
+ * the -L, save and -S parsers. Not part of the public dump interface. */
+#ifndef KP_DUMP_IPT_INTERNAL_H
+#define KP_DUMP_IPT_INTERNAL_H
+
+#include "kp/dump.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define KP_IPT_MAX_LINE 65536 /* longer lines are rejected as not a dump */
+
+/* A bounded line cursor over a buffer that need not be NUL-terminated. */
+struct kp_ipt_lines {
+  const char *buf;
+  size_t len, pos, lineno;
+};
+
+void kp_ipt_lines_init(struct kp_ipt_lines *it, const char *buf, size_t len);
+/* 1: line and n hold the next line (no '\n', trailing blanks and '\r' cut);
+ * 0: end of input; -1: NUL byte or over-long line (err filled). */
+int kp_ipt_next_line(struct kp_ipt_lines *it, const char **line, size_t *n, const char *source,
+                     struct kp_dump_error *err);
+
+/* Fills err (when not NULL) and returns -1. */
+int kp_ipt_fail(struct kp_dump_error *err, const char *source, size_t line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Copies at most cap-1 bytes of s, with non-printable bytes as '?', for
+ * quoting input in error messages. */
+void kp_ipt_excerpt(const char *s, size_t n, char *out, size_t cap);
+
+/* "1234", "2675K", "167M" (x1000 per step, as xtables print_num). text_out
+ * is set to true when a suffix made the value approximate. 0 or -1. */
+int kp_ipt_parse_count(const char *s, size_t n, uint64_t *value, bool *suffixed);
+/* Decimal or 0x hex 32-bit number, the whole span. 0 or -1. */
+int kp_ipt_parse_u32(const char *s, size_t n, uint32_t *out);
+/* "0x4000" or "0x4000/0x4000"; mask defaults to 0xffffffff. 0 or -1. */
+int kp_ipt_parse_mark(const char *s, size_t n, uint32_t *value, uint32_t *mask);
+/* Protocol name or number; "all"/"0" gives *present=false. -1 when unknown. */
+int kp_ipt_parse_proto(const char *s, size_t n, bool *present, uint8_t *proto);
+/* "80", "80:90", ":90", "80:", "80-90" (sep is ':' for matches, '-' for NAT)
+ * or a few well-known service names. 0 or -1. */
+int kp_ipt_parse_ports(const char *s, size_t n, char sep, struct kp_port_range *out);
+/* DNAT/SNAT "to" text: "10.1.1.1:80", "[fd00::1]:80", "10.0.0.1-10.0.0.3".
+ * Fills nat_addr (first address of a range) and nat_ports. */
+void kp_ipt_parse_nat_to(struct kp_snapshot *snap, struct kp_rule *rule, const char *s, size_t n);
+
+/* Built-in chain bits, for telling the table of a dump that does not say. */
+enum {
+  KP_IPT_PREROUTING = 1,
+  KP_IPT_INPUT = 2,
+  KP_IPT_FORWARD = 4,
+  KP_IPT_OUTPUT = 8,
+  KP_IPT_POSTROUTING = 16,
+};
+unsigned kp_ipt_builtin_bit(const char *name);
+/* True for chain or target names only the nat table has (KUBE-SVC-*,
+ * KUBE-SEP-*, KUBE-MARK-MASQ, KUBE-POSTROUTING, DNAT, MASQUERADE, ...). */
+bool kp_ipt_is_nat_name(const char *name);
+/* nat: PREROUTING+POSTROUTING without FORWARD; mangle: all five; raw:
+ * PREROUTING+OUTPUT; filter: INPUT/FORWARD/OUTPUT; without built-ins the
+ * nat hint decides between nat and filter. */
+const char *kp_ipt_infer_table(unsigned builtin_mask, bool nat_hint);
+
+/* Arena copy of the first n bytes; NULL on OOM. */
+char *kp_ipt_strndup(struct kp_snapshot *snap, const char *s, size_t n);
+
+#endif

@@ -1,0 +1,420 @@
+/* `iptables -L [-n] [-v] [-x] [--line-numbers]` output into the snapshot.
+ * The listing does not name its table: it is inferred from the built-in
+ * chains (and kube-proxy's nat-only names) once the listing is complete. A
+ * chain name seen twice starts the next listing of a concatenated file. */
+#include "dump_ipt_internal.h"
+
+#include <string.h>
+
+#define PENDING_TABLE "(pending)"
+#define MAX_COLS 11
+#define MAX_EXTRA 96
+
+struct span {
+  const char *p;
+  size_t n;
+};
+
+static bool sp_is(struct span s, const char *w) {
+  return strlen(w) == s.n && memcmp(s.p, w, s.n) == 0;
+}
+
+static bool sp_starts(struct span s, const char *prefix) {
+  size_t k = strlen(prefix);
+  return s.n >= k && memcmp(s.p, prefix, k) == 0;
+}
+
+static bool is_blank(char c) {
+  return c == ' ' || c == '\t';
+}
+
+/* Splits up to max blank-separated words; returns how many. */
+static size_t split(const char *s, size_t n, struct span *out, size_t max) {
+  size_t count = 0, i = 0;
+  while (count < max) {
+    while (i < n && is_blank(s[i]))
+      i++;
+    if (i >= n)
+      break;
+    size_t b = i;
+    while (i < n && !is_blank(s[i]))
+      i++;
+    out[count].p = s + b;
+    out[count].n = i - b;
+    count++;
+  }
+  return count;
+}
+
+struct list_state {
+  struct kp_snapshot *snap;
+  const char *source;
+  struct kp_dump_error *err;
+  enum kp_backend backend;
+  struct kp_table *table; /* the current listing, named at its end */
+  unsigned builtins;
+  bool nat_hint, ipv6;
+  size_t listings;
+  struct kp_chain *chain;
+  bool have_header, has_num, has_counters, has_iface;
+};
+
+static void listing_finish(struct list_state *st) {
+  if (st->table == NULL)
+    return;
+  st->table->name = kp_ipt_infer_table(st->builtins, st->nat_hint);
+  st->table->family = st->ipv6 ? KP_FAMILY_IPV6 : KP_FAMILY_IPV4;
+  st->table = NULL;
+  st->chain = NULL;
+}
+
+static int listing_start(struct list_state *st, size_t lineno) {
+  listing_finish(st);
+  st->table = kp_snapshot_table(st->snap, KP_FAMILY_IPV4, st->backend, PENDING_TABLE, true);
+  if (st->table == NULL)
+    return kp_ipt_fail(st->err, st->source, lineno, "out of memory");
+  st->table->source = st->source;
+  st->builtins = 0;
+  st->nat_hint = st->ipv6 = false;
+  st->listings++;
+  return 0;
+}
+
+static int parse_counter(struct list_state *st, struct span s, uint64_t *value, const char **text) {
+  bool suffixed;
+  if (kp_ipt_parse_count(s.p, s.n, value, &suffixed) != 0)
+    return -1;
+  *text = NULL;
+  if (suffixed && (*text = kp_ipt_strndup(st->snap, s.p, s.n)) == NULL)
+    return -1;
+  return 0;
+}
+
+/* "Chain NAME (policy ACCEPT 0 packets, 0 bytes)", "(policy DROP)",
+ * "(3 references)". */
+static int chain_line(struct list_state *st, const char *line, size_t n, size_t lineno) {
+  struct span w[8];
+  size_t count = split(line, n, w, 8);
+  if (count < 3 || w[2].p[0] != '(' || line[n - 1] != ')')
+    return kp_ipt_fail(st->err, st->source, lineno, "malformed Chain line");
+  char name[256];
+  if (w[1].n >= sizeof(name))
+    return kp_ipt_fail(st->err, st->source, lineno, "chain name too long");
+  memcpy(name, w[1].p, w[1].n);
+  name[w[1].n] = '\0';
+  if (st->table == NULL || kp_table_chain(st->table, name) != NULL)
+    if (listing_start(st, lineno) != 0)
+      return -1;
+  struct kp_chain *chain = kp_table_add_chain(st->snap, st->table, name);
+  if (chain == NULL)
+    return kp_ipt_fail(st->err, st->source, lineno, "out of memory");
+  st->chain = chain;
+  st->have_header = false;
+  st->nat_hint |= kp_ipt_is_nat_name(name);
+  /* The words inside the parentheses, without them. */
+  const char *in = w[2].p + 1;
+  size_t in_n = (size_t)(line + n - 1 - in);
+  count = split(in, in_n, w, 8);
+  if (count >= 2 && sp_is(w[0], "policy") && (count == 2 || count == 6)) {
+    chain->builtin = true;
+    chain->policy = kp_ipt_strndup(st->snap, w[1].p, w[1].n);
+    st->builtins |= kp_ipt_builtin_bit(name);
+    if (count == 6) {
+      if (!sp_is(w[3], "packets,") || !sp_is(w[5], "bytes") ||
+          parse_counter(st, w[2], &chain->policy_counters.packets,
+                        &chain->policy_counters.packets_text) != 0 ||
+          parse_counter(st, w[4], &chain->policy_counters.bytes,
+                        &chain->policy_counters.bytes_text) != 0)
+        return kp_ipt_fail(st->err, st->source, lineno, "malformed policy counters");
+      chain->policy_counters.present = true;
+    }
+    return 0;
+  }
+  uint32_t refs;
+  if (count == 2 && (sp_is(w[1], "references") || sp_is(w[1], "reference")) &&
+      kp_ipt_parse_u32(w[0].p, w[0].n, &refs) == 0 && refs <= 0x7fffffff) {
+    chain->dump_references = (int)refs;
+    return 0;
+  }
+  return kp_ipt_fail(st->err, st->source, lineno, "malformed Chain line");
+}
+
+static int header_line(struct list_state *st, const char *line, size_t n, size_t lineno) {
+  struct span w[16];
+  size_t count = split(line, n, w, 16);
+  bool target = false, source = false, dest = false;
+  st->has_num = st->has_counters = st->has_iface = false;
+  for (size_t i = 0; i < count; i++) {
+    st->has_num |= i == 0 && sp_is(w[i], "num");
+    st->has_counters |= sp_is(w[i], "pkts");
+    st->has_iface |= sp_is(w[i], "in");
+    target |= sp_is(w[i], "target");
+    source |= sp_is(w[i], "source");
+    dest |= sp_is(w[i], "destination");
+  }
+  if (!target || !source || !dest)
+    return kp_ipt_fail(st->err, st->source, lineno, "expected the column header line");
+  st->have_header = true;
+  return 0;
+}
+
+/* The opt column: "--", "-f", "!f" (blank for ip6tables). */
+static bool is_opt(struct span s) {
+  return s.n == 2 && (s.p[0] == '-' || s.p[0] == '!') && (s.p[1] == '-' || s.p[1] == 'f');
+}
+
+static void extra_mark_target(struct kp_rule *rule, struct span op, struct span val) {
+  uint32_t v, m;
+  if (kp_ipt_parse_mark(val.p, val.n, &v, &m) != 0)
+    return;
+  if (sp_is(op, "or")) {
+    rule->xmark_value = v;
+    rule->xmark_mask = v;
+  } else if (sp_is(op, "xor")) {
+    rule->xmark_value = v;
+    rule->xmark_mask = 0;
+  } else if (sp_is(op, "and")) {
+    rule->xmark_value = 0;
+    rule->xmark_mask = ~v;
+  } else if (sp_is(op, "set") || sp_is(op, "xset")) {
+    rule->xmark_value = v;
+    rule->xmark_mask = m;
+  } else {
+    return;
+  }
+  rule->mark_target = true;
+}
+
+static const char *neg_copy(struct list_state *st, struct span s, bool neg) {
+  char *out = kp_arena_alloc(&st->snap->arena, s.n + 2);
+  if (out == NULL)
+    return NULL;
+  size_t o = 0;
+  if (neg)
+    out[o++] = '!';
+  memcpy(out + o, s.p, s.n);
+  return out;
+}
+
+/* What iptables prints after the destination column: match and target
+ * details. Only the parts the model has fields for are read. */
+static void parse_extra(struct list_state *st, struct kp_rule *rule, const char *s, size_t n) {
+  struct span w[MAX_EXTRA];
+  size_t count = 0, i = 0;
+  while (i < n && count < MAX_EXTRA) {
+    while (i < n && is_blank(s[i]))
+      i++;
+    if (i >= n)
+      break;
+    if (n - i >= 3 && memcmp(s + i, "/* ", 3) == 0) { /* a comment, spaces and all */
+      const char *end = memmem(s + i + 3, n - i - 3, " */", 3);
+      if (end != NULL) {
+        if (rule->comment == NULL)
+          rule->comment = kp_ipt_strndup(st->snap, s + i + 3, (size_t)(end - (s + i + 3)));
+        i = (size_t)(end - s) + 3;
+        continue;
+      }
+    }
+    size_t b = i;
+    while (i < n && !is_blank(s[i]))
+      i++;
+    w[count].p = s + b;
+    w[count].n = i - b;
+    count++;
+  }
+  bool neg = false;
+  for (i = 0; i < count; i++) {
+    struct span x = w[i];
+    bool has_next = i + 1 < count;
+    if (sp_is(x, "!")) {
+      neg = true;
+      continue;
+    }
+    if (sp_starts(x, "dpt:") || sp_starts(x, "spt:") || sp_starts(x, "dpts:") ||
+        sp_starts(x, "spts:")) {
+      size_t skip = x.p[3] == ':' ? 4 : 5;
+      struct kp_port_range *range = x.p[0] == 'd' ? &rule->dport : &rule->sport;
+      kp_ipt_parse_ports(x.p + skip, x.n - skip, ':', range);
+    } else if (sp_is(x, "MARK") && rule->target == KP_TARGET_MARK && i + 2 < count) {
+      extra_mark_target(rule, w[i + 1], w[i + 2]);
+      i += 2;
+    } else if (sp_is(x, "mark") && has_next && sp_is(w[i + 1], "match")) {
+      i += 2;
+      if (i < count && sp_is(w[i], "!")) {
+        neg = true;
+        i++;
+      }
+      if (i < count &&
+          kp_ipt_parse_mark(w[i].p, w[i].n, &rule->mark.value, &rule->mark.mask) == 0) {
+        rule->mark.present = true;
+        rule->mark.negated = neg;
+      }
+    } else if ((sp_is(x, "src-type") || sp_is(x, "dst-type")) && has_next) {
+      struct span v = w[++i];
+      if (sp_is(v, "!") && i + 1 < count) {
+        neg = true;
+        v = w[++i];
+      } else if (v.n > 1 && v.p[0] == '!') {
+        neg = true;
+        v.p++;
+        v.n--;
+      }
+      bool src = x.p[0] == 's';
+      *(src ? &rule->src_type : &rule->dst_type) = kp_ipt_strndup(st->snap, v.p, v.n);
+      *(src ? &rule->src_type_negated : &rule->dst_type_negated) = neg;
+    } else if (sp_is(x, "match-set") && has_next) {
+      rule->match_set = kp_ipt_strndup(st->snap, w[i + 1].p, w[i + 1].n);
+      rule->match_set_negated = neg;
+      i++;
+      if (i + 1 < count) {
+        rule->match_set_flags = kp_ipt_strndup(st->snap, w[i + 1].p, w[i + 1].n);
+        i++;
+      }
+    } else if ((sp_is(x, "ctstate") || sp_is(x, "state")) && has_next) {
+      i++;
+      if (rule->ctstate == NULL)
+        rule->ctstate = neg_copy(st, w[i], neg);
+    } else if (sp_is(x, "probability") && has_next) {
+      rule->probability = kp_ipt_strndup(st->snap, w[i + 1].p, w[i + 1].n);
+      i++;
+    } else if (sp_starts(x, "to:") &&
+               (rule->target == KP_TARGET_DNAT || rule->target == KP_TARGET_SNAT)) {
+      rule->nat_text = kp_ipt_strndup(st->snap, x.p + 3, x.n - 3);
+      if (rule->nat_text != NULL)
+        kp_ipt_parse_nat_to(st->snap, rule, x.p + 3, x.n - 3);
+    } else if (sp_is(x, "random-fully")) {
+      rule->random_fully = true;
+    } else if (sp_is(x, "reject-with") && has_next) {
+      rule->reject_with = kp_ipt_strndup(st->snap, w[i + 1].p, w[i + 1].n);
+      i++;
+    } else if (sp_is(x, "[goto]") && rule->target_name != NULL) {
+      rule->target = KP_TARGET_GOTO;
+    }
+    neg = false;
+  }
+}
+
+static int row_addr(struct list_state *st, struct span s, struct kp_addr *addr) {
+  char buf[256];
+  if (s.n >= sizeof(buf))
+    return -1;
+  memcpy(buf, s.p, s.n);
+  buf[s.n] = '\0';
+  if (kp_addr_parse(&st->snap->arena, buf, addr) != 0)
+    return -1;
+  st->ipv6 |= addr->kind == KP_ADDR_IPV6;
+  return 0;
+}
+
+static const char *row_iface(struct list_state *st, struct span s) {
+  return sp_is(s, "*") ? NULL : kp_ipt_strndup(st->snap, s.p, s.n);
+}
+
+static int row_line(struct list_state *st, const char *line, size_t n, size_t lineno) {
+  struct span t[MAX_COLS];
+  size_t count = split(line, n, t, MAX_COLS);
+  size_t k = (st->has_num ? 1 : 0) + (st->has_counters ? 2 : 0);
+  if (count < k + 3)
+    return kp_ipt_fail(st->err, st->source, lineno, "rule line with too few columns");
+  /* An empty target leaves a blank column: find it by the opt column, or
+   * for ip6tables (blank opt) by the width of the gap before prot. */
+  bool has_target, has_opt = true;
+  if (is_opt(t[k + 1])) {
+    has_target = false;
+  } else if (count > k + 2 && is_opt(t[k + 2])) {
+    has_target = true;
+  } else {
+    size_t prev_end = k ? (size_t)(t[k - 1].p + t[k - 1].n - line) : 0;
+    size_t gap = (size_t)(t[k].p - line) - prev_end;
+    size_t expected = st->has_counters ? 1 : k ? (t[0].n < 4 ? 5 - t[0].n : 1) : 0;
+    has_target = gap <= expected + 4;
+    has_opt = false;
+  }
+  size_t need = k + (has_target ? 1 : 0) + 1 + (has_opt ? 1 : 0) + (st->has_iface ? 2 : 0) + 2;
+  if (count < need)
+    return kp_ipt_fail(st->err, st->source, lineno, "rule line with too few columns");
+  struct kp_rule *rule = kp_chain_add_rule(st->snap, st->chain);
+  if (rule == NULL)
+    return kp_ipt_fail(st->err, st->source, lineno, "out of memory");
+  rule->line = lineno;
+  rule->source = st->source;
+  rule->text = kp_ipt_strndup(st->snap, line, n);
+  size_t i = st->has_num ? 1 : 0;
+  if (st->has_counters) {
+    if (parse_counter(st, t[i], &rule->counters.packets, &rule->counters.packets_text) != 0 ||
+        parse_counter(st, t[i + 1], &rule->counters.bytes, &rule->counters.bytes_text) != 0)
+      return kp_ipt_fail(st->err, st->source, lineno, "malformed counter");
+    rule->counters.present = true;
+  }
+  i = k;
+  if (has_target) {
+    rule->target_name = kp_ipt_strndup(st->snap, t[i].p, t[i].n);
+    if (rule->target_name == NULL)
+      return kp_ipt_fail(st->err, st->source, lineno, "out of memory");
+    rule->target = kp_target_kind_from_name(rule->target_name);
+    st->nat_hint |= kp_ipt_is_nat_name(rule->target_name);
+    i++;
+  }
+  struct span prot = t[i++];
+  if (prot.n > 1 && prot.p[0] == '!') {
+    rule->proto_negated = true;
+    prot.p++;
+    prot.n--;
+  }
+  kp_ipt_parse_proto(prot.p, prot.n, &rule->proto_present, &rule->proto);
+  if (has_opt)
+    i++;
+  if (st->has_iface) {
+    rule->in_iface = row_iface(st, t[i++]);
+    rule->out_iface = row_iface(st, t[i++]);
+  }
+  if (row_addr(st, t[i], &rule->src) != 0 || row_addr(st, t[i + 1], &rule->dst) != 0)
+    return kp_ipt_fail(st->err, st->source, lineno, "malformed address column");
+  i += 2;
+  if (i < count) {
+    size_t at = (size_t)(t[i].p - line);
+    parse_extra(st, rule, line + at, n - at);
+  }
+  return 0;
+}
+
+static int list_line(struct list_state *st, const char *line, size_t n, size_t lineno) {
+  size_t b = 0;
+  while (b < n && is_blank(line[b]))
+    b++;
+  if (b == n || line[b] == '#')
+    return 0;
+  if (n >= 6 && memcmp(line, "Chain ", 6) == 0)
+    return chain_line(st, line, n, lineno);
+  if (st->chain == NULL)
+    return kp_ipt_fail(st->err, st->source, lineno, "line before any Chain line");
+  if (!st->have_header)
+    return header_line(st, line, n, lineno);
+  return row_line(st, line, n, lineno);
+}
+
+int kp_parse_ipt_list(struct kp_snapshot *snap, const char *source, const char *buf, size_t len,
+                      struct kp_dump_error *err) {
+  struct list_state st = {.snap = snap, .err = err};
+  st.source = kp_arena_strdup(&snap->arena, source ? source : "");
+  if (st.source == NULL)
+    return kp_ipt_fail(err, source, 0, "out of memory");
+  /* iptables-nft prints this when legacy tables exist too: the listing
+   * itself came through nf_tables. */
+  if (memmem(buf, len, "iptables-legacy tables present", 30) != NULL)
+    st.backend = KP_BACKEND_NFT;
+  struct kp_ipt_lines it;
+  const char *line;
+  size_t n;
+  int r;
+  kp_ipt_lines_init(&it, buf, len);
+  while ((r = kp_ipt_next_line(&it, &line, &n, source, err)) > 0)
+    if (list_line(&st, line, n, it.lineno) != 0)
+      break;
+  listing_finish(&st);
+  if (r != 0)
+    return -1;
+  if (st.listings == 0)
+    return kp_ipt_fail(err, source, 0, "no Chain line: not iptables -L output");
+  return 0;
+}
