@@ -1,0 +1,66 @@
+/* `backends`: kube-proxy rules in both the iptables-legacy and the nft
+ * backend at once. Packets traverse both, so the stale copy keeps
+ * answering for services (a mismatched kube-proxy image / wrapper). */
+#include "checks_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int kp_check_backends(struct kp_check_ctx *ctx) {
+  size_t rules[KP_BACKEND_COUNT] = {0};
+  struct kp_strlist tables[KP_BACKEND_COUNT];
+  memset(tables, 0, sizeof(tables));
+  char labels[32][64];
+  size_t n_labels = 0;
+  int rc = -1;
+  for (size_t i = 0; i < ctx->snap->tables.count; i++) {
+    const struct kp_table *t = ctx->snap->tables.items[i];
+    struct kp_table_kube k;
+    kp_table_kube_stats(t, &k);
+    if (!k.ipt_evidence && !k.ipvs_evidence && !k.nft_evidence)
+      continue;
+    enum kp_backend b = t->backend < KP_BACKEND_COUNT ? t->backend : KP_BACKEND_UNKNOWN;
+    if (k.nft_evidence)
+      b = KP_BACKEND_NFT;
+    rules[b] += k.kube_rules + k.kube_chains;
+    if (n_labels < 32) {
+      kp_table_label(t, labels[n_labels], sizeof(labels[0]));
+      if (kp_strlist_add(&tables[b], labels[n_labels++]) != 0)
+        goto out;
+    }
+  }
+  struct kp_result *r;
+  bool legacy = tables[KP_BACKEND_LEGACY].count > 0, nft = tables[KP_BACKEND_NFT].count > 0;
+  if (legacy && nft) {
+    r = kp_report_add(ctx->report, KP_CHECK_BACKENDS, KP_SEV_FAIL,
+                      "kube-proxy rules in both backends: iptables-legacy (%s) and nft (%s); "
+                      "packets traverse both, the stale copy must be removed",
+                      tables[KP_BACKEND_LEGACY].items[0], tables[KP_BACKEND_NFT].items[0]);
+    enum kp_backend other = ctx->backend == KP_BACKEND_LEGACY ? KP_BACKEND_NFT : KP_BACKEND_LEGACY;
+    if (r == NULL || kp_result_set_where(r, tables[other].items[0], NULL) != 0)
+      goto out;
+  } else if (legacy || nft) {
+    r = kp_report_add(ctx->report, KP_CHECK_BACKENDS, KP_SEV_OK,
+                      "kube-proxy rules in one backend: %s",
+                      kp_backend_name(legacy ? KP_BACKEND_LEGACY : KP_BACKEND_NFT));
+  } else if (tables[KP_BACKEND_UNKNOWN].count > 0) {
+    r = kp_report_add(ctx->report, KP_CHECK_BACKENDS, KP_SEV_INFO,
+                      "backend not known from the input (iptables -L / iptables-save do not say "
+                      "legacy or nft)");
+  } else {
+    rc = 0;
+    goto out;
+  }
+  if (r == NULL || kp_result_add_int(r, "legacy_rules", (int64_t)rules[KP_BACKEND_LEGACY]) != 0 ||
+      kp_result_add_int(r, "nft_rules", (int64_t)rules[KP_BACKEND_NFT]) != 0 ||
+      kp_result_add_list(r, "legacy_tables", tables[KP_BACKEND_LEGACY].items,
+                         tables[KP_BACKEND_LEGACY].count) != 0 ||
+      kp_result_add_list(r, "nft_tables", tables[KP_BACKEND_NFT].items,
+                         tables[KP_BACKEND_NFT].count) != 0)
+    goto out;
+  rc = 0;
+out:
+  for (int b = 0; b < KP_BACKEND_COUNT; b++)
+    kp_strlist_free(&tables[b]);
+  return rc;
+}

@@ -1,0 +1,65 @@
+/* `sync`: kube-proxy's own view (snap->proxy): /livez, the last queued vs
+ * last applied sync timestamps (queued far ahead = hung), restore failures,
+ * and /proxyMode against the mode the rules show. */
+#include "checks_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* healthTimeout default: 2 x syncPeriod (30 s). */
+#define HUNG_SECONDS 60.0
+
+int kp_check_sync(struct kp_check_ctx *ctx) {
+  const struct kp_proxy_status *p = &ctx->snap->proxy;
+  struct kp_report *rep = ctx->report;
+  struct kp_result *r;
+  const char *src = p->source ? p->source : "kube-proxy";
+  if (!p->has_metrics && !p->has_livez && p->proxy_mode == NULL) {
+    r = kp_report_add(rep, KP_CHECK_SYNC, KP_SEV_INFO, "no kube-proxy metrics in the input");
+    return r == NULL ? -1 : 0;
+  }
+  size_t before = rep->n_results;
+  if (p->has_livez && !p->livez_healthy) {
+    r = kp_report_add(rep, KP_CHECK_SYNC, KP_SEV_FAIL,
+                      "kube-proxy /livez unhealthy (a queued rule update was not applied in time)");
+    if (r == NULL || kp_result_add_str(r, "source", src) != 0)
+      return -1;
+  }
+  if (p->has_metrics && p->has_last_queued && p->last_queued_ts - p->last_sync_ts > HUNG_SECONDS) {
+    r = kp_report_add(rep, KP_CHECK_SYNC, KP_SEV_FAIL,
+                      "kube-proxy sync hung: an update was queued %.0f s after the last applied "
+                      "sync",
+                      p->last_queued_ts - p->last_sync_ts);
+    if (r == NULL || kp_result_add_int(r, "last_sync_ts", (int64_t)p->last_sync_ts) != 0 ||
+        kp_result_add_int(r, "last_queued_ts", (int64_t)p->last_queued_ts) != 0)
+      return -1;
+  }
+  if (p->has_metrics && (p->restore_failures > 0 || p->nft_sync_failures > 0)) {
+    r = kp_report_add(rep, KP_CHECK_SYNC, KP_SEV_WARN,
+                      "kube-proxy rule syncs failed %.0f time(s) (iptables-restore %.0f, nftables "
+                      "%.0f)",
+                      p->restore_failures + p->nft_sync_failures, p->restore_failures,
+                      p->nft_sync_failures);
+    if (r == NULL || kp_result_add_int(r, "restore_failures", (int64_t)p->restore_failures) != 0 ||
+        kp_result_add_int(r, "nft_sync_failures", (int64_t)p->nft_sync_failures) != 0)
+      return -1;
+  }
+  if (p->proxy_mode != NULL && strcmp(p->proxy_mode, kp_mode_name(ctx->mode)) != 0) {
+    r = kp_report_add(rep, KP_CHECK_SYNC, KP_SEV_FAIL,
+                      "kube-proxy reports mode %s but the rules show mode %s", p->proxy_mode,
+                      kp_mode_name(ctx->mode));
+    if (r == NULL || kp_result_add_str(r, "proxy_mode", p->proxy_mode) != 0 ||
+        kp_result_add_str(r, "rules_mode", kp_mode_name(ctx->mode)) != 0)
+      return -1;
+  }
+  if (rep->n_results > before)
+    return 0;
+  if (p->has_metrics && p->scrape_ts > 0 && p->last_sync_ts > 0)
+    r = kp_report_add(rep, KP_CHECK_SYNC, KP_SEV_OK, "kube-proxy syncing (last sync %.0f s ago)",
+                      p->scrape_ts - p->last_sync_ts);
+  else
+    r = kp_report_add(rep, KP_CHECK_SYNC, KP_SEV_OK, "kube-proxy reports healthy");
+  if (r == NULL || kp_result_add_str(r, "source", src) != 0)
+    return -1;
+  return 0;
+}

@@ -1,0 +1,103 @@
+/* Private to the check engine: the context every check gets, the per-check
+ * entry points (one file each) and a few shared helpers. */
+#ifndef KP_CHECKS_INTERNAL_H
+#define KP_CHECKS_INTERNAL_H
+
+#include "kp/checks.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Lists in details are capped so one result stays readable. */
+#define KP_DETAIL_LIST_MAX 20
+
+/* What one table holds of kube-proxy's rules (computed once per run). */
+struct kp_table_kube {
+  bool ipt_evidence;  /* iptables-mode chains (KUBE-SERVICES in nat, SVC/SEP/...) */
+  bool ipvs_evidence; /* KUBE-NODE-PORT, KUBE-LOAD-BALANCER, match-set KUBE-CLUSTER-IP */
+  bool nft_evidence;  /* native nft table "kube-proxy" with chains */
+  size_t svc_chains;  /* KUBE-SVC/SVL/EXT/SEP/FW/XLB */
+  size_t kube_chains; /* kube-proxy's chains (not kubelet's, not canaries) */
+  size_t kube_rules;  /* rules in them */
+};
+
+struct kp_check_ctx {
+  const struct kp_snapshot *snap;
+  const struct kp_check_config *cfg;
+  struct kp_check_state *state; /* NULL offline */
+  struct kp_report *report;
+  enum kp_mode mode;
+  enum kp_backend backend;
+  bool families[KP_FAMILY_COUNT]; /* families holding kube-proxy rules */
+};
+
+/* The table holding kube-proxy's rules for this family and name: the one of
+ * ctx->backend, else any backend (first seen). NULL when not in the input. */
+const struct kp_table *kp_ctx_table(const struct kp_check_ctx *ctx, enum kp_family family,
+                                    const char *name);
+/* The native nft "kube-proxy" table of a family, NULL when absent. */
+const struct kp_table *kp_ctx_nft_table(const struct kp_check_ctx *ctx, enum kp_family family);
+/* A chain that really exists (declared, not just named by a dangling jump). */
+const struct kp_chain *kp_chain_present(const struct kp_table *table, const char *name);
+
+bool kp_name_has_prefix(const char *name, const char *prefix);
+/* Chains only kubelet creates (or creates too): never evidence of kube-proxy. */
+bool kp_is_kubelet_chain(const char *name);
+/* KUBE-SVC-/SVL-/EXT-/SEP-/FW-/XLB- */
+bool kp_is_service_chain_name(const char *name);
+/* nftables mode per-service chains: "<prefix><hash>-ns/svc/proto/port";
+ * the slash tells them from fixed chains such as service-endpoints-check. */
+bool kp_is_nft_svc_chain(const char *name, const char *prefix);
+void kp_table_kube_stats(const struct kp_table *table, struct kp_table_kube *out);
+
+/* Table label for messages: "nat", "ip6 nat" (IPv6), "ip kube-proxy". */
+void kp_table_label(const struct kp_table *table, char *buf, size_t len);
+
+/* Adds a list detail holding at most KP_DETAIL_LIST_MAX items, plus
+ * "<key>_total" when the list was cut. */
+int kp_result_add_capped_list(struct kp_result *result, const char *key, const char *const *items,
+                              size_t n_items);
+
+/* A growable list of borrowed strings with optional de-duplication. */
+struct kp_strlist {
+  const char **items;
+  size_t count, capacity;
+  /* open-addressing hash of item indexes + 1, used by kp_strlist_add_unique */
+  size_t *slots;
+  size_t n_slots;
+};
+void kp_strlist_free(struct kp_strlist *list);
+int kp_strlist_add(struct kp_strlist *list, const char *item);
+/* Adds when not present yet; the string is borrowed (must outlive list). */
+int kp_strlist_add_unique(struct kp_strlist *list, const char *item);
+
+/* Services without endpoints as the rules show them (check_endpoints.c).
+ * Names are "ns/svc:port" from comments, else "<ip>:<port>/<proto>";
+ * strings are allocated in out_names_arena. */
+struct kp_no_endpoints {
+  struct kp_strlist none;  /* no endpoints at all (REJECT / goto reject-chain) */
+  struct kp_strlist local; /* no local endpoints (DROP / drop) */
+  struct kp_arena arena;   /* owns the name strings */
+  bool filter_seen;        /* iptables mode: a filter table was in the input */
+};
+int kp_no_endpoints_collect(const struct kp_check_ctx *ctx, struct kp_no_endpoints *out);
+void kp_no_endpoints_free(struct kp_no_endpoints *ne);
+
+/* One function per check; each returns 0, or -1 on OOM. */
+int kp_check_mode(struct kp_check_ctx *ctx);
+int kp_check_chains(struct kp_check_ctx *ctx);
+int kp_check_hooks(struct kp_check_ctx *ctx);
+int kp_check_activity(struct kp_check_ctx *ctx);
+int kp_check_masquerade(struct kp_check_ctx *ctx);
+int kp_check_pod_rules(struct kp_check_ctx *ctx);
+int kp_check_endpoints(struct kp_check_ctx *ctx);
+int kp_check_stale(struct kp_check_ctx *ctx);
+int kp_check_backends(struct kp_check_ctx *ctx);
+int kp_check_canary(struct kp_check_ctx *ctx);
+int kp_check_process(struct kp_check_ctx *ctx);
+int kp_check_sync(struct kp_check_ctx *ctx);
+
+/* Fills ctx->mode/backend/families. */
+void kp_ctx_detect(struct kp_check_ctx *ctx);
+
+#endif
