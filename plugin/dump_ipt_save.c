@@ -278,11 +278,9 @@ static int save_line(struct save_state *st, const char *line, size_t n, size_t l
                          st->table->name);
     if (take_word(line, n, &pos, name, sizeof(name)) != 0 || pos != n || pos != 1 + strlen(name))
       return kp_ipt_fail(st->err, st->source, lineno, "malformed table line");
-    st->table = kp_snapshot_table(st->snap, st->family, st->backend, name, true);
+    st->table = kp_snapshot_source_table(st->snap, st->family, st->backend, name, st->source);
     if (st->table == NULL)
       return kp_ipt_fail(st->err, st->source, lineno, "out of memory");
-    if (st->table->source == NULL)
-      st->table->source = st->source;
     st->table_line = lineno;
     st->saw_ipv6 = false;
     st->tables++;

@@ -207,15 +207,24 @@ void kp_snapshot_free(struct kp_snapshot *snap) {
   free(snap);
 }
 
-struct kp_table *kp_snapshot_table(struct kp_snapshot *snap, enum kp_family family,
-                                   enum kp_backend backend, const char *name, bool create) {
+static bool same_source(const char *a, const char *b) {
+  return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static struct kp_table *find_table(struct kp_snapshot *snap, enum kp_family family,
+                                   enum kp_backend backend, const char *name, bool any_source,
+                                   const char *source) {
   for (size_t i = 0; i < snap->tables.count; i++) {
     struct kp_table *table = snap->tables.items[i];
-    if (table->family == family && table->backend == backend && strcmp(table->name, name) == 0)
+    if (table->family == family && table->backend == backend && strcmp(table->name, name) == 0 &&
+        (any_source || same_source(table->source, source)))
       return table;
   }
-  if (!create)
-    return NULL;
+  return NULL;
+}
+
+static struct kp_table *new_table(struct kp_snapshot *snap, enum kp_family family,
+                                  enum kp_backend backend, const char *name) {
   struct kp_table *table = kp_arena_alloc(&snap->arena, sizeof(*table));
   if (table == NULL)
     return NULL;
@@ -227,6 +236,23 @@ struct kp_table *kp_snapshot_table(struct kp_snapshot *snap, enum kp_family fami
       kp_ptrvec_push(&snap->arena, &snap->tables, table) != 0)
     return NULL;
   snap->finalized = false;
+  return table;
+}
+
+struct kp_table *kp_snapshot_table(struct kp_snapshot *snap, enum kp_family family,
+                                   enum kp_backend backend, const char *name, bool create) {
+  struct kp_table *table = find_table(snap, family, backend, name, true, NULL);
+  if (table == NULL && create)
+    table = new_table(snap, family, backend, name);
+  return table;
+}
+
+struct kp_table *kp_snapshot_source_table(struct kp_snapshot *snap, enum kp_family family,
+                                          enum kp_backend backend, const char *name,
+                                          const char *source) {
+  struct kp_table *table = find_table(snap, family, backend, name, false, source);
+  if (table == NULL && (table = new_table(snap, family, backend, name)) != NULL)
+    table->source = source;
   return table;
 }
 

@@ -215,6 +215,12 @@ void kp_snapshot_free(struct kp_snapshot *snap);
 /* Finds the table, or creates it when create is true. NULL on OOM / not found. */
 struct kp_table *kp_snapshot_table(struct kp_snapshot *snap, enum kp_family family,
                                    enum kp_backend backend, const char *name, bool create);
+/* The table of this name that came from this source (file), created when
+ * that source has not made one yet: two files never merge into one table
+ * (kp_dump_reconcile decides what two copies mean). source is kept as given. */
+struct kp_table *kp_snapshot_source_table(struct kp_snapshot *snap, enum kp_family family,
+                                          enum kp_backend backend, const char *name,
+                                          const char *source);
 /* Removes a table (used when the same table was seen twice). */
 void kp_snapshot_drop_table(struct kp_snapshot *snap, struct kp_table *table);
 

@@ -1,0 +1,142 @@
+/* After every dump file is in: one iptables table seen twice (through nft
+ * text and through -L/save, or twice through the same kind of dump) is one
+ * table; two tables that disagree stay, and the one that is not nft
+ * becomes legacy so the `backends` check can report the split. */
+#include "kp/dump.h"
+
+#include <string.h>
+
+static bool kube_chain(const struct kp_chain *chain) {
+  return chain->declared && strncmp(chain->name, "KUBE-", 5) == 0;
+}
+
+static size_t chain_count(const struct kp_table *table, bool kube_only) {
+  size_t n = 0;
+  for (size_t i = 0; i < table->chains.count; i++) {
+    const struct kp_chain *chain = table->chains.items[i];
+    n += chain->declared && (!kube_only || kube_chain(chain));
+  }
+  return n;
+}
+
+/* Targets naming a chain compare by name: before finalize a -L jump is
+ * still OTHER, and -L does not tell a goto from a jump. */
+static bool same_target(const struct kp_rule *a, const struct kp_rule *b) {
+  bool a_named =
+      a->target == KP_TARGET_JUMP || a->target == KP_TARGET_GOTO || a->target == KP_TARGET_OTHER;
+  bool b_named =
+      b->target == KP_TARGET_JUMP || b->target == KP_TARGET_GOTO || b->target == KP_TARGET_OTHER;
+  if (a_named || b_named)
+    return a_named && b_named && a->target_name != NULL && b->target_name != NULL &&
+           strcmp(a->target_name, b->target_name) == 0;
+  return a->target == b->target;
+}
+
+/* Same KUBE-* chains (all chains when neither has any), each with the same
+ * number of rules and the same target sequence. */
+static bool same_copy(const struct kp_table *a, const struct kp_table *b) {
+  bool kube_only = chain_count(a, true) > 0 || chain_count(b, true) > 0;
+  if (chain_count(a, kube_only) != chain_count(b, kube_only))
+    return false;
+  for (size_t i = 0; i < a->chains.count; i++) {
+    const struct kp_chain *ca = a->chains.items[i];
+    if (!ca->declared || (kube_only && !kube_chain(ca)))
+      continue;
+    const struct kp_chain *cb = kp_table_chain(b, ca->name);
+    if (cb == NULL || !cb->declared || cb->rules.count != ca->rules.count)
+      return false;
+    for (size_t r = 0; r < ca->rules.count; r++)
+      if (!same_target(ca->rules.items[r], cb->rules.items[r]))
+        return false;
+  }
+  return true;
+}
+
+/* Rules with counters or comments: what a copy adds beyond structure. */
+static size_t information(const struct kp_table *table) {
+  size_t score = 0;
+  for (size_t i = 0; i < table->chains.count; i++) {
+    const struct kp_chain *chain = table->chains.items[i];
+    for (size_t r = 0; r < chain->rules.count; r++) {
+      const struct kp_rule *rule = chain->rules.items[r];
+      score += rule->counters.present + (rule->comment != NULL);
+    }
+  }
+  return score;
+}
+
+/* nft does not print the xt comment match of iptables-nft rules: take the
+ * comments from the other copy of the same rules. */
+static void copy_comments(struct kp_table *to, const struct kp_table *from) {
+  for (size_t i = 0; i < to->chains.count; i++) {
+    struct kp_chain *chain = to->chains.items[i];
+    const struct kp_chain *other = kp_table_chain(from, chain->name);
+    if (other == NULL || other->rules.count != chain->rules.count)
+      continue;
+    for (size_t r = 0; r < chain->rules.count; r++) {
+      struct kp_rule *rule = chain->rules.items[r];
+      const struct kp_rule *twin = other->rules.items[r];
+      if (rule->comment == NULL && twin->comment != NULL && same_target(rule, twin))
+        rule->comment = twin->comment;
+    }
+  }
+}
+
+static bool same_slot(const struct kp_table *a, const struct kp_table *b) {
+  return a != b && a->family == b->family && strcmp(a->name, b->name) == 0;
+}
+
+/* Same (family, name, backend) from two files. True when one was dropped. */
+static bool dedupe_one(struct kp_snapshot *snap) {
+  for (size_t i = 0; i < snap->tables.count; i++) {
+    struct kp_table *a = snap->tables.items[i];
+    for (size_t j = i + 1; j < snap->tables.count; j++) {
+      struct kp_table *b = snap->tables.items[j];
+      if (!same_slot(a, b) || a->backend != b->backend || a->native_nft != b->native_nft)
+        continue;
+      /* Two unknown-backend copies that differ may be legacy and nft: keep both. */
+      if (a->backend == KP_BACKEND_UNKNOWN && !same_copy(a, b))
+        continue;
+      bool keep_a = information(a) >= information(b);
+      struct kp_table *keep = keep_a ? a : b, *drop = keep_a ? b : a;
+      if (same_copy(a, b))
+        copy_comments(keep, drop);
+      kp_snapshot_drop_table(snap, drop);
+      return true;
+    }
+  }
+  return false;
+}
+
+/* An unknown-backend table against the nft copy of the same table. */
+static bool resolve_one(struct kp_snapshot *snap) {
+  for (size_t i = 0; i < snap->tables.count; i++) {
+    struct kp_table *unknown = snap->tables.items[i];
+    if (unknown->backend != KP_BACKEND_UNKNOWN)
+      continue;
+    for (size_t j = 0; j < snap->tables.count; j++) {
+      struct kp_table *nft = snap->tables.items[j];
+      if (!same_slot(unknown, nft) || nft->backend != KP_BACKEND_NFT || nft->native_nft)
+        continue;
+      if (same_copy(nft, unknown)) {
+        copy_comments(nft, unknown);
+        kp_snapshot_drop_table(snap, unknown);
+      } else {
+        unknown->backend = KP_BACKEND_LEGACY;
+        snap->finalized = false;
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+int kp_dump_reconcile(struct kp_snapshot *snap) {
+  if (snap == NULL)
+    return -1;
+  while (dedupe_one(snap))
+    ;
+  while (resolve_one(snap))
+    ;
+  return 0;
+}
