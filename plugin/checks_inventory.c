@@ -75,6 +75,9 @@ void kp_inventory_compute(const struct kp_snapshot *snap, enum kp_mode mode,
     if (kp_no_endpoints_collect(&ctx, &ne) == 0) {
       inv->services_without_endpoints = ne.none.count;
       inv->services_without_local_endpoints = ne.local.count;
+      /* A service port without endpoints gets no service chain, only its
+       * REJECT rule / no-endpoint map element: count it as a service too. */
+      inv->services += ne.none.count;
     }
     kp_no_endpoints_free(&ne);
   }
