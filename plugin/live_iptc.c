@@ -1,0 +1,312 @@
+/* iptables-legacy source: one libiptc (or libip6tc) snapshot per table per
+ * read, walked chain by chain into the snapshot model. libiptc takes no
+ * lock (never /run/xtables.lock) and forks nothing; the kernel copy it makes
+ * in iptc_init() is the whole table at one instant.
+ *
+ * Note: libiptc keeps one global (the last function called, for
+ * iptc_strerror()), so two reads racing in one process could garble an error
+ * message; the rule data itself is per handle. */
+#include "kp/live.h"
+#include "live_iptc_xt.h"
+
+#include <errno.h>
+#include <libiptc/libip6tc.h>
+#include <libiptc/libiptc.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- one walker for both families: the libiptc calls behind pointers ---- */
+
+struct iptc_ops {
+  enum kp_family family;
+  struct xtc_handle *(*init)(const char *table);
+  void (*free)(struct xtc_handle *h);
+  const char *(*first_chain)(struct xtc_handle *h);
+  const char *(*next_chain)(struct xtc_handle *h);
+  const void *(*first_rule)(const char *chain, struct xtc_handle *h);
+  const void *(*next_rule)(const void *prev, struct xtc_handle *h);
+  const char *(*get_target)(const void *e, struct xtc_handle *h);
+  int (*builtin)(const char *chain, struct xtc_handle *const h);
+  const char *(*get_policy)(const char *chain, struct xt_counters *c, struct xtc_handle *h);
+  const char *(*strerror)(int err);
+  int (*decode)(struct kp_iptc_ctx *ctx, struct kp_rule *rule, const void *e, const char *verdict,
+                struct kp_iptc_text *text);
+};
+
+static const void *first_rule4(const char *chain, struct xtc_handle *h) {
+  return iptc_first_rule(chain, h);
+}
+static const void *next_rule4(const void *prev, struct xtc_handle *h) {
+  return iptc_next_rule(prev, h);
+}
+static const char *get_target4(const void *e, struct xtc_handle *h) {
+  return iptc_get_target(e, h);
+}
+static const void *first_rule6(const char *chain, struct xtc_handle *h) {
+  return ip6tc_first_rule(chain, h);
+}
+static const void *next_rule6(const void *prev, struct xtc_handle *h) {
+  return ip6tc_next_rule(prev, h);
+}
+static const char *get_target6(const void *e, struct xtc_handle *h) {
+  return ip6tc_get_target(e, h);
+}
+
+/* ---- the fixed IP header part of an entry ---------------------------------- */
+
+static uint8_t prefix_from_mask(const uint8_t *mask, size_t len) {
+  uint8_t bits = 0;
+  for (size_t i = 0; i < len; i++) {
+    uint8_t b = mask[i];
+    while (b & 0x80) {
+      bits++;
+      b = (uint8_t)(b << 1);
+    }
+    if (mask[i] != 0xff)
+      break;
+  }
+  return bits;
+}
+
+static void set_addr(struct kp_addr *out, const void *addr, const void *mask, size_t len,
+                     bool negated, char opt, struct kp_iptc_text *text) {
+  uint8_t prefix = prefix_from_mask(mask, len);
+  if (prefix == 0)
+    return; /* 0.0.0.0/0: no match on this field */
+  out->kind = len == 4 ? KP_ADDR_IPV4 : KP_ADDR_IPV6;
+  out->prefix_len = prefix;
+  out->negated = negated;
+  memcpy(out->bytes, addr, len);
+  char buf[80];
+  kp_addr_format(out, buf, sizeof(buf));
+  /* kp_addr_format puts "!" first; iptables-save writes "! -s X". */
+  bool has_bang = buf[0] == '!';
+  kp_iptc_text_add(text, "%s -%c %s", negated ? " !" : "", opt, has_bang ? buf + 1 : buf);
+  if (prefix == len * 8)
+    kp_iptc_text_add(text, "/%u", prefix); /* iptables-save always shows the prefix */
+}
+
+/* "eth0", "veth+" (iptables keeps the '+' in the name and masks it out),
+ * "!eth0" when negated (the model keeps interfaces as text). */
+static int set_iface(struct kp_iptc_ctx *ctx, const char **out, const char *name, bool negated,
+                     char opt, struct kp_iptc_text *text) {
+  size_t len = strnlen(name, IFNAMSIZ);
+  if (len == 0)
+    return 0;
+  char buf[IFNAMSIZ + 2];
+  snprintf(buf, sizeof(buf), "%s%.*s", negated ? "!" : "", (int)len, name);
+  *out = kp_arena_strdup(&ctx->snap->arena, buf);
+  kp_iptc_text_add(text, "%s -%c %s", negated ? " !" : "", opt, negated ? buf + 1 : buf);
+  return *out == NULL ? -1 : 0;
+}
+
+static void set_proto(struct kp_rule *rule, unsigned proto, bool negated,
+                      struct kp_iptc_text *text) {
+  if (proto == 0)
+    return;
+  rule->proto_present = true;
+  rule->proto_negated = negated;
+  rule->proto = (uint8_t)proto;
+  const char *name = proto == IPPROTO_TCP      ? "tcp"
+                     : proto == IPPROTO_UDP    ? "udp"
+                     : proto == IPPROTO_SCTP   ? "sctp"
+                     : proto == IPPROTO_ICMP   ? "icmp"
+                     : proto == IPPROTO_ICMPV6 ? "ipv6-icmp"
+                                               : NULL;
+  if (name != NULL)
+    kp_iptc_text_add(text, "%s -p %s", negated ? " !" : "", name);
+  else
+    kp_iptc_text_add(text, "%s -p %u", negated ? " !" : "", proto);
+}
+
+static void set_counters(struct kp_rule *rule, const struct xt_counters *c) {
+  rule->counters.present = true;
+  rule->counters.packets = c->pcnt;
+  rule->counters.bytes = c->bcnt;
+}
+
+/* Shared tail of both decoders: matches between the header and
+ * target_offset, then the target; offsets checked against next_offset. */
+static int decode_body(struct kp_iptc_ctx *ctx, struct kp_rule *rule, const void *entry,
+                       size_t header, size_t target_offset, size_t next_offset, const char *verdict,
+                       bool is_goto, struct kp_iptc_text *text) {
+  const unsigned char *base = entry;
+  if (target_offset < header || target_offset > next_offset)
+    return 0; /* malformed: keep the header fields only */
+  if (kp_iptc_decode_matches(ctx, rule, base + header, target_offset - header, text) != 0)
+    return -1;
+  return kp_iptc_decode_target(ctx, rule, base + target_offset, next_offset - target_offset,
+                               verdict, is_goto, text);
+}
+
+static int decode4(struct kp_iptc_ctx *ctx, struct kp_rule *rule, const void *entry,
+                   const char *verdict, struct kp_iptc_text *text) {
+  const struct ipt_entry *e = entry;
+  const struct ipt_ip *ip = &e->ip;
+  set_counters(rule, &e->counters);
+  set_addr(&rule->src, &ip->src, &ip->smsk, 4, ip->invflags & IPT_INV_SRCIP, 's', text);
+  set_addr(&rule->dst, &ip->dst, &ip->dmsk, 4, ip->invflags & IPT_INV_DSTIP, 'd', text);
+  if (set_iface(ctx, &rule->in_iface, ip->iniface, ip->invflags & IPT_INV_VIA_IN, 'i', text) != 0 ||
+      set_iface(ctx, &rule->out_iface, ip->outiface, ip->invflags & IPT_INV_VIA_OUT, 'o', text) !=
+          0)
+    return -1;
+  set_proto(rule, ip->proto, ip->invflags & IPT_INV_PROTO, text);
+  if (ip->flags & IPT_F_FRAG)
+    kp_iptc_text_add(text, "%s -f", (ip->invflags & IPT_INV_FRAG) ? " !" : "");
+  return decode_body(ctx, rule, e, sizeof(*e), e->target_offset, e->next_offset, verdict,
+                     ip->flags & IPT_F_GOTO, text);
+}
+
+static int decode6(struct kp_iptc_ctx *ctx, struct kp_rule *rule, const void *entry,
+                   const char *verdict, struct kp_iptc_text *text) {
+  const struct ip6t_entry *e = entry;
+  const struct ip6t_ip6 *ip = &e->ipv6;
+  set_counters(rule, &e->counters);
+  set_addr(&rule->src, &ip->src, &ip->smsk, 16, ip->invflags & IP6T_INV_SRCIP, 's', text);
+  set_addr(&rule->dst, &ip->dst, &ip->dmsk, 16, ip->invflags & IP6T_INV_DSTIP, 'd', text);
+  if (set_iface(ctx, &rule->in_iface, ip->iniface, ip->invflags & IP6T_INV_VIA_IN, 'i', text) !=
+          0 ||
+      set_iface(ctx, &rule->out_iface, ip->outiface, ip->invflags & IP6T_INV_VIA_OUT, 'o', text) !=
+          0)
+    return -1;
+  set_proto(rule, ip->proto, ip->invflags & IP6T_INV_PROTO, text);
+  return decode_body(ctx, rule, e, sizeof(*e), e->target_offset, e->next_offset, verdict,
+                     ip->flags & IP6T_F_GOTO, text);
+}
+
+static const struct iptc_ops ops4 = {
+    KP_FAMILY_IPV4, iptc_init,   iptc_free,    iptc_first_chain, iptc_next_chain, first_rule4,
+    next_rule4,     get_target4, iptc_builtin, iptc_get_policy,  iptc_strerror,   decode4,
+};
+
+static const struct iptc_ops ops6 = {
+    KP_FAMILY_IPV6, ip6tc_init,  ip6tc_free,    ip6tc_first_chain, ip6tc_next_chain, first_rule6,
+    next_rule6,     get_target6, ip6tc_builtin, ip6tc_get_policy,  ip6tc_strerror,   decode6,
+};
+
+/* ---- errors -------------------------------------------------------------- */
+
+static void init_error(struct kp_live_error *err, const struct iptc_ops *ops, const char *table,
+                       int e) {
+  if (err == NULL)
+    return;
+  const char *fam = ops->family == KP_FAMILY_IPV6 ? "ip6 " : "";
+  err->err_no = e;
+  switch (e) {
+  case EPERM:
+  case EACCES:
+    err->fault = KP_LIVE_NO_PRIVILEGE;
+    snprintf(err->message, sizeof(err->message), "reading %stable %s needs CAP_NET_ADMIN (%s)", fam,
+             table, strerror(e));
+    break;
+  case ENOENT:
+  case ENOPROTOOPT:
+  case EINVAL:
+  case EAFNOSUPPORT:
+    /* The table (or the whole ip_tables / ip6_tables module) is not there. */
+    err->fault = KP_LIVE_NO_TABLE;
+    snprintf(err->message, sizeof(err->message), "legacy %stable %s is not available (%s)", fam,
+             table, ops->strerror(e));
+    break;
+  default:
+    err->fault = KP_LIVE_OTHER;
+    snprintf(err->message, sizeof(err->message), "reading legacy %stable %s failed (%s)", fam,
+             table, e ? ops->strerror(e) : "libiptc version mismatch");
+    break;
+  }
+}
+
+static void oom_error(struct kp_live_error *err, const char *table) {
+  if (err == NULL)
+    return;
+  err->fault = KP_LIVE_OTHER;
+  err->err_no = ENOMEM;
+  snprintf(err->message, sizeof(err->message), "reading legacy table %s: out of memory", table);
+}
+
+/* ---- the walk -------------------------------------------------------------- */
+
+static const char *policy_literal(struct kp_snapshot *snap, const char *policy) {
+  if (strcmp(policy, "ACCEPT") == 0)
+    return "ACCEPT";
+  if (strcmp(policy, "DROP") == 0)
+    return "DROP";
+  return kp_arena_strdup(&snap->arena, policy);
+}
+
+static int walk_chains(struct kp_iptc_ctx *ctx, const struct iptc_ops *ops, struct xtc_handle *h) {
+  struct kp_snapshot *snap = ctx->snap;
+  /* Pass 1: every chain first, so that jump targets resolve to the chain's
+   * own name string and the chain order is libiptc's (built-ins, then user
+   * chains sorted by name, as iptables-save prints them). */
+  for (const char *name = ops->first_chain(h); name != NULL; name = ops->next_chain(h)) {
+    struct kp_chain *chain = kp_table_add_chain(snap, ctx->table, name);
+    if (chain == NULL)
+      return -1;
+    if (ops->builtin(name, h)) {
+      struct xt_counters c = {0, 0};
+      const char *policy = ops->get_policy(name, &c, h);
+      chain->builtin = true;
+      if (policy != NULL) {
+        if ((chain->policy = policy_literal(snap, policy)) == NULL)
+          return -1;
+        chain->policy_counters.present = true;
+        chain->policy_counters.packets = c.pcnt;
+        chain->policy_counters.bytes = c.bcnt;
+      }
+    }
+  }
+  /* Pass 2: the rules. */
+  struct kp_iptc_text text;
+  for (size_t i = 0; i < ctx->table->chains.count; i++) {
+    struct kp_chain *chain = ctx->table->chains.items[i];
+    for (const void *e = ops->first_rule(chain->name, h); e != NULL; e = ops->next_rule(e, h)) {
+      struct kp_rule *rule = kp_chain_add_rule(snap, chain);
+      if (rule == NULL)
+        return -1;
+      rule->line = 0;
+      text.len = 0;
+      text.buf[0] = '\0';
+      kp_iptc_text_add(&text, "-A %s", chain->name);
+      if (ops->decode(ctx, rule, e, ops->get_target(e, h), &text) != 0)
+        return -1;
+      if ((rule->text = kp_arena_strndup(&snap->arena, text.buf, text.len)) == NULL)
+        return -1;
+    }
+  }
+  return 0;
+}
+
+int kp_iptc_read_table(struct kp_snapshot *snap, enum kp_family family, const char *table,
+                       struct kp_live_error *err) {
+  const struct iptc_ops *ops = family == KP_FAMILY_IPV6 ? &ops6 : &ops4;
+  errno = 0;
+  struct xtc_handle *h = ops->init(table);
+  if (h == NULL) {
+    init_error(err, ops, table, errno);
+    return -1;
+  }
+  /* Reading a table again replaces what the snapshot had of it. */
+  struct kp_table *old = kp_snapshot_table(snap, family, KP_BACKEND_LEGACY, table, false);
+  if (old != NULL)
+    kp_snapshot_drop_table(snap, old);
+  struct kp_table *t = kp_snapshot_table(snap, family, KP_BACKEND_LEGACY, table, true);
+  if (t == NULL) {
+    ops->free(h);
+    oom_error(err, table);
+    return -1;
+  }
+  t->source = "kernel";
+  struct kp_iptc_ctx ctx;
+  kp_iptc_ctx_init(&ctx, snap, t, family);
+  int rc = walk_chains(&ctx, ops, h);
+  kp_iptc_ctx_done(&ctx);
+  ops->free(h);
+  if (rc != 0) {
+    kp_snapshot_drop_table(snap, t);
+    oom_error(err, table);
+    return -1;
+  }
+  return 0;
+}
