@@ -1,0 +1,207 @@
+/* The <Plugin kube_proxy> block: every key of docs/collectd-kube_proxy.5.
+ * Unknown keys and bad values are errors naming the key and the value; the
+ * config callback then fails and collectd refuses to start. */
+#include "kube_proxy_glue.h"
+
+#include "collectd/core/utils/common/common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void kpg_config_init(struct kpg_config *cfg) {
+  memset(cfg, 0, sizeof(*cfg));
+  cfg->backend = KP_BACKEND_UNKNOWN;
+  kp_check_config_init(&cfg->checks);
+  cfg->max_services = KPG_DEFAULT_MAX_SERVICES;
+}
+
+void kpg_config_free(struct kpg_config *cfg) {
+  free(cfg->netns_path);
+  kp_check_config_free(&cfg->checks);
+  if (cfg->has_service_filter)
+    regfree(&cfg->service_filter);
+  free(cfg->service_filter_text);
+  memset(cfg, 0, sizeof(*cfg));
+}
+
+/* The values as written, for error messages: `"foo" 3 true`. */
+static void kpg_format_values(const oconfig_item_t *ci, char *buf, size_t len) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int i = 0; i < ci->values_num && used < len; i++) {
+    const oconfig_value_t *v = &ci->values[i];
+    int n;
+    const char *sep = i > 0 ? " " : "";
+    if (v->type == OCONFIG_TYPE_STRING)
+      n = snprintf(buf + used, len - used, "%s\"%s\"", sep, v->value.string);
+    else if (v->type == OCONFIG_TYPE_NUMBER)
+      n = snprintf(buf + used, len - used, "%s%g", sep, v->value.number);
+    else
+      n = snprintf(buf + used, len - used, "%s%s", sep, v->value.boolean ? "true" : "false");
+    if (n < 0)
+      break;
+    used += (size_t)n;
+  }
+  if (ci->values_num == 0)
+    snprintf(buf, len, "(no value)");
+}
+
+static int kpg_bad_value(const oconfig_item_t *ci, const char *why) {
+  char values[256];
+  kpg_format_values(ci, values, sizeof(values));
+  ERROR(KPG_PLUGIN " plugin: invalid value %s for option \"%s\": %s", values, ci->key, why);
+  return -1;
+}
+
+/* A whole number within [min, max]. */
+static int kpg_get_unsigned(const oconfig_item_t *ci, unsigned min, unsigned max, unsigned *out) {
+  int v;
+  if (ci->values_num != 1 || ci->values[0].type != OCONFIG_TYPE_NUMBER ||
+      cf_util_get_int(ci, &v) != 0 || (double)v != ci->values[0].value.number) {
+    char why[96];
+    snprintf(why, sizeof(why), "expected one whole number from %u to %u", min, max);
+    return kpg_bad_value(ci, why);
+  }
+  if (v < 0 || (unsigned)v < min || (unsigned)v > max) {
+    char why[96];
+    snprintf(why, sizeof(why), "must be from %u to %u", min, max);
+    return kpg_bad_value(ci, why);
+  }
+  *out = (unsigned)v;
+  return 0;
+}
+
+static int kpg_get_bool(const oconfig_item_t *ci, bool *out) {
+  if (ci->values_num != 1 || ci->values[0].type == OCONFIG_TYPE_NUMBER ||
+      cf_util_get_boolean(ci, out) != 0)
+    return kpg_bad_value(ci, "expected true or false");
+  return 0;
+}
+
+static int kpg_get_string(const oconfig_item_t *ci, char **out) {
+  if (ci->values_num != 1 || ci->values[0].type != OCONFIG_TYPE_STRING)
+    return kpg_bad_value(ci, "expected one quoted string");
+  char *s = NULL;
+  if (cf_util_get_string(ci, &s) != 0)
+    return kpg_bad_value(ci, "expected one quoted string");
+  if (s[0] == '\0') {
+    free(s);
+    return kpg_bad_value(ci, "must not be empty");
+  }
+  free(*out);
+  *out = s;
+  return 0;
+}
+
+static int kpg_config_backend(struct kpg_config *cfg, const oconfig_item_t *ci) {
+  char *name = NULL;
+  if (kpg_get_string(ci, &name) != 0)
+    return -1;
+  int rc = 0;
+  if (strcasecmp(name, "auto") == 0)
+    cfg->backend = KP_BACKEND_UNKNOWN;
+  else if (strcasecmp(name, "legacy") == 0)
+    cfg->backend = KP_BACKEND_LEGACY;
+  else if (strcasecmp(name, "nft") == 0)
+    cfg->backend = KP_BACKEND_NFT; /* the live source says when it is not built in */
+  else
+    rc = kpg_bad_value(ci, "use auto, legacy or nft");
+  free(name);
+  return rc;
+}
+
+static int kpg_config_pod_ip(struct kpg_config *cfg, const oconfig_item_t *ci) {
+  if (ci->values_num < 1)
+    return kpg_bad_value(ci, "expected one or more quoted IP addresses");
+  for (int i = 0; i < ci->values_num; i++) {
+    if (ci->values[i].type != OCONFIG_TYPE_STRING)
+      return kpg_bad_value(ci, "expected quoted IP addresses");
+    if (kp_check_config_add_pod_ip(&cfg->checks, ci->values[i].value.string) != 0) {
+      char why[160];
+      snprintf(why, sizeof(why), "\"%s\" is not an IPv4 or IPv6 address",
+               ci->values[i].value.string);
+      return kpg_bad_value(ci, why);
+    }
+  }
+  return 0;
+}
+
+/* Check "<id>" false|true */
+static int kpg_config_check(struct kpg_config *cfg, const oconfig_item_t *ci) {
+  if (ci->values_num != 2 || ci->values[0].type != OCONFIG_TYPE_STRING ||
+      ci->values[1].type != OCONFIG_TYPE_BOOLEAN)
+    return kpg_bad_value(ci, "expected a check id and true or false, e.g. Check \"sync\" false");
+  int id = kp_check_from_name(ci->values[0].value.string);
+  if (id < 0) {
+    char why[320];
+    size_t used = (size_t)snprintf(why, sizeof(why), "unknown check; known:");
+    for (int i = 0; i < KP_CHECK_COUNT && used < sizeof(why); i++)
+      used += (size_t)snprintf(why + used, sizeof(why) - used, " %s",
+                               kp_check_name((enum kp_check_id)i));
+    return kpg_bad_value(ci, why);
+  }
+  cfg->checks.enabled[id] = ci->values[1].value.boolean != 0;
+  return 0;
+}
+
+static int kpg_config_service_filter(struct kpg_config *cfg, const oconfig_item_t *ci) {
+  char *text = NULL;
+  if (kpg_get_string(ci, &text) != 0)
+    return -1;
+  regex_t re;
+  int rc = regcomp(&re, text, REG_EXTENDED | REG_NOSUB);
+  if (rc != 0) {
+    char why[200] = "not a regular expression: ";
+    size_t used = strlen(why);
+    regerror(rc, &re, why + used, sizeof(why) - used);
+    free(text);
+    return kpg_bad_value(ci, why);
+  }
+  if (cfg->has_service_filter)
+    regfree(&cfg->service_filter);
+  free(cfg->service_filter_text);
+  cfg->service_filter = re;
+  cfg->has_service_filter = true;
+  cfg->service_filter_text = text;
+  return 0;
+}
+
+static int kpg_config_one(struct kpg_config *cfg, const oconfig_item_t *c) {
+  const char *k = c->key;
+  if (strcasecmp(k, "Backend") == 0)
+    return kpg_config_backend(cfg, c);
+  if (strcasecmp(k, "NetNS") == 0)
+    return kpg_get_string(c, &cfg->netns_path);
+  if (strcasecmp(k, "IPv6") == 0)
+    return kpg_get_bool(c, &cfg->ipv6);
+  if (strcasecmp(k, "PodIP") == 0)
+    return kpg_config_pod_ip(cfg, c);
+  if (strcasecmp(k, "ActivityIntervals") == 0)
+    return kpg_get_unsigned(c, 1, 100000, &cfg->checks.activity_intervals);
+  if (strcasecmp(k, "Check") == 0)
+    return kpg_config_check(cfg, c);
+  if (strcasecmp(k, "CollectServices") == 0)
+    return kpg_get_bool(c, &cfg->collect_services);
+  if (strcasecmp(k, "ServiceFilter") == 0)
+    return kpg_config_service_filter(cfg, c);
+  if (strcasecmp(k, "MaxServices") == 0)
+    return kpg_get_unsigned(c, 1, 100000, &cfg->max_services);
+  if (strcasecmp(k, "RepeatNotification") == 0)
+    return kpg_get_unsigned(c, 0, 1000000, &cfg->repeat_notification);
+  char values[256];
+  kpg_format_values(c, values, sizeof(values));
+  ERROR(KPG_PLUGIN " plugin: unknown option \"%s\" (value %s); see collectd-kube_proxy(5)", k,
+        values);
+  return -1;
+}
+
+int kpg_config_parse(struct kpg_config *cfg, const oconfig_item_t *ci) {
+  int failed = 0;
+  /* Report every bad key, not just the first. */
+  for (int i = 0; i < ci->children_num; i++)
+    if (kpg_config_one(cfg, &ci->children[i]) != 0)
+      failed = 1;
+  return failed ? -1 : 0;
+}

@@ -1,0 +1,97 @@
+/* Private to the collectd glue (plugin/kube_proxy*.c): the plugin instance,
+ * its configuration and the entry points of each glue file. Only these files
+ * include collectd headers; the core never sees them. */
+#ifndef KP_GLUE_H
+#define KP_GLUE_H
+
+#include "collectd/core/daemon/collectd.h"
+
+#include "collectd/core/daemon/plugin.h"
+#include "collectd/core/daemon/utils_complain.h"
+
+#include "kp/checks.h"
+#include "kp/live.h"
+#include "kp/model.h"
+
+#include <pthread.h>
+#include <regex.h>
+#include <stdbool.h>
+
+#define KPG_PLUGIN "kube_proxy"
+#define KPG_SERVICES_INSTANCE "services" /* plugin_instance of per-service series */
+#define KPG_DEFAULT_MAX_SERVICES 100
+
+/* Everything the <Plugin kube_proxy> block sets. */
+struct kpg_config {
+  enum kp_backend backend; /* KP_BACKEND_UNKNOWN = auto */
+  char *netns_path;        /* NULL: collectd's own namespace */
+  bool ipv6;
+  struct kp_check_config checks; /* enabled checks, pod IPs, activity window */
+  bool collect_services;
+  bool has_service_filter;
+  regex_t service_filter;
+  char *service_filter_text;
+  unsigned max_services;        /* cap on per-service series per read */
+  unsigned repeat_notification; /* intervals between repeats; 0 = only on change */
+};
+
+void kpg_config_init(struct kpg_config *cfg);
+void kpg_config_free(struct kpg_config *cfg);
+/* Applies one <Plugin kube_proxy> block. 0, or -1 after logging an error
+ * that names the key and the value. */
+int kpg_config_parse(struct kpg_config *cfg, const oconfig_item_t *ci);
+
+/* What was last notified per check: state changes and repeats. */
+struct kpg_notify_state {
+  bool known[KP_CHECK_COUNT];
+  int level[KP_CHECK_COUNT];           /* NOTIF_OKAY / NOTIF_WARNING / NOTIF_FAILURE */
+  unsigned since_sent[KP_CHECK_COUNT]; /* reads since the last notification */
+};
+
+/* The source of a snapshot: kp_live_read in the daemon, a fake in tests. */
+typedef int (*kpg_source_fn)(struct kp_snapshot *snap, const struct kp_live_options *opt,
+                             struct kp_live_error *err);
+
+/* One plugin instance, shared by the read and notification callbacks
+ * (reference counted: each registration holds one reference). */
+struct kpg_plugin {
+  int refs;
+  struct kpg_config cfg;
+  kpg_source_fn source;
+
+  /* read thread only (collectd never runs one read callback twice at once) */
+  struct kp_check_state state;
+  struct kpg_notify_state notified;
+  c_complain_t complaint;
+  enum kp_live_fault last_fault;
+
+  /* written by the notification callback from any thread */
+  pthread_mutex_t process_lock;
+  struct kp_process_state process;
+};
+
+struct kpg_plugin *kpg_plugin_new(void);
+void kpg_plugin_ref(struct kpg_plugin *p);
+void kpg_plugin_unref(void *p); /* matches user_data_t.free_func */
+
+/* One read: snapshot, checks, values, notifications. 0, or -1 when the
+ * tables could not be read (logged once until it works again). */
+int kpg_read(struct kpg_plugin *p);
+
+/* Values of one read (kube_proxy_values.c). */
+void kpg_dispatch_values(const struct kpg_config *cfg, const struct kp_snapshot *snap,
+                         const struct kp_report *report, cdtime_t duration);
+/* "ns/name:port" -> "ns_name_port": no '/' in a collectd identifier. */
+void kpg_service_instance(const char *spn, char *buf, size_t len);
+
+/* Check state notifications (kube_proxy_notify.c). */
+void kpg_notify_checks(struct kpg_notify_state *st, const struct kpg_config *cfg,
+                       const struct kp_report *report, const struct kp_process_state *process);
+/* Maps a notification about the kube-proxy process into *out; false when it
+ * is not one (other plugin, other host, our own). */
+bool kpg_process_from_notification(const notification_t *n, struct kp_process_state *out);
+int kpg_notification_cb(const notification_t *n, user_data_t *ud);
+/* Control characters become '?': kernel strings never reach a log raw. */
+void kpg_clean(const char *in, char *out, size_t len);
+
+#endif
