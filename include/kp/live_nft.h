@@ -1,0 +1,49 @@
+/* Live nf_tables source (libmnl + libnftnl over netlink): the iptables-nft
+ * tables (ip/ip6 filter, nat, mangle, raw; backend NFT, native_nft=false)
+ * and kube-proxy's nftables-mode tables (ip/ip6 kube-proxy, native_nft=true).
+ *
+ * Rules are dumped chain by chain (a whole-table rule dump is quadratic in
+ * the kernel). The reader remembers the ruleset generation id: while it is
+ * unchanged, a read copies the cached decoded tables into the new snapshot
+ * and re-reads only the counter chains the checks and values use (the base
+ * chains, nat KUBE-SERVICES / KUBE-NODEPORTS / KUBE-POSTROUTING, filter
+ * KUBE-SERVICES); every other rule of such a read has counters.present=false.
+ *
+ * No global state. The netlink socket is opened lazily on the first call
+ * that needs it, in the network namespace of the calling thread: create and
+ * use a reader from inside the target namespace (e.g. the plugin's netns
+ * thread), and do not share one reader between namespaces or threads. */
+#ifndef KP_LIVE_NFT_H
+#define KP_LIVE_NFT_H
+
+#include "kp/live.h"
+#include "kp/model.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct kp_nft_reader;
+
+struct kp_nft_reader *kp_nft_reader_new(void);
+void kp_nft_reader_free(struct kp_nft_reader *reader);
+
+/* Reads the tables of the current network namespace into snap (not
+ * finalized); ipv6 adds the ip6 family. A namespace without nft tables is
+ * not an error. 0, or -1 with err (EPERM -> KP_LIVE_NO_PRIVILEGE). */
+int kp_nft_read(struct kp_nft_reader *reader, struct kp_snapshot *snap, bool ipv6,
+                struct kp_live_error *err);
+
+/* iptables-wrapper's test: does the nft mangle table (ip, then ip6) hold a
+ * chain KUBE-IPTABLES-HINT or KUBE-KUBELET-CANARY? Chain list only. */
+int kp_nft_has_wrapper_hint(struct kp_nft_reader *reader, bool *hint, struct kp_live_error *err);
+
+/* What the last kp_nft_read did (for tests and benchmarks). */
+struct kp_nft_read_stats {
+  bool cached;         /* generation unchanged: cache copied */
+  uint32_t generation; /* ruleset generation id seen */
+  size_t chains_dumped;
+  size_t rules_decoded;
+};
+void kp_nft_last_stats(const struct kp_nft_reader *reader, struct kp_nft_read_stats *stats);
+
+#endif
