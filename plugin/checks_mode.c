@@ -88,6 +88,15 @@ void kp_table_kube_stats(const struct kp_table *table, struct kp_table_kube *out
   }
 }
 
+/* kubelet's marker that iptables-wrapper looks for in a backend's mangle table. */
+static bool wrapper_hint(const struct kp_snapshot *snap, enum kp_backend backend) {
+  for (int f = 0; f < KP_FAMILY_COUNT; f++)
+    if (kp_snapshot_chain(snap, (enum kp_family)f, backend, "mangle", "KUBE-IPTABLES-HINT") ||
+        kp_snapshot_chain(snap, (enum kp_family)f, backend, "mangle", "KUBE-KUBELET-CANARY"))
+      return true;
+  return false;
+}
+
 struct backend_tally {
   bool ipt, ipvs;
   size_t svc_chains, rules, chains;
@@ -126,9 +135,19 @@ void kp_ctx_detect(struct kp_check_ctx *ctx) {
     return;
   }
 
-  /* The backend with the most kube-proxy rules; a known backend wins a tie. */
+  /* As kube-proxy's iptables-wrapper chooses: the backend whose mangle
+   * table holds kubelet's KUBE-IPTABLES-HINT or KUBE-KUBELET-CANARY (nft
+   * first), when kube-proxy's rules are there; else the backend with the
+   * most kube-proxy rules, a known backend winning a tie. */
   int best = -1;
-  for (int b = KP_BACKEND_COUNT - 1; b >= 0; b--) {
+  static const enum kp_backend hint_order[] = {KP_BACKEND_NFT, KP_BACKEND_LEGACY};
+  for (size_t h = 0; h < 2 && best < 0; h++) {
+    enum kp_backend b = hint_order[h];
+    if ((tally[b].ipt || tally[b].ipvs) && wrapper_hint(snap, b))
+      best = (int)b;
+  }
+  bool hinted = best >= 0;
+  for (int b = KP_BACKEND_COUNT - 1; b >= 0 && !hinted; b--) {
     if (!tally[b].ipt && !tally[b].ipvs)
       continue;
     if (best < 0 || tally[b].rules + tally[b].chains > tally[best].rules + tally[best].chains)

@@ -10,13 +10,23 @@
  * callbacks (each takes a reference; collectd drops them at shutdown). */
 static struct kpg_plugin *kpg_pending;
 
+static int kpg_live_source_read(void *ctx, struct kp_snapshot *snap,
+                                const struct kp_live_options *opt, struct kp_live_error *err) {
+  return kp_live_source_read(ctx, snap, opt, err);
+}
+
 struct kpg_plugin *kpg_plugin_new(void) {
   struct kpg_plugin *p = calloc(1, sizeof(*p));
   if (p == NULL)
     return NULL;
   p->refs = 1;
   kpg_config_init(&p->cfg);
-  p->source = kp_live_read;
+  p->source = kpg_live_source_read;
+  p->source_ctx = kp_live_source_new();
+  if (p->source_ctx == NULL) {
+    free(p);
+    return NULL;
+  }
   kp_check_state_init(&p->state);
   C_COMPLAIN_INIT(&p->complaint);
   pthread_mutex_init(&p->process_lock, NULL);
@@ -32,6 +42,7 @@ void kpg_plugin_unref(void *arg) {
   if (p == NULL || __atomic_sub_fetch(&p->refs, 1, __ATOMIC_SEQ_CST) > 0)
     return;
   kpg_config_free(&p->cfg);
+  kp_live_source_free(p->source_ctx);
   pthread_mutex_destroy(&p->process_lock);
   free(p);
 }

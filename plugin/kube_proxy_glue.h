@@ -48,8 +48,9 @@ struct kpg_notify_state {
   unsigned since_sent[KP_CHECK_COUNT]; /* reads since the last notification */
 };
 
-/* The source of a snapshot: kp_live_read in the daemon, a fake in tests. */
-typedef int (*kpg_source_fn)(struct kp_snapshot *snap, const struct kp_live_options *opt,
+/* The source of a snapshot: kp_live_source_read in the daemon (ctx is the
+ * kp_live_source kept across reads), a fake in tests. */
+typedef int (*kpg_source_fn)(void *ctx, struct kp_snapshot *snap, const struct kp_live_options *opt,
                              struct kp_live_error *err);
 
 /* One plugin instance, shared by the read and notification callbacks
@@ -58,6 +59,7 @@ struct kpg_plugin {
   int refs;
   struct kpg_config cfg;
   kpg_source_fn source;
+  void *source_ctx;
 
   /* read thread only (collectd never runs one read callback twice at once) */
   struct kp_check_state state;

@@ -37,7 +37,7 @@ int kpg_read(struct kpg_plugin *p) {
   };
   struct kp_live_error err;
   memset(&err, 0, sizeof(err));
-  if (p->source(snap, &opt, &err) != 0) {
+  if (p->source(p->source_ctx, snap, &opt, &err) != 0) {
     if (err.fault == KP_LIVE_OK)
       err.fault = KP_LIVE_OTHER;
     kpg_complain(p, &err);

@@ -1,21 +1,27 @@
-/* kp_live_read: every table of the chosen backend, optionally inside another
- * network namespace.
+/* kp_live_read / kp_live_source: every table of the chosen backend(s),
+ * optionally inside another network namespace.
  *
- * Missing tables, decided here:
- *  - auto (backend UNKNOWN): a missing legacy table is skipped, whichever it
- *    is. A node with no legacy tables at all (kernel without ip_tables, or
- *    an nft-only node) is not an error: 0 with nothing read, and the checks
- *    then see mode "none" for legacy. Tables that only hold empty built-in
- *    chains with ACCEPT policies carry nothing and are dropped too: merely
- *    reading a legacy table can make the kernel load and create it.
+ * Which tables, decided here:
+ *  - auto (backend UNKNOWN) reads both backends. Legacy tables are read only
+ *    where the kernel lists them (/proc/thread-self/net/ip{,6}_tables_names):
+ *    asking libiptc for a table that does not exist makes the kernel load
+ *    and create it, and a monitor must not change the node it watches (an
+ *    nft node would start printing "iptables-legacy tables present"). nft
+ *    tables that cannot be read because the kernel has no nf_tables are
+ *    skipped.
  *  - LEGACY forced: filter and nat (IPv4) must exist, else KP_LIVE_NO_TABLE;
- *    mangle, raw and every ip6 table stay optional (kernels without IPv6).
- *  - No privilege, or any other failure, is always an error.
- *  - NFT: not in this build yet (KP_LIVE_UNSUPPORTED). */
+ *    mangle, raw and every ip6 table stay optional.
+ *  - NFT forced: the nf_tables tables only; no nf_tables is an error.
+ *  - No privilege, or any other failure, is always an error. */
 #include "kp/live.h"
+#include "kp/live_nft.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct table_spec {
   enum kp_family family;
@@ -30,21 +36,18 @@ static const struct table_spec legacy_tables[] = {
     {KP_FAMILY_IPV6, "mangle", false}, {KP_FAMILY_IPV6, "raw", false},
 };
 
+struct kp_live_source {
+  struct kp_nft_reader *nft;
+  dev_t netns_dev; /* the namespace the nft reader's socket lives in */
+  ino_t netns_ino;
+};
+
 struct live_job {
+  struct kp_live_source *source;
   struct kp_snapshot *snap;
   const struct kp_live_options *opt;
   struct kp_live_error *err;
 };
-
-static bool table_is_pristine(const struct kp_table *table) {
-  for (size_t i = 0; i < table->chains.count; i++) {
-    const struct kp_chain *chain = table->chains.items[i];
-    if (!chain->builtin || chain->rules.count != 0 ||
-        (chain->policy != NULL && strcmp(chain->policy, "ACCEPT") != 0))
-      return false;
-  }
-  return true;
-}
 
 static int add_kernel_source(struct kp_snapshot *snap) {
   for (size_t i = 0; i < snap->sources.count; i++)
@@ -53,31 +56,87 @@ static int add_kernel_source(struct kp_snapshot *snap) {
   return kp_ptrvec_push(&snap->arena, &snap->sources, (void *)"kernel");
 }
 
-static int read_legacy(void *arg) {
-  struct live_job *job = arg;
+/* Which legacy tables exist in this thread's namespace. -1 when the kernel
+ * cannot tell (no /proc): then every table is tried. */
+static int existing_tables(enum kp_family family, char *names, size_t len) {
+  const char *path = family == KP_FAMILY_IPV6 ? "/proc/thread-self/net/ip6_tables_names"
+                                              : "/proc/thread-self/net/ip_tables_names";
+  names[0] = '\0';
+  FILE *f = fopen(path, "re");
+  if (f == NULL)
+    return errno == ENOENT && access("/proc/thread-self/net", F_OK) == 0 ? 0 : -1;
+  size_t n = fread(names, 1, len - 1, f);
+  names[n] = '\0';
+  fclose(f);
+  return 0;
+}
+
+static bool listed(const char *names, const char *table) {
+  size_t len = strlen(table);
+  for (const char *p = names; (p = strstr(p, table)) != NULL; p += len)
+    if ((p == names || p[-1] == '\n') && (p[len] == '\n' || p[len] == '\0'))
+      return true;
+  return false;
+}
+
+static int read_legacy(struct live_job *job) {
   bool forced = job->opt->backend == KP_BACKEND_LEGACY;
-  size_t n_read = 0;
+  char names[KP_FAMILY_COUNT][256];
+  bool known[KP_FAMILY_COUNT];
+  for (int f = 0; f < KP_FAMILY_COUNT; f++)
+    known[f] = existing_tables((enum kp_family)f, names[f], sizeof(names[f])) == 0;
   for (size_t i = 0; i < sizeof(legacy_tables) / sizeof(legacy_tables[0]); i++) {
     const struct table_spec *spec = &legacy_tables[i];
     if (spec->family == KP_FAMILY_IPV6 && !job->opt->ipv6)
       continue;
+    bool required = forced && spec->required_when_forced;
+    if (!required && known[spec->family] && !listed(names[spec->family], spec->name))
+      continue;
     struct kp_live_error terr = {0};
     if (kp_iptc_read_table(job->snap, spec->family, spec->name, &terr) != 0) {
-      bool optional = !forced || !spec->required_when_forced;
-      if (terr.fault == KP_LIVE_NO_TABLE && optional)
+      if (terr.fault == KP_LIVE_NO_TABLE && !required)
         continue;
       *job->err = terr;
       return -1;
     }
-    struct kp_table *table =
-        kp_snapshot_table(job->snap, spec->family, KP_BACKEND_LEGACY, spec->name, false);
-    if (!forced && table != NULL && table_is_pristine(table)) {
-      kp_snapshot_drop_table(job->snap, table);
-      continue;
-    }
-    n_read++;
   }
-  if (n_read > 0 && add_kernel_source(job->snap) != 0) {
+  return 0;
+}
+
+/* The namespace the reads go to: the one at path, or our own. */
+static int netns_identity(const char *path, dev_t *dev, ino_t *ino) {
+  struct stat st;
+  if (stat(path ? path : "/proc/self/ns/net", &st) != 0)
+    return -1;
+  *dev = st.st_dev;
+  *ino = st.st_ino;
+  return 0;
+}
+
+static int read_nft(struct live_job *job) {
+  struct kp_live_source *source = job->source;
+  if (source->nft == NULL && (source->nft = kp_nft_reader_new()) == NULL) {
+    job->err->fault = KP_LIVE_OTHER;
+    snprintf(job->err->message, sizeof(job->err->message), "nf_tables reader: out of memory");
+    return -1;
+  }
+  struct kp_live_error nerr = {0};
+  if (kp_nft_read(source->nft, job->snap, job->opt->ipv6, &nerr) != 0) {
+    if (nerr.fault == KP_LIVE_UNSUPPORTED && job->opt->backend != KP_BACKEND_NFT)
+      return 0;
+    *job->err = nerr;
+    return -1;
+  }
+  return 0;
+}
+
+static int read_in_namespace(void *arg) {
+  struct live_job *job = arg;
+  if (job->opt->backend != KP_BACKEND_NFT && read_legacy(job) != 0)
+    return -1;
+  if (job->opt->backend != KP_BACKEND_LEGACY && read_nft(job) != 0)
+    return -1;
+  if (job->snap->tables.count > 0 && add_kernel_source(job->snap) != 0) {
     job->err->fault = KP_LIVE_OTHER;
     snprintf(job->err->message, sizeof(job->err->message), "reading the kernel: out of memory");
     return -1;
@@ -85,8 +144,19 @@ static int read_legacy(void *arg) {
   return 0;
 }
 
-int kp_live_read(struct kp_snapshot *snap, const struct kp_live_options *opt,
-                 struct kp_live_error *err) {
+struct kp_live_source *kp_live_source_new(void) {
+  return calloc(1, sizeof(struct kp_live_source));
+}
+
+void kp_live_source_free(struct kp_live_source *source) {
+  if (source == NULL)
+    return;
+  kp_nft_reader_free(source->nft);
+  free(source);
+}
+
+int kp_live_source_read(struct kp_live_source *source, struct kp_snapshot *snap,
+                        const struct kp_live_options *opt, struct kp_live_error *err) {
   struct kp_live_error local;
   if (err == NULL)
     err = &local;
@@ -94,11 +164,34 @@ int kp_live_read(struct kp_snapshot *snap, const struct kp_live_options *opt,
   static const struct kp_live_options defaults = {KP_BACKEND_UNKNOWN, false, NULL};
   if (opt == NULL)
     opt = &defaults;
-  if (opt->backend == KP_BACKEND_NFT) {
-    err->fault = KP_LIVE_UNSUPPORTED;
-    snprintf(err->message, sizeof(err->message), "nft backend not available in this build");
+  /* The nft reader's socket stays in the namespace it was opened in: when
+   * the path now names another namespace (a re-created pod netns), start a
+   * fresh reader. Unreadable paths are reported by kp_netns_run. */
+  dev_t dev;
+  ino_t ino;
+  if (netns_identity(opt->netns_path, &dev, &ino) == 0 &&
+      (dev != source->netns_dev || ino != source->netns_ino)) {
+    kp_nft_reader_free(source->nft);
+    source->nft = NULL;
+    source->netns_dev = dev;
+    source->netns_ino = ino;
+  }
+  struct live_job job = {source, snap, opt, err};
+  return kp_netns_run(opt->netns_path, read_in_namespace, &job, err);
+}
+
+int kp_live_read(struct kp_snapshot *snap, const struct kp_live_options *opt,
+                 struct kp_live_error *err) {
+  struct kp_live_source *source = kp_live_source_new();
+  if (source == NULL) {
+    if (err != NULL) {
+      memset(err, 0, sizeof(*err));
+      err->fault = KP_LIVE_OTHER;
+      snprintf(err->message, sizeof(err->message), "out of memory");
+    }
     return -1;
   }
-  struct live_job job = {snap, opt, err};
-  return kp_netns_run(opt->netns_path, read_legacy, &job, err);
+  int rc = kp_live_source_read(source, snap, opt, err);
+  kp_live_source_free(source);
+  return rc;
 }

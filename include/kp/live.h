@@ -29,9 +29,22 @@ struct kp_live_error {
 };
 
 /* Reads every table of the chosen backend(s) into snap (not finalized).
+ * auto reads both backends (legacy tables only where they exist) and the
+ * kube-proxy nftables-mode tables: the checks decide which one holds
+ * kube-proxy's rules and whether there are two copies.
  * Missing optional tables (mangle, ip6) are not errors. 0, or -1 with err. */
 int kp_live_read(struct kp_snapshot *snap, const struct kp_live_options *opt,
                  struct kp_live_error *err);
+
+/* A live source kept across reads (the plugin's): it keeps the nf_tables
+ * reader, whose generation-id cache makes an unchanged ruleset cheap to
+ * re-read. One read at a time; the namespace behind opt->netns_path is
+ * re-checked on every read (a re-created namespace starts a fresh reader). */
+struct kp_live_source;
+struct kp_live_source *kp_live_source_new(void);
+void kp_live_source_free(struct kp_live_source *source);
+int kp_live_source_read(struct kp_live_source *source, struct kp_snapshot *snap,
+                        const struct kp_live_options *opt, struct kp_live_error *err);
 
 /* libiptc (iptables-legacy): one iptc_init per table; family IPv4 or IPv6.
  * A table that does not exist returns -1 with KP_LIVE_NO_TABLE. */

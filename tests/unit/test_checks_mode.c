@@ -2,6 +2,7 @@
 #include "support_snapshot_builder.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,6 +153,30 @@ START_TEST(both_backends_fail) {
 }
 END_TEST
 
+/* iptables-wrapper's choice wins over rule counts: kubelet's hint sits only
+ * in the legacy mangle table, so kube-proxy writes legacy even though the
+ * stale nft copy is the larger one. */
+START_TEST(wrapper_hint_chooses_backend) {
+  struct kp_snapshot *snap = tsb_new();
+  tsb_ipt_healthy(snap, "legacy:");
+  char target[64];
+  for (int i = 0; i < 200; i++) {
+    snprintf(target, sizeof(target), "-d 172.31.%d.%d/32 -j KUBE-SVC-OLD", i / 200, i % 200);
+    tsb_rule(snap, "nft:nat", "KUBE-SERVICES", target);
+  }
+  tsb_rule(snap, "nft:nat", "PREROUTING", "-j KUBE-SERVICES");
+  tsb_rule(snap, "nft:nat", "KUBE-SVC-OLD", "-j KUBE-SEP-OLD");
+  tsb_rule(snap, "nft:nat", "KUBE-SEP-OLD", "-p tcp -j DNAT --to-destination 10.0.0.9:80");
+  tsb_finalize(snap);
+  struct kp_report rep;
+  tsb_run(snap, NULL, NULL, &rep);
+  ck_assert_int_eq(rep.backend, KP_BACKEND_LEGACY);
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_BACKENDS)->severity, KP_SEV_FAIL);
+  kp_report_free(&rep);
+  kp_snapshot_free(snap);
+}
+END_TEST
+
 /* Only kubelet's chains in the other backend: not kube-proxy rules. */
 START_TEST(kubelet_chains_in_other_backend_fine) {
   struct kp_snapshot *snap = tsb_new();
@@ -267,6 +292,7 @@ int main(void) {
   tcase_add_test(tc, nftables_mode_detected);
   tcase_add_test(tc, backend_nft_for_iptables_nft);
   tcase_add_test(tc, both_backends_fail);
+  tcase_add_test(tc, wrapper_hint_chooses_backend);
   tcase_add_test(tc, kubelet_chains_in_other_backend_fine);
   tcase_add_test(tc, unknown_backend_is_info);
   tcase_add_test(tc, canary_present_ok);

@@ -63,8 +63,9 @@ static int fake_load(struct kp_snapshot *snap, const char *text) {
   return 0;
 }
 
-static int fake_source(struct kp_snapshot *snap, const struct kp_live_options *opt,
+static int fake_source(void *ctx, struct kp_snapshot *snap, const struct kp_live_options *opt,
                        struct kp_live_error *err) {
+  (void)ctx;
   fake_seen_opt = *opt;
   if (fake_fault != KP_LIVE_OK) {
     err->fault = fake_fault;
