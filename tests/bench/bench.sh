@@ -64,9 +64,64 @@ if [ -n "$list" ]; then
   lo=$(awk '/_ms/ {s += $2} END {printf "%.3f", s}' <<<"$out")
   printf '%-34s %10s %10s\n' "kube-proxy-check core (nat -L -n -v)" "$lo" "$(ratio "$lo" "$ours")"
 fi
-if [ -x "$BUILD/bench/bench_live" ] && [ -n "$list" ]; then
+[ -n "$list" ] || exit 0
+
+# ---- live: iptables-legacy ---------------------------------------------------
+# One plugin read against its parts and against the other ways to read the
+# same tables: `iptables-legacy-save -c` (a fork per interval) and collectd's
+# own iptables plugin watching the same six chains, each run inside a real
+# collectd (collectd -T: one read, timed as a whole minus an empty collectd).
+echo
+out=$("$BUILD/bench/bench_live" "/run/netns/$ns" "$RUNS")
+floor=$(awk '/floor_ms/ {print $2}' <<<"$out")
+walk=$(awk '/walk_ms/ {print $2}' <<<"$out")
+ours=$(awk '/ours_ms/ {print $2}' <<<"$out")
+save_ms=$(ms ip netns exec "$ns" iptables-legacy-save -c)
+cdir=$work/collectd
+mkdir -p "$cdir/plugins"
+cp "$BUILD/kube_proxy.so" "$cdir/plugins/"
+conf() { # NAME PLUGIN-LINES...
+  local f=$cdir/$1.conf
+  shift
+  printf 'Hostname "bench"\nFQDNLookup false\nBaseDir "%s"\nPluginDir "/usr/lib/collectd"\nAutoLoadPlugin false\nInterval 10\n' \
+    "$cdir" >"$f"
+  printf '%s\n' "$@" >>"$f"
+  echo "$f"
+}
+empty=$(conf empty 'LoadPlugin logfile' '<Plugin logfile>' '  File "/dev/null"' '</Plugin>')
+ipt=$(conf ipt 'LoadPlugin logfile' '<Plugin logfile>' '  File "/dev/null"' '</Plugin>' 'LoadPlugin iptables' '<Plugin iptables>' \
+  '  Chain nat PREROUTING' '  Chain nat OUTPUT' '  Chain nat POSTROUTING' '  Chain nat KUBE-SERVICES' \
+  '  Chain nat KUBE-NODEPORTS' '  Chain nat KUBE-POSTROUTING' '</Plugin>')
+kp=$(conf kp 'LoadPlugin logfile' '<Plugin logfile>' '  File "/dev/null"' '</Plugin>' 'PluginDir "'"$cdir/plugins"'"' 'LoadPlugin kube_proxy' \
+  '<Plugin kube_proxy>' '  Backend "legacy"' '</Plugin>')
+c_empty=$(ms ip netns exec "$ns" collectd -T -C "$empty")
+c_ipt=$(ms ip netns exec "$ns" collectd -T -C "$ipt")
+c_kp=$(ms ip netns exec "$ns" collectd -T -C "$kp")
+in_ipt=$(awk -v a="$c_ipt" -v b="$c_empty" 'BEGIN {printf "%.3f", a - b}')
+in_kp=$(awk -v a="$c_kp" -v b="$c_empty" 'BEGIN {printf "%.3f", a - b}')
+printf '%-44s %10s %14s\n' "live legacy ($(awk '/^rules/ {print $2}' <<<"$out") rules)" "ms" "ours / it"
+printf '%-44s %10s %14s\n' "ours: kp_live_read + index + checks" "$ours" "1.00"
+printf '%-44s %10s %14s\n' "floor: iptc_init of filter, nat, mangle" "$floor" "$(ratio "$ours" "$floor")"
+printf '%-44s %10s %14s\n' "libiptc walk of every rule (no decoding)" "$walk" "$(ratio "$ours" "$walk")"
+printf '%-44s %10s %14s\n' "iptables-legacy-save -c (fork+exec)" "$save_ms" "$(ratio "$ours" "$save_ms")"
+printf '%-44s %10s %14s\n' "in collectd: our plugin (one read)" "$in_kp" ""
+printf '%-44s %10s %14s\n' "in collectd: iptables plugin, same 6 chains" "$in_ipt" "$(ratio "$in_kp" "$in_ipt")"
+echo "  (collectd -T wall time minus an empty collectd's $c_empty ms; ratio = ours / baseline)"
+
+# ---- live: iptables-nft --------------------------------------------------------
+if [ -x "$BUILD/bench/bench_nft" ] && command -v iptables-nft-restore >/dev/null; then
+  nsn=$ns-nft
+  ip netns add "$nsn"
+  trap 'ip netns del "$nsn" 2>/dev/null || true; cleanup' EXIT INT TERM
+  ip netns exec "$nsn" iptables-nft-restore <"$work/restore.txt"
+  out=$("$BUILD/bench/bench_nft" "/run/netns/$nsn" "$RUNS")
+  full=$(sed -E 's/.* full ([0-9.]+) ms.*/\1/' <<<"$out")
+  cached=$(sed -E 's/.* cached ([0-9.]+) ms.*/\1/' <<<"$out")
+  nsave=$(ms ip netns exec "$nsn" iptables-nft-save -c)
   echo
-  "$BUILD/bench/bench_live" "/run/netns/$ns" "$RUNS"
-  save_ms=$(ms ip netns exec "$ns" iptables-legacy-save -c)
-  echo "baseline iptables-legacy-save -c: $save_ms ms"
+  printf '%-44s %10s %14s\n' "live iptables-nft ($(awk '{print $2}' <<<"$out") rules)" "ms" "ours / it"
+  printf '%-44s %10s %14s\n' "ours: full read (new generation)" "$full" "$(ratio "$full" "$nsave")"
+  printf '%-44s %10s %14s\n' "ours: unchanged generation (cache)" "$cached" "$(ratio "$cached" "$nsave")"
+  printf '%-44s %10s %14s\n' "iptables-nft-save -c (fork+exec)" "$nsave" "1.00"
+  echo "  ($(sed -E 's/.*\((.*)\)$/\1/' <<<"$out"); ratio = ours / iptables-nft-save)"
 fi
