@@ -154,4 +154,12 @@ fuzz: fuzz-build
 	@tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 
 fuzz-smoke: fuzz-build
-	@tests/fuzz/run.sh $(BUILD)/fuzz 10
+	@FUZZ_CORPUS=fresh tests/fuzz/run.sh $(BUILD)/fuzz 10
+
+# ---- config table unit test (glue-linked, like test_plugin_glue) ------------------
+$(BUILD)/tests/test_config_table: tests/unit/test_config_table.c $(GLUE_TEST_SRC) $(GLUE_HDR) \
+                                  $(TEST_SUPPORT_SRC) $(CORE_LIB) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(COLLECTD_CFLAGS) -Iplugin -Itests/unit -DKP_SOURCE_DIR='"$(CURDIR)"' \
+	  $(ALL_CFLAGS) -o $@ $< $(GLUE_TEST_SRC) $(TEST_SUPPORT_SRC) $(CORE_LIB) $(NETLIBS) \
+	  $(CHECK_LIBS)

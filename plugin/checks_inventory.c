@@ -70,11 +70,19 @@ void kp_inventory_compute(const struct kp_snapshot *snap, enum kp_mode mode,
     add_traffic(kp_chain_present(nat, "KUBE-POSTROUTING"), &inv->has_counters,
                 &inv->postrouting_packets, &inv->postrouting_bytes);
   }
-  if (mode == KP_MODE_IPTABLES || mode == KP_MODE_NFTABLES) {
+  /* Per family, like the service chains above: a dual-stack service port
+   * counts once per family (the finding's name list merges them). */
+  for (int f = 0; f < KP_FAMILY_COUNT && (mode == KP_MODE_IPTABLES || mode == KP_MODE_NFTABLES);
+       f++) {
+    if (!ctx.families[f])
+      continue;
+    struct kp_check_ctx one = ctx;
+    memset(one.families, 0, sizeof(one.families));
+    one.families[f] = true;
     struct kp_no_endpoints ne;
-    if (kp_no_endpoints_collect(&ctx, &ne) == 0) {
-      inv->services_without_endpoints = ne.none.count;
-      inv->services_without_local_endpoints = ne.local.count;
+    if (kp_no_endpoints_collect(&one, &ne) == 0) {
+      inv->services_without_endpoints += ne.none.count;
+      inv->services_without_local_endpoints += ne.local.count;
       /* A service port without endpoints gets no service chain, only its
        * REJECT rule / no-endpoint map element: count it as a service too. */
       inv->services += ne.none.count;

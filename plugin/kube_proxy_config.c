@@ -36,8 +36,11 @@ static void kpg_format_values(const oconfig_item_t *ci, char *buf, size_t len) {
     const char *sep = i > 0 ? " " : "";
     if (v->type == OCONFIG_TYPE_STRING)
       n = snprintf(buf + used, len - used, "%s\"%s\"", sep, v->value.string);
-    else if (v->type == OCONFIG_TYPE_NUMBER)
-      n = snprintf(buf + used, len - used, "%s%g", sep, v->value.number);
+    else if (v->type == OCONFIG_TYPE_NUMBER &&
+             v->value.number == (double)(long long)v->value.number)
+      n = snprintf(buf + used, len - used, "%s%lld", sep, (long long)v->value.number);
+    else if (v->type == OCONFIG_TYPE_NUMBER) /* all digits: "1e+06" would read as in range */
+      n = snprintf(buf + used, len - used, "%s%.17g", sep, v->value.number);
     else
       n = snprintf(buf + used, len - used, "%s%s", sep, v->value.boolean ? "true" : "false");
     if (n < 0)
@@ -55,18 +58,21 @@ static int kpg_bad_value(const oconfig_item_t *ci, const char *why) {
   return -1;
 }
 
-/* A whole number within [min, max]. */
+/* A whole number within [min, max]. Checked as a double first: handing
+ * 1e10 to cf_util_get_int would be an out-of-range conversion. */
 static int kpg_get_unsigned(const oconfig_item_t *ci, unsigned min, unsigned max, unsigned *out) {
-  int v;
-  if (ci->values_num != 1 || ci->values[0].type != OCONFIG_TYPE_NUMBER ||
-      cf_util_get_int(ci, &v) != 0 || (double)v != ci->values[0].value.number) {
-    char why[96];
+  char why[96];
+  if (ci->values_num != 1 || ci->values[0].type != OCONFIG_TYPE_NUMBER) {
     snprintf(why, sizeof(why), "expected one whole number from %u to %u", min, max);
     return kpg_bad_value(ci, why);
   }
-  if (v < 0 || (unsigned)v < min || (unsigned)v > max) {
-    char why[96];
+  double v = ci->values[0].value.number;
+  if (!(v >= (double)min && v <= (double)max)) { /* also NaN */
     snprintf(why, sizeof(why), "must be from %u to %u", min, max);
+    return kpg_bad_value(ci, why);
+  }
+  if (v != (double)(unsigned)v) {
+    snprintf(why, sizeof(why), "expected one whole number from %u to %u", min, max);
     return kpg_bad_value(ci, why);
   }
   *out = (unsigned)v;
@@ -197,11 +203,40 @@ static int kpg_config_one(struct kpg_config *cfg, const oconfig_item_t *c) {
   return -1;
 }
 
+/* Keys that take one value: given twice in a block, which one was meant? */
+static bool kpg_single_valued(const char *key) {
+  static const char *const keys[] = {
+      "Backend",         "NetNS",         "IPv6",        "ActivityIntervals",
+      "CollectServices", "ServiceFilter", "MaxServices", "RepeatNotification"};
+  for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+    if (strcasecmp(key, keys[i]) == 0)
+      return true;
+  return false;
+}
+
+static bool kpg_duplicate(const oconfig_item_t *ci, int index) {
+  if (!kpg_single_valued(ci->children[index].key))
+    return false;
+  for (int i = 0; i < index; i++)
+    if (strcasecmp(ci->children[i].key, ci->children[index].key) == 0)
+      return true;
+  return false;
+}
+
 int kpg_config_parse(struct kpg_config *cfg, const oconfig_item_t *ci) {
   int failed = 0;
   /* Report every bad key, not just the first. */
-  for (int i = 0; i < ci->children_num; i++)
-    if (kpg_config_one(cfg, &ci->children[i]) != 0)
+  for (int i = 0; i < ci->children_num; i++) {
+    const oconfig_item_t *c = &ci->children[i];
+    if (kpg_duplicate(ci, i)) {
+      char values[256];
+      kpg_format_values(c, values, sizeof(values));
+      ERROR(KPG_PLUGIN " plugin: option \"%s\" given twice (again with %s); it takes one value",
+            c->key, values);
       failed = 1;
+    } else if (kpg_config_one(cfg, c) != 0) {
+      failed = 1;
+    }
+  }
   return failed ? -1 : 0;
 }

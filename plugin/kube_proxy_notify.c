@@ -56,19 +56,27 @@ static bool kpg_meta_has(const notification_t *n, const char *key) {
 static void kpg_meta_details(notification_t *n, const struct kp_result *r) {
   for (size_t i = 0; i < r->n_details; i++) {
     const struct kp_detail *d = &r->details[i];
-    if (d->key == NULL || kpg_meta_has(n, d->key))
+    if (d->key == NULL)
+      continue;
+    /* The inventory counts came first under the same names: a finding's
+     * list of names (services_without_endpoints) goes in as "<key>_list". */
+    char key[DATA_MAX_NAME_LEN];
+    sstrncpy(key, d->key, sizeof(key));
+    if (kpg_meta_has(n, key) && d->type == KP_DETAIL_LIST)
+      ssnprintf(key, sizeof(key), "%s_list", d->key);
+    if (kpg_meta_has(n, key))
       continue;
     char buf[NOTIF_MAX_MSG_LEN];
     switch (d->type) {
     case KP_DETAIL_STR:
       kpg_clean(d->str != NULL ? d->str : "", buf, sizeof(buf));
-      plugin_notification_meta_add_string(n, d->key, buf);
+      plugin_notification_meta_add_string(n, key, buf);
       break;
     case KP_DETAIL_INT:
-      plugin_notification_meta_add_signed_int(n, d->key, d->num);
+      plugin_notification_meta_add_signed_int(n, key, d->num);
       break;
     case KP_DETAIL_BOOL:
-      plugin_notification_meta_add_boolean(n, d->key, d->num != 0);
+      plugin_notification_meta_add_boolean(n, key, d->num != 0);
       break;
     case KP_DETAIL_LIST: {
       size_t used = 0;
@@ -82,7 +90,7 @@ static void kpg_meta_details(notification_t *n, const struct kp_result *r) {
       }
       char clean[NOTIF_MAX_MSG_LEN];
       kpg_clean(buf, clean, sizeof(clean));
-      plugin_notification_meta_add_string(n, d->key, clean);
+      plugin_notification_meta_add_string(n, key, clean);
       break;
     }
     }

@@ -13,7 +13,7 @@ static void kpg_complain(struct kpg_plugin *p, const struct kp_live_error *err) 
     C_COMPLAIN_INIT(&p->complaint);
   p->last_fault = err->fault;
   const char *hint = "";
-  if (err->fault == KP_LIVE_NO_PRIVILEGE && strstr(msg, "CAP_NET_ADMIN") == NULL)
+  if (err->fault == KP_LIVE_NO_PRIVILEGE && strstr(msg, "CAP_") == NULL)
     hint = " (collectd needs CAP_NET_ADMIN to read the netfilter tables)";
   else if (err->fault == KP_LIVE_NO_NETNS)
     hint = " (check the NetNS option)";

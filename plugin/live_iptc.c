@@ -197,8 +197,11 @@ static void init_error(struct kp_live_error *err, const struct iptc_ops *ops, co
   case EPERM:
   case EACCES:
     err->fault = KP_LIVE_NO_PRIVILEGE;
-    snprintf(err->message, sizeof(err->message), "reading %stable %s needs CAP_NET_ADMIN (%s)", fam,
-             table, strerror(e));
+    /* libiptc opens a raw socket (CAP_NET_RAW) before it asks for the
+     * table (CAP_NET_ADMIN); the error cannot tell which one was missing. */
+    snprintf(err->message, sizeof(err->message),
+             "reading %stable %s needs CAP_NET_ADMIN and CAP_NET_RAW (%s)", fam, table,
+             strerror(e));
     break;
   case ENOENT:
   case ENOPROTOOPT:

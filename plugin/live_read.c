@@ -6,7 +6,9 @@
  *    where the kernel lists them (/proc/thread-self/net/ip{,6}_tables_names):
  *    asking libiptc for a table that does not exist makes the kernel load
  *    and create it, and a monitor must not change the node it watches (an
- *    nft node would start printing "iptables-legacy tables present"). nft
+ *    nft node would start printing "iptables-legacy tables present"). A
+ *    reader that may not see that list (non-root) skips legacy when nft is
+ *    plainly in use, and otherwise tries the tables. nft
  *    tables that cannot be read because the kernel has no nf_tables are
  *    skipped.
  *  - LEGACY forced: filter and nat (IPv4) must exist, else KP_LIVE_NO_TABLE;
@@ -56,15 +58,20 @@ static int add_kernel_source(struct kp_snapshot *snap) {
   return kp_ptrvec_push(&snap->arena, &snap->sources, (void *)"kernel");
 }
 
-/* Which legacy tables exist in this thread's namespace. -1 when the kernel
- * cannot tell (no /proc): then every table is tried. */
+/* Which legacy tables exist in this thread's namespace. A missing list
+ * means none (the ip_tables module is not even loaded): 0. The list is
+ * root-only (0440): a reader without CAP_DAC_READ_SEARCH cannot tell (1),
+ * nor can one without /proc (-1). */
 static int existing_tables(enum kp_family family, char *names, size_t len) {
   const char *path = family == KP_FAMILY_IPV6 ? "/proc/thread-self/net/ip6_tables_names"
                                               : "/proc/thread-self/net/ip_tables_names";
   names[0] = '\0';
   FILE *f = fopen(path, "re");
-  if (f == NULL)
-    return errno == ENOENT && access("/proc/thread-self/net", F_OK) == 0 ? 0 : -1;
+  if (f == NULL) {
+    if (errno == EACCES || errno == EPERM)
+      return 1;
+    return access("/proc/thread-self/net", F_OK) == 0 ? 0 : -1;
+  }
   size_t n = fread(names, 1, len - 1, f);
   names[n] = '\0';
   fclose(f);
@@ -79,18 +86,54 @@ static bool listed(const char *names, const char *table) {
   return false;
 }
 
+/* Do the nf_tables tables already read show Kubernetes at work (kube-proxy's
+ * or kubelet's KUBE-* chains, or the nftables-mode table)? Then that is the
+ * backend the node uses. */
+static bool nft_in_use(const struct kp_snapshot *snap) {
+  for (size_t t = 0; t < snap->tables.count; t++) {
+    const struct kp_table *table = snap->tables.items[t];
+    if (table->backend != KP_BACKEND_NFT)
+      continue;
+    if (table->native_nft)
+      return true;
+    for (size_t c = 0; c < table->chains.count; c++)
+      if (strncmp(((const struct kp_chain *)table->chains.items[c])->name, "KUBE-", 5) == 0)
+        return true;
+  }
+  return false;
+}
+
+/* An auto-mode table the kernel may have just created for us: only empty
+ * built-in chains with ACCEPT policies. It tells nothing; dropping it keeps
+ * it out of the checks. */
+static bool table_is_pristine(const struct kp_table *table) {
+  for (size_t i = 0; i < table->chains.count; i++) {
+    const struct kp_chain *chain = table->chains.items[i];
+    if (!chain->builtin || chain->rules.count != 0 ||
+        (chain->policy != NULL && strcmp(chain->policy, "ACCEPT") != 0))
+      return false;
+  }
+  return true;
+}
+
 static int read_legacy(struct live_job *job) {
   bool forced = job->opt->backend == KP_BACKEND_LEGACY;
   char names[KP_FAMILY_COUNT][256];
-  bool known[KP_FAMILY_COUNT];
+  int known[KP_FAMILY_COUNT];
   for (int f = 0; f < KP_FAMILY_COUNT; f++)
-    known[f] = existing_tables((enum kp_family)f, names[f], sizeof(names[f])) == 0;
+    known[f] = existing_tables((enum kp_family)f, names[f], sizeof(names[f]));
+  /* Unable to see the list (non-root): when nf_tables is plainly the
+   * backend in use, asking libiptc would only create empty legacy tables on
+   * the node, so don't; otherwise try them (this is likely a legacy node). */
+  bool blind_skip = !forced && nft_in_use(job->snap);
   for (size_t i = 0; i < sizeof(legacy_tables) / sizeof(legacy_tables[0]); i++) {
     const struct table_spec *spec = &legacy_tables[i];
     if (spec->family == KP_FAMILY_IPV6 && !job->opt->ipv6)
       continue;
     bool required = forced && spec->required_when_forced;
-    if (!required && known[spec->family] && !listed(names[spec->family], spec->name))
+    int k = known[spec->family];
+    if (!required &&
+        ((k == 0 && !listed(names[spec->family], spec->name)) || (k != 0 && blind_skip)))
       continue;
     struct kp_live_error terr = {0};
     if (kp_iptc_read_table(job->snap, spec->family, spec->name, &terr) != 0) {
@@ -99,6 +142,10 @@ static int read_legacy(struct live_job *job) {
       *job->err = terr;
       return -1;
     }
+    struct kp_table *table =
+        kp_snapshot_table(job->snap, spec->family, KP_BACKEND_LEGACY, spec->name, false);
+    if (!forced && k != 0 && table != NULL && table_is_pristine(table))
+      kp_snapshot_drop_table(job->snap, table);
   }
   return 0;
 }
@@ -132,9 +179,11 @@ static int read_nft(struct live_job *job) {
 
 static int read_in_namespace(void *arg) {
   struct live_job *job = arg;
-  if (job->opt->backend != KP_BACKEND_NFT && read_legacy(job) != 0)
-    return -1;
+  /* nft first: whether it is in use decides how a non-root reader treats
+   * the legacy tables it cannot list. */
   if (job->opt->backend != KP_BACKEND_LEGACY && read_nft(job) != 0)
+    return -1;
+  if (job->opt->backend != KP_BACKEND_NFT && read_legacy(job) != 0)
     return -1;
   if (job->snap->tables.count > 0 && add_kernel_source(job->snap) != 0) {
     job->err->fault = KP_LIVE_OTHER;

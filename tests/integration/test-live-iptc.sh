@@ -58,11 +58,11 @@ rc=$?
 check "unprivileged setns: exit 3 (got $rc)" test "$rc" -eq 3
 check "unprivileged setns: message" grep -q "needs CAP_SYS_ADMIN (Operation not permitted)" \
   "$KP_TMP/err"
-ip netns exec "$NS" "${nobody[@]}" "$CLI" >/dev/null 2>"$KP_TMP/err"
+ip netns exec "$NS" "${nobody[@]}" "$CLI" --backend legacy >/dev/null 2>"$KP_TMP/err"
 rc=$?
 check "unprivileged read: exit 3 (got $rc)" test "$rc" -eq 3
 check "unprivileged read: message" \
-  grep -q "reading table filter needs CAP_NET_ADMIN (Operation not permitted)" "$KP_TMP/err"
+  grep -q "reading table filter needs CAP_NET_ADMIN and CAP_NET_RAW (Operation not permitted)" "$KP_TMP/err"
 
 [ "$failures" -eq 0 ] || kp_fail "$failures check(s) failed"
 echo "PASS test-live-iptc"

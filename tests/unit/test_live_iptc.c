@@ -677,7 +677,7 @@ static int unprivileged_read(const int *caps, size_t n, enum kp_live_fault want_
     if (drop_caps(caps, n) != 0)
       _exit(10);
     struct kp_snapshot *snap = kp_snapshot_new();
-    struct kp_live_options opt = {KP_BACKEND_UNKNOWN, false, ns_path};
+    struct kp_live_options opt = {KP_BACKEND_LEGACY, false, ns_path};
     struct kp_live_error err;
     int rc = kp_live_read(snap, &opt, &err);
     if (rc != -1)
@@ -699,13 +699,13 @@ static int unprivileged_read(const int *caps, size_t n, enum kp_live_fault want_
 START_TEST(no_privilege_is_reported) {
   const int net[] = {CAP_NET_ADMIN, CAP_NET_RAW};
   ck_assert_int_eq(unprivileged_read(net, 2, KP_LIVE_NO_PRIVILEGE,
-                                     "reading table filter needs CAP_NET_ADMIN "
-                                     "(Operation not permitted)"),
+                                     "reading table filter needs CAP_NET_ADMIN and "
+                                     "CAP_NET_RAW (Operation not permitted)"),
                    0);
   const int only_admin[] = {CAP_NET_ADMIN};
   ck_assert_int_eq(unprivileged_read(only_admin, 1, KP_LIVE_NO_PRIVILEGE,
-                                     "reading table filter needs CAP_NET_ADMIN "
-                                     "(Operation not permitted)"),
+                                     "reading table filter needs CAP_NET_ADMIN and "
+                                     "CAP_NET_RAW (Operation not permitted)"),
                    0);
   char msg[256];
   snprintf(msg, sizeof(msg),

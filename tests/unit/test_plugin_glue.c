@@ -366,6 +366,12 @@ START_TEST(test_values_from_one_read) {
 
   ck_assert_double_eq(gauge_of("", "count", "endpoints"), 2);
   ck_assert_double_eq(gauge_of("", "count", "services_without_endpoints"), 1);
+  /* the first read notifies what is not OK: web/empty has no endpoints;
+   * its name list sits beside the count of the same name */
+  const struct stub_notification *ep = stub_last_notif("kube_proxy", "check-endpoints");
+  ck_assert_ptr_nonnull(ep);
+  ck_assert_str_eq(stub_meta(ep, "services_without_endpoints"), "1");
+  ck_assert_str_eq(stub_meta(ep, "services_without_endpoints_list"), "web/empty:http");
   ck_assert_double_eq(gauge_of("", "count", "rules"), HEALTHY_RULES);
   ck_assert_double_eq(gauge_of("", "count", "chains"), HEALTHY_CHAINS);
   ck_assert_ptr_nonnull(stub_find_value("", "count", "services"));
