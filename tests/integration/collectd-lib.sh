@@ -13,10 +13,13 @@ kp_skip() {
   exit 77
 }
 
+# kp_require [TOOL...]: root, collectd, the built plugin, and the tools
+# (default: the iptables-legacy ones).
 kp_require() {
   [ "$(id -u)" -eq 0 ] || kp_skip "needs root (network namespaces, netfilter tables)"
-  local t
-  for t in collectd collectdctl iptables-legacy-restore iptables-legacy ip flock; do
+  local t tools=("$@")
+  [ ${#tools[@]} -gt 0 ] || tools=(iptables-legacy-restore iptables-legacy)
+  for t in collectd collectdctl ip flock "${tools[@]}"; do
     command -v "$t" >/dev/null 2>&1 || kp_skip "$t not installed"
   done
   [ -f "$KP_BUILD/kube_proxy.so" ] || kp_skip "$KP_BUILD/kube_proxy.so not built"
@@ -91,12 +94,20 @@ COMMIT
 EOF
 }
 
-# kp_make_node NS: namespace NS (the "node", holding kube-proxy's rules) and
-# NS-c (a client), joined by a veth pair: node 10.99.0.1/24, client
-# 10.99.0.2/24 which also holds the pod addresses 10.180.0.6 and .7, so
-# DNATed connections really cross KUBE-SERVICES, KUBE-SEP-* and
-# KUBE-POSTROUTING (masqueraded) and get an answer. No route leaves them.
+# kp_make_node NS [legacy|nft]: namespace NS (the "node", holding
+# kube-proxy's rules, loaded with iptables-legacy-restore or
+# iptables-nft-restore) and NS-c (a client), joined by a veth pair: node
+# 10.99.0.1/24, client 10.99.0.2/24 which also holds the pod addresses
+# 10.180.0.6 and .7, so DNATed connections really cross KUBE-SERVICES,
+# KUBE-SEP-* and KUBE-POSTROUTING (masqueraded) and get an answer. No route
+# leaves them.
 kp_make_node() {
+  kp_make_net "$1" || return 1
+  kp_ruleset | ip netns exec "$1" "iptables-${2:-legacy}-restore"
+}
+
+# kp_make_net NS: the two namespaces and their addresses and routes, no rules.
+kp_make_net() {
   local ns=$1 c="$1-c"
   ip netns add "$ns"
   ip netns add "$c"
@@ -112,7 +123,6 @@ kp_make_node() {
   ip -n "$c" route add 172.30.0.0/16 via 10.99.0.1
   ip -n "$ns" route add 10.180.0.0/16 via 10.99.0.2
   ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
-  kp_ruleset | ip netns exec "$ns" iptables-legacy-restore
 }
 
 kp_delete_node() {
@@ -257,6 +267,14 @@ kp_has_notif() {
   [ "$(kp_notifs_matching "$@")" -gt 0 ]
 }
 
+# kp_notifs_at_least N REGEX...: at least N notification files match (a
+# function, so kp_wait counts again on every poll).
+kp_notifs_at_least() {
+  local n=$1
+  shift
+  [ "$(kp_notifs_matching "$@")" -ge "$n" ]
+}
+
 # Test bookkeeping: kp_ok/kp_fail print one line each; kp_finish exits 1 on any failure.
 KP_PASSED=0 KP_FAILED=0
 kp_ok() {
@@ -277,6 +295,11 @@ kp_finish() {
   if [ "$KP_FAILED" -ne 0 ]; then
     echo "--- collectd log ---"
     tail -n 40 "$KP_TMP/collectd.log" 2>/dev/null || true
+    echo "--- notifications (exec) of the last run ---"
+    local f
+    for f in "$KP_TMP"/notifications/n.*; do
+      [ -f "$f" ] && { cat "$f"; echo; }
+    done
     exit 1
   fi
   exit 0
@@ -301,4 +324,191 @@ EOF_PY
 # as the processes plugin + threshold would send it.
 kp_putnotif() {
   kp_unixsock "PUTNOTIF severity=$1 time=$(date +%s) host=$KP_HOST plugin=processes plugin_instance=kube-proxy type=ps_count message=\"$2\""
+}
+
+# kp_iptables_suite legacy|nft: the assertions of an iptables-mode node,
+# run against namespace $NS built with kp_make_node "$NS" BACKEND (the
+# caller sets NS, KP_TMP, LOCK_PID= and a trap that kills $LOCK_PID and
+# deletes the namespaces): values exist and grow with real traffic (csv),
+# FAILURE/OKAY notifications with meta when masquerading breaks and is
+# repaired (exec), PodIP results, a PUTNOTIF about kube-proxy reaching the
+# `process` check (unixsock), reads while /run/xtables.lock is held, and
+# then the same node with `Backend BACKEND` forced. Ends in kp_finish.
+kp_iptables_suite() {
+  local backend=$1 ipt="iptables-$1"
+  local MASQ_RULE=(-t nat -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully)
+
+  kp_write_conf "$KP_TMP/collectd.conf" <<EOF
+  NetNS "/run/netns/$NS"
+  PodIP "10.180.0.6"
+  CollectServices true
+  ServiceFilter "^web/"
+EOF
+  kp_start_collectd "$KP_TMP/collectd.conf"
+
+  # --- values exist ------------------------------------------------------------
+  KP_V4=kube_proxy-ipv4
+  kp_check "first values written (csv $KP_V4/ipt_packets-KUBE-SERVICES)" \
+    kp_wait 15 kp_csv_last $KP_V4 ipt_packets-KUBE-SERVICES
+  local v
+  for v in ipt_bytes-KUBE-SERVICES ipt_packets-KUBE-NODEPORTS ipt_packets-KUBE-POSTROUTING; do
+    kp_check "value $KP_V4/$v" kp_csv_last $KP_V4 $v
+  done
+  for v in count-services count-endpoints count-rules count-chains count-services_without_endpoints \
+    gauge-check-masquerade gauge-check-hooks gauge-check-process duration-read; do
+    kp_check "value kube_proxy/$v" kp_csv_last kube_proxy $v
+  done
+  # make-ruleset.sh: 2 endpoints for each of 4 services, web/orphan has none
+  kp_check "count-endpoints is 8" kp_csv_is kube_proxy count-endpoints 8
+  kp_check "count-services_without_endpoints is 1" \
+    kp_csv_is kube_proxy count-services_without_endpoints 1
+  kp_check "check-masquerade gauge 0 on the healthy ruleset" \
+    kp_csv_is kube_proxy gauge-check-masquerade 0
+  kp_check "PodIP 10.180.0.6 (a web/frontend endpoint): check-pod-rules gauge 0" \
+    kp_wait 5 kp_csv_is kube_proxy gauge-check-pod-rules 0
+  kp_check "ServiceFilter ^web/: web_frontend_http series, no kube-dns series" kp_suite_filtered
+
+  # --- values grow with real traffic --------------------------------------------
+  KP_P0=$(kp_csv_last $KP_V4 ipt_packets-KUBE-SERVICES)
+  KP_M0=$(kp_csv_last $KP_V4 ipt_packets-KUBE-POSTROUTING)
+  KP_S0=$(kp_csv_last $KP_V4-services ipt_packets-web_frontend_http || echo 0)
+  kp_traffic "$NS" 6
+  kp_check "ipt_packets-KUBE-SERVICES grows by the 6 connections (from $KP_P0)" kp_wait 8 kp_suite_grown
+  kp_check "ipt_packets-KUBE-POSTROUTING grows" kp_wait 5 kp_suite_masq_grown
+  kp_check "per-service web_frontend_http packets grow by 6" kp_wait 5 kp_suite_svc_grown
+
+  # --- masquerading broken, then repaired ---------------------------------------------
+  kp_check "no masquerade notification while healthy" \
+    test "$(kp_notifs_matching 'TypeInstance: check-masquerade')" -eq 0
+  ip netns exec "$NS" "$ipt" -D KUBE-POSTROUTING "${MASQ_RULE[@]}"
+  kp_check "FAILURE notification for check-masquerade" \
+    kp_wait 8 kp_has_notif '^Severity: FAILURE' '^Plugin: kube_proxy' 'TypeInstance: check-masquerade'
+  kp_check "its meta: check, mode, backend $backend, table, counts" \
+    kp_has_notif '^Severity: FAILURE' '^check: masquerade' '^mode: iptables' "^backend: $backend\$" \
+    '^table: ' '^services: [0-9]+' '^endpoints: 8'
+  kp_check "check-masquerade gauge 2" kp_wait 4 kp_csv_is kube_proxy gauge-check-masquerade 2
+  sleep 2
+  kp_check "one notification per state change (not per interval)" \
+    test "$(kp_notifs_matching 'TypeInstance: check-masquerade')" -eq 1
+  ip netns exec "$NS" "$ipt" -A KUBE-POSTROUTING "${MASQ_RULE[@]}"
+  kp_check "OKAY notification for check-masquerade after the repair" \
+    kp_wait 8 kp_has_notif '^Severity: OKAY' 'TypeInstance: check-masquerade' '^check: masquerade'
+
+  # --- a notification about the kube-proxy process (PUTNOTIF) ---------------------------
+  if command -v python3 >/dev/null 2>&1; then
+    kp_check "unixsock accepts PUTNOTIF" kp_suite_putnotif_failure
+    kp_check "check-process gauge 2 after the PUTNOTIF" \
+      kp_wait 6 kp_csv_is kube_proxy gauge-check-process 2
+    kp_check "FAILURE notification for check-process" \
+      kp_wait 4 kp_has_notif '^Severity: FAILURE' 'TypeInstance: check-process' '^check: process'
+    ip netns exec "$NS" "$ipt" -D KUBE-POSTROUTING "${MASQ_RULE[@]}"
+    kp_check "masquerade FAILURE names the kube-proxy process as likely cause" \
+      kp_wait 8 kp_has_notif '^Severity: FAILURE' 'TypeInstance: check-masquerade' 'likely cause: kube-proxy process'
+    ip netns exec "$NS" "$ipt" -A KUBE-POSTROUTING "${MASQ_RULE[@]}"
+    kp_putnotif okay "kube-proxy is running again" >/dev/null
+    kp_check "OKAY notification for check-process after the okay PUTNOTIF" \
+      kp_wait 6 kp_has_notif '^Severity: OKAY' 'TypeInstance: check-process'
+  else
+    echo "SKIP: python3 missing: no PUTNOTIF (unixsock) part"
+  fi
+
+  # --- reads while /run/xtables.lock is held -----------------------------------------------
+  KP_R0=$(kp_csv_rows kube_proxy duration-read)
+  flock /run/xtables.lock sleep 5 &
+  LOCK_PID=$!
+  kp_check "the lock is really held" kp_wait 2 bash -c '! flock -n /run/xtables.lock true'
+  kp_check "3 reads complete while another process holds /run/xtables.lock" kp_wait 4 kp_suite_more_reads
+  kp_check "... and the lock was still held then" kill -0 "$LOCK_PID"
+  wait "$LOCK_PID" 2>/dev/null
+  LOCK_PID=
+
+  kp_check "collectd still running" kp_collectd_alive
+  kp_check "no read error in the log" bash -c "! grep -q 'cannot read the netfilter' $KP_TMP/collectd.log"
+  kp_check "no 'Dataset not found' (built-in types only)" \
+    bash -c "! grep -q 'not found' $KP_TMP/collectd.log"
+  kp_stop_collectd
+
+  # --- Backend forced; a PodIP that has no rules --------------------------------------------
+  rm -rf "$KP_TMP/csv" "$KP_TMP/notifications"
+  kp_write_conf "$KP_TMP/collectd.conf" <<EOF
+  NetNS "/run/netns/$NS"
+  Backend "$backend"
+  PodIP "10.180.0.60"
+EOF
+  kp_start_collectd "$KP_TMP/collectd.conf"
+  kp_check "PodIP 10.180.0.60 (no rules; 10.180.0.6 does not count): check-pod-rules gauge 1" \
+    kp_wait 15 kp_csv_is kube_proxy gauge-check-pod-rules 1
+  kp_check "WARNING notification naming 10.180.0.60" \
+    kp_wait 5 kp_has_notif '^Severity: WARNING' 'TypeInstance: check-pod-rules' '10\.180\.0\.60'
+  kp_check "Backend \"$backend\" forced: count-endpoints still 8" kp_csv_is kube_proxy count-endpoints 8
+  kp_check "... and no read error" bash -c "! grep -q 'cannot read the netfilter' $KP_TMP/collectd.log"
+  kp_stop_collectd
+  if [ "$backend" = nft ]; then
+    # Reading must not change the node: asking libiptc for a table creates it.
+    kp_check "no iptables-legacy table appeared in $NS (ip_tables_names empty)" \
+      test -z "$(ip netns exec "$NS" cat /proc/net/ip_tables_names 2>/dev/null)"
+  fi
+
+  kp_finish
+}
+
+# Conditions kp_wait polls (functions, so each poll re-reads the csv files).
+kp_suite_filtered() {
+  kp_csv_last $KP_V4-services ipt_packets-web_frontend_http >/dev/null &&
+    ! ls "$KP_TMP/csv/$KP_HOST/$KP_V4-services/" | grep -q kube-dns
+}
+kp_suite_grown() { [ "$(kp_csv_last $KP_V4 ipt_packets-KUBE-SERVICES)" -ge $((KP_P0 + 6)) ]; }
+kp_suite_masq_grown() { [ "$(kp_csv_last $KP_V4 ipt_packets-KUBE-POSTROUTING)" -gt "$KP_M0" ]; }
+kp_suite_svc_grown() { [ "$(kp_csv_last $KP_V4-services ipt_packets-web_frontend_http)" -ge $((KP_S0 + 6)) ]; }
+kp_suite_more_reads() { [ "$(kp_csv_rows kube_proxy duration-read)" -ge $((KP_R0 + 3)) ]; }
+kp_suite_putnotif_failure() { kp_putnotif failure "kube-proxy is not running" | grep -q '^0 '; }
+
+# kp_start_listener NS LOG ADDR...: a TCP server in namespace NS on port
+# 8080 of each pod address ADDR (IPv4 or IPv6, already assigned there) that
+# accepts and closes every connection, appending "local-addr peer-addr" to
+# LOG: what a DNATed, masqueraded connection really looked like at the pod.
+# Sets KP_LISTENER_PID; kp_stop_listener ends it (call it from the trap).
+KP_LISTENER_PID=
+kp_start_listener() {
+  local ns=$1 log=$2
+  shift 2
+  : >"$log"
+  ip netns exec "$ns" python3 - "$log" "$@" <<'EOF_PY' &
+import selectors, socket, sys
+log = open(sys.argv[1], "a", buffering=1)
+sel = selectors.DefaultSelector()
+for addr in sys.argv[2:]:
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, 8080))
+    s.listen(64)
+    sel.register(s, selectors.EVENT_READ)
+print("listening", file=log)
+while True:
+    for key, _ in sel.select():
+        c, peer = key.fileobj.accept()
+        log.write("%s %s\n" % (c.getsockname()[0], peer[0]))
+        c.close()
+EOF_PY
+  KP_LISTENER_PID=$!
+  kp_wait 5 grep -q '^listening' "$log"
+}
+
+kp_stop_listener() {
+  if [ -n "$KP_LISTENER_PID" ]; then
+    kill "$KP_LISTENER_PID" 2>/dev/null || true
+    wait "$KP_LISTENER_PID" 2>/dev/null || true
+    KP_LISTENER_PID=
+  fi
+}
+
+# kp_lines_matching FILE REGEX: how many lines of FILE match (0 when none).
+kp_lines_matching() {
+  grep -Ec -- "$2" "$1" 2>/dev/null || true
+}
+
+# kp_lines_at_least FILE REGEX N (polled by kp_wait).
+kp_lines_at_least() {
+  [ "$(kp_lines_matching "$1" "$2")" -ge "$3" ]
 }
