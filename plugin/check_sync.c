@@ -9,6 +9,15 @@
 /* healthTimeout default: 2 x syncPeriod (30 s). */
 #define HUNG_SECONDS 60.0
 
+/* Metric values are untrusted doubles: clamp before converting. */
+static int64_t whole(double v) {
+  if (!(v > -9.2e18))
+    return v != v ? 0 : INT64_MIN;
+  if (v > 9.2e18)
+    return INT64_MAX;
+  return (int64_t)v;
+}
+
 int kp_check_sync(struct kp_check_ctx *ctx) {
   const struct kp_proxy_status *p = &ctx->snap->proxy;
   struct kp_report *rep = ctx->report;
@@ -30,8 +39,8 @@ int kp_check_sync(struct kp_check_ctx *ctx) {
                       "kube-proxy sync hung: an update was queued %.0f s after the last applied "
                       "sync",
                       p->last_queued_ts - p->last_sync_ts);
-    if (r == NULL || kp_result_add_int(r, "last_sync_ts", (int64_t)p->last_sync_ts) != 0 ||
-        kp_result_add_int(r, "last_queued_ts", (int64_t)p->last_queued_ts) != 0)
+    if (r == NULL || kp_result_add_int(r, "last_sync_ts", whole(p->last_sync_ts)) != 0 ||
+        kp_result_add_int(r, "last_queued_ts", whole(p->last_queued_ts)) != 0)
       return -1;
   }
   if (p->has_metrics && (p->restore_failures > 0 || p->nft_sync_failures > 0)) {
@@ -40,8 +49,8 @@ int kp_check_sync(struct kp_check_ctx *ctx) {
                       "%.0f)",
                       p->restore_failures + p->nft_sync_failures, p->restore_failures,
                       p->nft_sync_failures);
-    if (r == NULL || kp_result_add_int(r, "restore_failures", (int64_t)p->restore_failures) != 0 ||
-        kp_result_add_int(r, "nft_sync_failures", (int64_t)p->nft_sync_failures) != 0)
+    if (r == NULL || kp_result_add_int(r, "restore_failures", whole(p->restore_failures)) != 0 ||
+        kp_result_add_int(r, "nft_sync_failures", whole(p->nft_sync_failures)) != 0)
       return -1;
   }
   if (p->proxy_mode != NULL && strcmp(p->proxy_mode, kp_mode_name(ctx->mode)) != 0) {

@@ -607,7 +607,7 @@ static void cache_store(struct kp_nft_reader *reader, const struct kp_snapshot *
     return;
   /* Only the tables this read added (the caller may have put others in snap). */
   struct kp_snapshot view = *snap;
-  view.tables.items = snap->tables.items + first;
+  view.tables.items = snap->tables.items != NULL ? snap->tables.items + first : NULL;
   view.tables.count = snap->tables.count - first;
   if (copy_tables(reader->cache, &view, true, false) != 0) {
     kp_snapshot_free(reader->cache);
@@ -624,7 +624,7 @@ static int cached_read(struct kp_nft_reader *reader, struct kp_snapshot *snap, b
   if (copy_tables(snap, reader->cache, ipv6, true) != 0)
     return errno = ENOMEM, -1;
   struct kp_snapshot view = *snap;
-  view.tables.items = snap->tables.items + first;
+  view.tables.items = snap->tables.items != NULL ? snap->tables.items + first : NULL;
   view.tables.count = snap->tables.count - first;
   uint32_t after = gen;
   if (refresh_counters(reader, &view) != 0 || get_gen(&reader->nl, &after) != 0 || after != gen) {
