@@ -23,7 +23,19 @@ int kp_check_sync(struct kp_check_ctx *ctx) {
   struct kp_report *rep = ctx->report;
   struct kp_result *r;
   const char *src = p->source ? p->source : "kube-proxy";
+  if (p->unreachable != NULL) {
+    /* Live: kube-proxy's own endpoints did not answer: not running, or
+     * bound elsewhere (metricsBindAddress / healthzBindAddress). */
+    r = kp_report_add(rep, KP_CHECK_SYNC, KP_SEV_WARN,
+                      "kube-proxy does not answer: %s (not running, or its metrics/healthz "
+                      "address differs)",
+                      p->unreachable);
+    if (r == NULL || kp_result_add_str(r, "unreachable", p->unreachable) != 0)
+      return -1;
+  }
   if (!p->has_metrics && !p->has_livez && p->proxy_mode == NULL) {
+    if (p->unreachable != NULL)
+      return 0;
     r = kp_report_add(rep, KP_CHECK_SYNC, KP_SEV_INFO, "no kube-proxy metrics in the input");
     return r == NULL ? -1 : 0;
   }

@@ -36,6 +36,10 @@ static void usage(FILE *out) {
         "      --netns PATH      live: read the tables of this network namespace\n"
         "      --backend B       live: auto (default), legacy or nft\n"
         "      --ipv6            live: also read the IPv6 tables\n"
+        "      --kube-proxy-metrics ADDR  live: kube-proxy's /metrics and /proxyMode\n"
+        "                        (default 127.0.0.1:10249; none: do not ask)\n"
+        "      --kube-proxy-healthz ADDR  live: kube-proxy's /livez\n"
+        "                        (default 127.0.0.1:10256; none: do not ask)\n"
         "Checks:\n"
         "  -p, --pod-ip IP       look for the rules of this pod IP (repeatable)\n"
         "      --disable ID      turn one check off (repeatable): mode, chains, hooks,\n"
@@ -74,18 +78,21 @@ static int parse_backend(const char *text, enum kp_backend *out) {
 
 /* Returns -1 to exit with status *status (0 after --help/--version). */
 static int parse_options(int argc, char **argv, struct cli_options *opt, int *status) {
-  enum { OPT_NETNS = 256, OPT_BACKEND, OPT_IPV6, OPT_DISABLE };
-  static const struct option long_options[] = {{"dir", required_argument, NULL, 'd'},
-                                               {"file", required_argument, NULL, 'f'},
-                                               {"pod-ip", required_argument, NULL, 'p'},
-                                               {"json", no_argument, NULL, 'j'},
-                                               {"help", no_argument, NULL, 'h'},
-                                               {"version", no_argument, NULL, 'V'},
-                                               {"netns", required_argument, NULL, OPT_NETNS},
-                                               {"backend", required_argument, NULL, OPT_BACKEND},
-                                               {"ipv6", no_argument, NULL, OPT_IPV6},
-                                               {"disable", required_argument, NULL, OPT_DISABLE},
-                                               {NULL, 0, NULL, 0}};
+  enum { OPT_NETNS = 256, OPT_BACKEND, OPT_IPV6, OPT_DISABLE, OPT_METRICS, OPT_HEALTHZ };
+  static const struct option long_options[] = {
+      {"dir", required_argument, NULL, 'd'},
+      {"file", required_argument, NULL, 'f'},
+      {"pod-ip", required_argument, NULL, 'p'},
+      {"json", no_argument, NULL, 'j'},
+      {"help", no_argument, NULL, 'h'},
+      {"version", no_argument, NULL, 'V'},
+      {"netns", required_argument, NULL, OPT_NETNS},
+      {"backend", required_argument, NULL, OPT_BACKEND},
+      {"ipv6", no_argument, NULL, OPT_IPV6},
+      {"kube-proxy-metrics", required_argument, NULL, OPT_METRICS},
+      {"kube-proxy-healthz", required_argument, NULL, OPT_HEALTHZ},
+      {"disable", required_argument, NULL, OPT_DISABLE},
+      {NULL, 0, NULL, 0}};
   int c;
   *status = EXIT_USAGE;
   while ((c = getopt_long(argc, argv, "d:f:p:jhV", long_options, NULL)) != -1) {
@@ -126,6 +133,12 @@ static int parse_options(int argc, char **argv, struct cli_options *opt, int *st
       break;
     case OPT_IPV6:
       opt->live.ipv6 = true;
+      break;
+    case OPT_METRICS:
+      opt->live.kube_proxy_metrics = strcmp(optarg, "none") == 0 ? NULL : optarg;
+      break;
+    case OPT_HEALTHZ:
+      opt->live.kube_proxy_healthz = strcmp(optarg, "none") == 0 ? NULL : optarg;
       break;
     case OPT_DISABLE: {
       int id = kp_check_from_name(optarg);
@@ -201,6 +214,8 @@ static int load_live(struct kp_snapshot *snap, const struct cli_options *opt) {
 int main(int argc, char **argv) {
   struct cli_options opt;
   memset(&opt, 0, sizeof(opt));
+  opt.live.kube_proxy_metrics = "127.0.0.1:10249"; /* kube-proxy's defaults */
+  opt.live.kube_proxy_healthz = "127.0.0.1:10256";
   kp_check_config_init(&opt.checks);
   int status = EXIT_USAGE;
   struct kp_snapshot *snap = NULL;

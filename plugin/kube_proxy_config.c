@@ -15,10 +15,14 @@ void kpg_config_init(struct kpg_config *cfg) {
   cfg->backend = KP_BACKEND_UNKNOWN;
   kp_check_config_init(&cfg->checks);
   cfg->max_services = KPG_DEFAULT_MAX_SERVICES;
+  cfg->kube_proxy_metrics = strdup(KPG_DEFAULT_KUBE_PROXY_METRICS);
+  cfg->kube_proxy_healthz = strdup(KPG_DEFAULT_KUBE_PROXY_HEALTHZ);
 }
 
 void kpg_config_free(struct kpg_config *cfg) {
   free(cfg->netns_path);
+  free(cfg->kube_proxy_metrics);
+  free(cfg->kube_proxy_healthz);
   kp_check_config_free(&cfg->checks);
   if (cfg->has_service_filter)
     regfree(&cfg->service_filter);
@@ -174,12 +178,39 @@ static int kpg_config_service_filter(struct kpg_config *cfg, const oconfig_item_
   return 0;
 }
 
+/* "host:port" of one of kube-proxy's HTTP endpoints, or "none". */
+static int kpg_config_endpoint(const oconfig_item_t *ci, char **out) {
+  char *text = NULL;
+  if (kpg_get_string(ci, &text) != 0)
+    return -1;
+  if (strcasecmp(text, "none") == 0) {
+    free(text);
+    free(*out);
+    *out = NULL;
+    return 0;
+  }
+  const char *colon = strrchr(text, ':');
+  char *end = NULL;
+  long port = colon != NULL ? strtol(colon + 1, &end, 10) : 0;
+  if (colon == NULL || colon == text || *end != '\0' || port < 1 || port > 65535) {
+    free(text);
+    return kpg_bad_value(ci, "expected \"host:port\" (e.g. \"127.0.0.1:10249\") or \"none\"");
+  }
+  free(*out);
+  *out = text;
+  return 0;
+}
+
 static int kpg_config_one(struct kpg_config *cfg, const oconfig_item_t *c) {
   const char *k = c->key;
   if (strcasecmp(k, "Backend") == 0)
     return kpg_config_backend(cfg, c);
   if (strcasecmp(k, "NetNS") == 0)
     return kpg_get_string(c, &cfg->netns_path);
+  if (strcasecmp(k, "KubeProxyMetrics") == 0)
+    return kpg_config_endpoint(c, &cfg->kube_proxy_metrics);
+  if (strcasecmp(k, "KubeProxyHealthz") == 0)
+    return kpg_config_endpoint(c, &cfg->kube_proxy_healthz);
   if (strcasecmp(k, "IPv6") == 0)
     return kpg_get_bool(c, &cfg->ipv6);
   if (strcasecmp(k, "PodIP") == 0)

@@ -20,11 +20,15 @@
 #define KPG_PLUGIN "kube_proxy"
 #define KPG_SERVICES_INSTANCE "services" /* plugin_instance of per-service series */
 #define KPG_DEFAULT_MAX_SERVICES 100
+#define KPG_DEFAULT_KUBE_PROXY_METRICS "127.0.0.1:10249" /* metricsBindAddress */
+#define KPG_DEFAULT_KUBE_PROXY_HEALTHZ "127.0.0.1:10256" /* healthzBindAddress */
 
 /* Everything the <Plugin kube_proxy> block sets. */
 struct kpg_config {
-  enum kp_backend backend; /* KP_BACKEND_UNKNOWN = auto */
-  char *netns_path;        /* NULL: collectd's own namespace */
+  enum kp_backend backend;  /* KP_BACKEND_UNKNOWN = auto */
+  char *netns_path;         /* NULL: collectd's own namespace */
+  char *kube_proxy_metrics; /* kube-proxy's /metrics + /proxyMode address; NULL: not asked */
+  char *kube_proxy_healthz; /* kube-proxy's /livez address; NULL: not asked */
   bool ipv6;
   struct kp_check_config checks; /* enabled checks, pod IPs, activity window */
   bool collect_services;

@@ -34,6 +34,8 @@ int kpg_read(struct kpg_plugin *p) {
       .backend = p->cfg.backend,
       .ipv6 = p->cfg.ipv6,
       .netns_path = p->cfg.netns_path,
+      .kube_proxy_metrics = p->cfg.kube_proxy_metrics,
+      .kube_proxy_healthz = p->cfg.kube_proxy_healthz,
   };
   struct kp_live_error err;
   memset(&err, 0, sizeof(err));

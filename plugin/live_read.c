@@ -185,6 +185,7 @@ static int read_in_namespace(void *arg) {
     return -1;
   if (job->opt->backend != KP_BACKEND_NFT && read_legacy(job) != 0)
     return -1;
+  kp_proxy_status_fetch(job->snap, job->opt->kube_proxy_metrics, job->opt->kube_proxy_healthz);
   if (job->snap->tables.count > 0 && add_kernel_source(job->snap) != 0) {
     job->err->fault = KP_LIVE_OTHER;
     snprintf(job->err->message, sizeof(job->err->message), "reading the kernel: out of memory");
@@ -210,7 +211,7 @@ int kp_live_source_read(struct kp_live_source *source, struct kp_snapshot *snap,
   if (err == NULL)
     err = &local;
   memset(err, 0, sizeof(*err));
-  static const struct kp_live_options defaults = {KP_BACKEND_UNKNOWN, false, NULL};
+  static const struct kp_live_options defaults = {.backend = KP_BACKEND_UNKNOWN};
   if (opt == NULL)
     opt = &defaults;
   /* The nft reader's socket stays in the namespace it was opened in: when

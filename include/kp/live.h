@@ -11,6 +11,11 @@ struct kp_live_options {
   enum kp_backend backend; /* LEGACY or NFT; UNKNOWN means auto */
   bool ipv6;               /* also read the ip6 tables */
   const char *netns_path;  /* NULL: the caller's namespace */
+  /* kube-proxy's metricsBindAddress ("127.0.0.1:10249": /metrics,
+   * /proxyMode) and healthzBindAddress ("127.0.0.1:10256": /livez), asked
+   * from inside the namespace; NULL or "" leaves them out. */
+  const char *kube_proxy_metrics;
+  const char *kube_proxy_healthz;
 };
 
 enum kp_live_fault {
@@ -50,6 +55,11 @@ int kp_live_source_read(struct kp_live_source *source, struct kp_snapshot *snap,
  * A table that does not exist returns -1 with KP_LIVE_NO_TABLE. */
 int kp_iptc_read_table(struct kp_snapshot *snap, enum kp_family family, const char *table,
                        struct kp_live_error *err);
+
+/* Asks kube-proxy's own endpoints (HTTP, 1 s timeout each) and fills
+ * snap->proxy; an endpoint that does not answer is noted in
+ * snap->proxy.unreachable, not an error. */
+void kp_proxy_status_fetch(struct kp_snapshot *snap, const char *metrics, const char *healthz);
 
 /* Runs fn(arg) on a dedicated thread that has entered the network namespace
  * at path (the calling thread never changes namespace). Returns fn's

@@ -196,8 +196,10 @@ struct kp_proxy_status {
   double scrape_ts;         /* when the metrics were taken (file mtime / now) */
   bool has_livez;
   bool livez_healthy;
-  const char *proxy_mode; /* /proxyMode body: "iptables", "ipvs", "nftables"; NULL unknown */
-  const char *source;     /* where it came from, for messages */
+  const char *proxy_mode;  /* /proxyMode body: "iptables", "ipvs", "nftables"; NULL unknown */
+  const char *source;      /* where it came from, for messages */
+  bool asked;              /* live: the endpoints were asked */
+  const char *unreachable; /* live: the first endpoint that did not answer, and why */
 };
 
 struct kp_snapshot {

@@ -64,7 +64,7 @@ static int measure(void *arg) {
     }
     double t2 = now_ms();
     struct kp_snapshot *snap = kp_snapshot_new();
-    struct kp_live_options opt = {KP_BACKEND_LEGACY, false, NULL};
+    struct kp_live_options opt = {.backend = KP_BACKEND_LEGACY};
     struct kp_live_error err;
     struct kp_check_config cfg;
     struct kp_report report;

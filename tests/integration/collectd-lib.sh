@@ -197,6 +197,10 @@ LoadPlugin exec
 PluginDir "$KP_TMP/plugins"
 LoadPlugin kube_proxy
 <Plugin kube_proxy>
+  # no kube-proxy runs in the test namespaces: do not ask its endpoints
+  # (test-collectd-sync.sh does, against a stand-in)
+  ${KP_PROXY_ENDPOINTS:-KubeProxyMetrics "none"
+  KubeProxyHealthz "none"}
 $body
 </Plugin>
 EOF

@@ -141,6 +141,8 @@ LoadPlugin csv
 PluginDir "$KP_TMP/plugins"
 LoadPlugin kube_proxy
 <Plugin kube_proxy>
+  KubeProxyMetrics "none"
+  KubeProxyHealthz "none"
 ${2:+  NetNS \"$2\"}
 </Plugin>
 EOF

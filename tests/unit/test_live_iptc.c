@@ -537,7 +537,7 @@ END_TEST
 
 START_TEST(live_read_auto_all_tables) {
   struct kp_snapshot *snap = kp_snapshot_new();
-  struct kp_live_options opt = {KP_BACKEND_UNKNOWN, true, ns_path};
+  struct kp_live_options opt = {.backend = KP_BACKEND_UNKNOWN, .ipv6 = true, .netns_path = ns_path};
   struct kp_live_error err;
   ck_assert_msg(kp_live_read(snap, &opt, &err) == 0, "%s", err.message);
   ck_assert_int_eq(err.fault, KP_LIVE_OK);
@@ -583,7 +583,7 @@ START_TEST(live_read_auto_creates_no_table) {
   ck_assert(!table_listed("ip6_tables_names", "raw"));
   ck_assert(!table_listed("ip6_tables_names", "mangle"));
   struct kp_snapshot *snap = kp_snapshot_new();
-  struct kp_live_options opt = {KP_BACKEND_UNKNOWN, true, ns_path};
+  struct kp_live_options opt = {.backend = KP_BACKEND_UNKNOWN, .ipv6 = true, .netns_path = ns_path};
   struct kp_live_error err;
   ck_assert_msg(kp_live_read(snap, &opt, &err) == 0, "%s", err.message);
   ck_assert(!table_listed("ip6_tables_names", "raw"));
@@ -596,7 +596,7 @@ END_TEST
 START_TEST(live_read_nft_backend_ignores_legacy) {
   /* This namespace holds legacy tables only: the nft backend sees nothing. */
   struct kp_snapshot *snap = kp_snapshot_new();
-  struct kp_live_options opt = {KP_BACKEND_NFT, false, ns_path};
+  struct kp_live_options opt = {.backend = KP_BACKEND_NFT, .netns_path = ns_path};
   struct kp_live_error err;
   ck_assert_msg(kp_live_read(snap, &opt, &err) == 0, "%s", err.message);
   for (size_t i = 0; i < snap->tables.count; i++)
@@ -608,7 +608,8 @@ END_TEST
 
 START_TEST(netns_missing_path) {
   struct kp_snapshot *snap = kp_snapshot_new();
-  struct kp_live_options opt = {KP_BACKEND_UNKNOWN, false, "/run/netns/kp-ut-does-not-exist"};
+  struct kp_live_options opt = {.backend = KP_BACKEND_UNKNOWN,
+                                .netns_path = "/run/netns/kp-ut-does-not-exist"};
   struct kp_live_error err;
   ck_assert_int_eq(kp_live_read(snap, &opt, &err), -1);
   ck_assert_int_eq(err.fault, KP_LIVE_NO_NETNS);
@@ -677,7 +678,7 @@ static int unprivileged_read(const int *caps, size_t n, enum kp_live_fault want_
     if (drop_caps(caps, n) != 0)
       _exit(10);
     struct kp_snapshot *snap = kp_snapshot_new();
-    struct kp_live_options opt = {KP_BACKEND_LEGACY, false, ns_path};
+    struct kp_live_options opt = {.backend = KP_BACKEND_LEGACY, .netns_path = ns_path};
     struct kp_live_error err;
     int rc = kp_live_read(snap, &opt, &err);
     if (rc != -1)

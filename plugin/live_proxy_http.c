@@ -1,0 +1,171 @@
+/* kube-proxy's own view of itself, asked over HTTP on the node: /metrics and
+ * /proxyMode on metricsBindAddress (127.0.0.1:10249), /livez on
+ * healthzBindAddress (:10256). The bodies go through the same parser as
+ * saved ones (kp_parse_metrics), into snap->proxy for the `sync` check.
+ * Short timeouts: a hung kube-proxy must not hold up the read. */
+#include "kp/dump.h"
+#include "kp/live.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define KP_HTTP_TIMEOUT_MS 1000
+#define KP_HTTP_MAX_BODY (4 * 1024 * 1024)
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* "127.0.0.1:10249" or "[::1]:10249" into a socket address. */
+static int parse_endpoint(const char *text, struct sockaddr_storage *sa, socklen_t *len) {
+  char host[64];
+  const char *colon = strrchr(text, ':');
+  if (colon == NULL || colon == text || (size_t)(colon - text) >= sizeof(host))
+    return -1;
+  char *end;
+  long port = strtol(colon + 1, &end, 10);
+  if (*end != '\0' || port < 1 || port > 65535)
+    return -1;
+  memcpy(host, text, (size_t)(colon - text));
+  host[colon - text] = '\0';
+  memset(sa, 0, sizeof(*sa));
+  size_t hl = strlen(host);
+  if (hl > 2 && host[0] == '[' && host[hl - 1] == ']') {
+    host[hl - 1] = '\0';
+    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
+    s6->sin6_family = AF_INET6;
+    s6->sin6_port = htons((uint16_t)port);
+    *len = sizeof(*s6);
+    return inet_pton(AF_INET6, host + 1, &s6->sin6_addr) == 1 ? 0 : -1;
+  }
+  struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
+  s4->sin_family = AF_INET;
+  s4->sin_port = htons((uint16_t)port);
+  *len = sizeof(*s4);
+  return inet_pton(AF_INET, host, &s4->sin_addr) == 1 ? 0 : -1;
+}
+
+static int wait_fd(int fd, short events, double deadline) {
+  int left = (int)(deadline - now_ms());
+  if (left <= 0)
+    return (errno = ETIMEDOUT), -1;
+  struct pollfd p = {.fd = fd, .events = events};
+  int rc = poll(&p, 1, left);
+  if (rc == 0)
+    return (errno = ETIMEDOUT), -1;
+  return rc < 0 ? -1 : 0;
+}
+
+/* GET path from endpoint; the whole response (status line, headers, body)
+ * into a malloc'd buffer. -1 with errno on failure. */
+static int http_get(const char *endpoint, const char *path, char **out, size_t *out_len) {
+  struct sockaddr_storage sa;
+  socklen_t sa_len;
+  if (parse_endpoint(endpoint, &sa, &sa_len) != 0)
+    return (errno = EINVAL), -1;
+  double deadline = now_ms() + KP_HTTP_TIMEOUT_MS;
+  int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return -1;
+  char *buf = NULL;
+  if (connect(fd, (struct sockaddr *)&sa, sa_len) != 0) {
+    if (errno != EINPROGRESS || wait_fd(fd, POLLOUT, deadline) != 0)
+      goto fail;
+    int so_error = 0;
+    socklen_t so_len = sizeof(so_error);
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &so_len);
+    if (so_error != 0) {
+      errno = so_error;
+      goto fail;
+    }
+  }
+  char request[256];
+  int n = snprintf(request, sizeof(request),
+                   "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: collectd-kube-proxy\r\n"
+                   "Connection: close\r\n\r\n",
+                   path, endpoint);
+  if (n < 0 || (size_t)n >= sizeof(request) || send(fd, request, (size_t)n, MSG_NOSIGNAL) != n)
+    goto fail;
+  size_t len = 0, cap = 16384;
+  if ((buf = malloc(cap)) == NULL)
+    goto fail;
+  for (;;) {
+    if (wait_fd(fd, POLLIN, deadline) != 0)
+      goto fail;
+    if (len == cap) {
+      if (cap >= KP_HTTP_MAX_BODY)
+        return (errno = EFBIG), close(fd), free(buf), -1;
+      char *grown = realloc(buf, cap * 2);
+      if (grown == NULL)
+        goto fail;
+      buf = grown;
+      cap *= 2;
+    }
+    ssize_t got = recv(fd, buf + len, cap - len, 0);
+    if (got < 0 && (errno == EAGAIN || errno == EINTR))
+      continue;
+    if (got < 0)
+      goto fail;
+    if (got == 0)
+      break;
+    len += (size_t)got;
+  }
+  close(fd);
+  *out = buf;
+  *out_len = len;
+  return 0;
+fail:;
+  int saved = errno;
+  close(fd);
+  free(buf);
+  errno = saved;
+  return -1;
+}
+
+/* One endpoint: fetch and parse; a failure is remembered for the check. */
+static void ask(struct kp_snapshot *snap, const char *endpoint, const char *path) {
+  struct kp_proxy_status *ps = &snap->proxy;
+  char source[128];
+  snprintf(source, sizeof(source), "http://%s%s", endpoint, path);
+  char *body = NULL;
+  size_t len = 0;
+  char problem[512] = "";
+  if (http_get(endpoint, path, &body, &len) != 0) {
+    snprintf(problem, sizeof(problem), "%s: %s", source, strerror(errno));
+  } else if (strcmp(path, "/proxyMode") == 0 && (len < 12 || memcmp(body + 9, "200", 3) != 0)) {
+    /* older kube-proxy without /proxyMode: nothing to learn, nothing wrong */
+  } else {
+    struct kp_dump_error err;
+    memset(&err, 0, sizeof(err));
+    if (kp_parse_metrics(snap, source, body, len, &err) != 0)
+      snprintf(problem, sizeof(problem), "%s: %s", source, err.message);
+  }
+  free(body);
+  ps->asked = true;
+  if (problem[0] != '\0' && ps->unreachable == NULL)
+    ps->unreachable = kp_arena_strdup(&snap->arena, problem);
+  if (ps->source == NULL)
+    ps->source = kp_arena_strdup(&snap->arena, endpoint);
+}
+
+void kp_proxy_status_fetch(struct kp_snapshot *snap, const char *metrics, const char *healthz) {
+  if (metrics != NULL && metrics[0] != '\0') {
+    ask(snap, metrics, "/metrics");
+    ask(snap, metrics, "/proxyMode");
+  }
+  if (healthz != NULL && healthz[0] != '\0')
+    ask(snap, healthz, "/livez");
+  if (snap->proxy.scrape_ts == 0 && (snap->proxy.has_metrics || snap->proxy.has_livez))
+    snap->proxy.scrape_ts = (double)time(NULL);
+}
