@@ -163,3 +163,48 @@ $(BUILD)/tests/test_config_table: tests/unit/test_config_table.c $(GLUE_TEST_SRC
 	$(CC) $(CPPFLAGS) $(COLLECTD_CFLAGS) -Iplugin -Itests/unit -DKP_SOURCE_DIR='"$(CURDIR)"' \
 	  $(ALL_CFLAGS) -o $@ $< $(GLUE_TEST_SRC) $(TEST_SUPPORT_SRC) $(CORE_LIB) $(NETLIBS) \
 	  $(CHECK_LIBS)
+
+# ---- install and packages --------------------------------------------------------
+# make install [DESTDIR=...] [PREFIX=/usr/local]: the CLI in $(PREFIX)/sbin,
+# the plugin in collectd's plugin dir, the drop-in in collectd's include dir
+# (an existing one is kept: it is the admin's configuration), man pages and
+# docs under $(PREFIX)/share. RPM builds override PLUGINDIR and CONFDIR.
+PREFIX    ?= /usr/local
+PLUGINDIR ?= /usr/lib/collectd
+CONFDIR   ?= /etc/collectd/collectd.conf.d
+MANDIR    ?= $(PREFIX)/share/man
+DOCDIR    ?= $(PREFIX)/share/doc/collectd-kube-proxy
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(CONFDIR) \
+	  $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(CLI_BIN) $(DESTDIR)$(PREFIX)/sbin/kube-proxy-check
+	install -m 0644 $(PLUGIN) $(DESTDIR)$(PLUGINDIR)/kube_proxy.so
+	@if [ -e $(DESTDIR)$(CONFDIR)/kube_proxy.conf ]; then \
+	  echo "install: keeping the existing $(DESTDIR)$(CONFDIR)/kube_proxy.conf"; \
+	else \
+	  echo "install -m 0644 conf/kube_proxy.conf $(DESTDIR)$(CONFDIR)/kube_proxy.conf"; \
+	  install -m 0644 conf/kube_proxy.conf $(DESTDIR)$(CONFDIR)/kube_proxy.conf; \
+	fi
+	install -m 0644 docs/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 docs/*.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/
+
+# make deb: the Debian binary package, built with dpkg-buildpackage from a
+# copy of the tree where packaging/debian becomes debian/ (dpkg wants it at
+# the top); the .deb lands in $(BUILD)/. Needs dpkg-dev and debhelper.
+.PHONY: deb
+deb:
+	@command -v dpkg-buildpackage >/dev/null && [ -f /usr/share/perl5/Debian/Debhelper/Dh_Lib.pm ] || \
+	  { echo "make deb: needs dpkg-dev and debhelper (apt-get install dpkg-dev debhelper)" >&2; exit 1; }
+	@set -e; tmp=$$(mktemp -d /tmp/kp-deb.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; \
+	src=$$tmp/collectd-kube-proxy-$(VERSION); mkdir -p "$$src"; \
+	tar -C "$(CURDIR)" --exclude-vcs --exclude=./build --exclude='./build-*' --exclude=./run \
+	  --exclude='*.o' --exclude='*.a' --exclude='*.so' --exclude=./packaging/debian \
+	  --exclude=./tests/fuzz/corpus-run -cf - . | tar -C "$$src" -xf -; \
+	cp -a packaging/debian "$$src/debian"; \
+	echo "make deb: dpkg-buildpackage -us -uc -b in $$src"; \
+	(cd "$$src" && dpkg-buildpackage -us -uc -b) >"$$tmp/build.log" 2>&1 || \
+	  { tail -n 40 "$$tmp/build.log" >&2; echo "make deb: dpkg-buildpackage failed" >&2; exit 1; }; \
+	mkdir -p "$(BUILD)"; cp "$$tmp"/*.deb "$(BUILD)/"; cp "$$tmp/build.log" "$(BUILD)/deb-build.log"; \
+	ls -1 "$(BUILD)"/*.deb

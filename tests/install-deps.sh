@@ -5,7 +5,8 @@ set -eu
 pkgs=(build-essential clang clang-format valgrind pkg-config check
       collectd-core collectd-dev collectd-utils libyajl2
       iptables nftables ipset iproute2 util-linux libcap2-bin
-      libiptc-dev libip4tc-dev libip6tc-dev libnftnl-dev libmnl-dev)
+      libiptc-dev libip4tc-dev libip6tc-dev libnftnl-dev libmnl-dev
+      debhelper rpm python3-yaml python3-jinja2 libmicrohttpd12)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
