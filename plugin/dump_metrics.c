@@ -200,8 +200,15 @@ int kp_parse_metrics(struct kp_snapshot *snap, const char *source, const char *b
     if (l.n == 0)
       continue;
     if (line_is(&l, "HTTP/") && http_status == 0) {
+      /* "HTTP/1.1 200 OK": three digits after the first space, read within
+       * the line (the buffer is not NUL-terminated). */
       const char *sp = memchr(l.p, ' ', l.n);
-      http_status = sp != NULL ? atoi(sp + 1) : 0;
+      http_status = 0;
+      for (const char *d = sp ? sp + 1 : NULL; d && d < l.p + l.n && d < sp + 4; d++) {
+        if (*d < '0' || *d > '9')
+          break;
+        http_status = http_status * 10 + (*d - '0');
+      }
       while (next_line(buf, len, &pos, &no, &l) && l.n > 0) /* headers */
         ;
       continue;
