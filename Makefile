@@ -60,15 +60,15 @@ $(BUILD)/tests/%: tests/unit/%.c $(TEST_SUPPORT_SRC) $(CORE_LIB) $(HEADERS)
 
 # ---- tests -----------------------------------------------------------------
 # Installs missing Debian packages first (root), then runs the suites in
-# order; each prints its own "N passed, N failed" line.
+# order; each prints its own "N passed, N failed" line, integration last.
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory clang
 	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory integration
-	@echo "make check: all suites passed"
 
 deps:
 	@tests/install-deps.sh

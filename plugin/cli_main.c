@@ -55,6 +55,13 @@ static void usage(FILE *out) {
         out);
 }
 
+/* Arguments and file names are untrusted text too: one clean line each. */
+static void usage_error(const char *what, const char *value, const char *why) {
+  char clean[512];
+  kp_sanitize_line(value, clean, sizeof(clean));
+  fprintf(stderr, "kube-proxy-check: %s%s: %s\n", what, clean, why);
+}
+
 static int push_arg(const char ***list, size_t *count, const char *value) {
   const char **grown = realloc(*list, (*count + 1) * sizeof(**list));
   if (grown == NULL)
@@ -107,7 +114,7 @@ static int parse_options(int argc, char **argv, struct cli_options *opt, int *st
       break;
     case 'p':
       if (kp_check_config_add_pod_ip(&opt->checks, optarg) != 0) {
-        fprintf(stderr, "kube-proxy-check: --pod-ip %s: not an IPv4 or IPv6 address\n", optarg);
+        usage_error("--pod-ip ", optarg, "not an IPv4 or IPv6 address");
         return -1;
       }
       break;
@@ -127,7 +134,7 @@ static int parse_options(int argc, char **argv, struct cli_options *opt, int *st
       break;
     case OPT_BACKEND:
       if (parse_backend(optarg, &opt->live.backend) != 0) {
-        fprintf(stderr, "kube-proxy-check: --backend %s: use auto, legacy or nft\n", optarg);
+        usage_error("--backend ", optarg, "use auto, legacy or nft");
         return -1;
       }
       break;
@@ -143,7 +150,7 @@ static int parse_options(int argc, char **argv, struct cli_options *opt, int *st
     case OPT_DISABLE: {
       int id = kp_check_from_name(optarg);
       if (id < 0) {
-        fprintf(stderr, "kube-proxy-check: --disable %s: no such check\n", optarg);
+        usage_error("--disable ", optarg, "no such check");
         return -1;
       }
       opt->checks.enabled[id] = false;
@@ -155,8 +162,7 @@ static int parse_options(int argc, char **argv, struct cli_options *opt, int *st
     }
   }
   if (optind < argc) {
-    fprintf(stderr, "kube-proxy-check: unexpected argument '%s' (files go after --file)\n",
-            argv[optind]);
+    usage_error("unexpected argument ", argv[optind], "files go after --file");
     return -1;
   }
   if ((opt->n_files || opt->n_dirs) && opt->live.netns_path) {
@@ -170,10 +176,12 @@ static int parse_options(int argc, char **argv, struct cli_options *opt, int *st
 static void print_dump_error(const struct kp_dump_error *err) {
   char message[512];
   kp_sanitize_line(err->message, message, sizeof(message));
+  char file[512];
+  kp_sanitize_line(err->file[0] ? err->file : "input", file, sizeof(file));
   if (err->line)
-    fprintf(stderr, "kube-proxy-check: %s:%zu: %s\n", err->file, err->line, message);
+    fprintf(stderr, "kube-proxy-check: %s:%zu: %s\n", file, err->line, message);
   else
-    fprintf(stderr, "kube-proxy-check: %s: %s\n", err->file[0] ? err->file : "input", message);
+    fprintf(stderr, "kube-proxy-check: %s: %s\n", file, message);
 }
 
 static int load_dumps(struct kp_snapshot *snap, const struct cli_options *opt) {

@@ -1,6 +1,7 @@
 /* Notifications both ways: one per state change of a check (plus the
  * configured repeats while it is not OK), and the callback that hears what
  * other plugins say about the kube-proxy process. */
+#include "kp/report.h"
 #include "kube_proxy_glue.h"
 
 #include "collectd/core/utils/common/common.h"
@@ -8,13 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The core's sanitiser: C0/C1 controls, DEL and invalid UTF-8 become \xNN. */
 void kpg_clean(const char *in, char *out, size_t len) {
-  size_t j = 0;
-  for (size_t i = 0; in[i] != '\0' && j + 1 < len; i++) {
-    unsigned char c = (unsigned char)in[i];
-    out[j++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-  }
-  out[j] = '\0';
+  kp_sanitize_line(in, out, len);
 }
 
 static int kpg_level(enum kp_severity sev) {
@@ -39,11 +36,14 @@ static const struct kp_result *kpg_worst_result(const struct kp_report *report, 
   return first;
 }
 
+/* Chain and table names come from the rules: cleaned like every other text. */
 static void kpg_meta_once(notification_t *n, const char *key, const char *value) {
   for (const notification_meta_t *m = n->meta; m != NULL; m = m->next)
     if (strcmp(m->name, key) == 0)
       return;
-  plugin_notification_meta_add_string(n, key, value);
+  char clean[NOTIF_MAX_MSG_LEN];
+  kpg_clean(value, clean, sizeof(clean));
+  plugin_notification_meta_add_string(n, key, clean);
 }
 
 static bool kpg_meta_has(const notification_t *n, const char *key) {
@@ -121,8 +121,9 @@ static void kpg_send(const struct kp_report *report, enum kp_check_id id, int le
       process->severity >= KP_SEV_WARN && strstr(msg, "kube-proxy process") == NULL) {
     char pm[sizeof(process->message)];
     kpg_clean(process->message, pm, sizeof(pm));
-    ssnprintf(cause, sizeof(cause), "; likely cause: kube-proxy process (%s): %s", process->source,
-              pm);
+    char ps[sizeof(process->source)];
+    kpg_clean(process->source, ps, sizeof(ps));
+    ssnprintf(cause, sizeof(cause), "; likely cause: kube-proxy process (%s): %s", ps, pm);
   }
   char more[32] = "";
   if (others > 0)

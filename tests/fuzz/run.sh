@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Runs the libFuzzer targets built in FUZZ_DIR (make fuzz / fuzz-smoke).
+#   run.sh FUZZ_DIR SECONDS_PER_TARGET [TARGET...]
+# 1. replays every tests/fuzz/regress/<target>-<name> through its target;
+# 2. seeds a corpus per target from tests/fixtures/** (FUZZ_DIR/corpus/<target>,
+#    kept between runs of the same build dir, or a fresh temporary one with
+#    FUZZ_CORPUS=fresh as `make fuzz-smoke` does; never committed); the
+#    bundle target gets the files of each captured bundle joined by NUL;
+# 3. fuzzes each target for SECONDS, prints one summary line per target with
+#    the executions run, and a closing "fuzz: N passed, N failed" line.
+# A crash leaves its input in FUZZ_DIR/artifacts/<target>/; minimise it with
+#   FUZZ_DIR/<target> -minimize_crash=1 -runs=20000 -exact_artifact_path=OUT CRASH
+# and commit OUT as tests/fuzz/regress/<target-without-fuzz_>-<short-name>.
+set -u
+fuzz_dir=${1:?usage: run.sh FUZZ_DIR SECONDS [TARGET...]}
+seconds=${2:?usage: run.sh FUZZ_DIR SECONDS [TARGET...]}
+shift 2
+root=$(cd "$(dirname "$0")/../.." && pwd)
+fixtures=$root/tests/fixtures
+regress=$root/tests/fuzz/regress
+fuzz_dir=$(cd "$fuzz_dir" && pwd) || exit 1
+corpus_root=$fuzz_dir/corpus
+if [ "${FUZZ_CORPUS:-keep}" = fresh ]; then
+  corpus_root=$(mktemp -d /tmp/kp-fuzz-corpus.XXXXXX) || exit 1
+  trap 'rm -rf "$corpus_root"' EXIT
+fi
+
+if [ $# -gt 0 ]; then
+  targets=("$@")
+else
+  targets=()
+  for bin in "$fuzz_dir"/fuzz_*; do
+    [ -x "$bin" ] && [ -f "$bin" ] && targets+=("$(basename "$bin")")
+  done
+fi
+[ ${#targets[@]} -gt 0 ] || { echo "fuzz: no targets in $fuzz_dir"; exit 1; }
+
+common=(-max_len=65536 -timeout=10 -rss_limit_mb=2048)
+dict=$root/tests/fuzz/seeds/dumps.dict
+passed=0 failed=0
+
+# Bundle seeds: each captured bundle directory (+ its nft listing and a
+# metrics file) as one input, files separated by NUL.
+seed_bundles() {
+  local out=$1 dir n=0 f
+  for dir in "$fixtures"/captured/*/*/bundle; do
+    [ -d "$dir" ] || continue
+    n=$((n + 1))
+    {
+      for f in "$dir"/* "$dir"/../nft-list-ruleset.txt "$fixtures"/parse/metrics-kube-proxy.txt; do
+        [ -f "$f" ] || continue
+        cat "$f"
+        printf '\0'
+      done
+    } >"$out/bundle-$n"
+  done
+}
+
+seed_corpus() {
+  local target=$1 corpus=$2 f rel
+  mkdir -p "$corpus"
+  # Every fixture, capped at the fuzzer's max_len; named after its path so
+  # reseeding overwrites instead of duplicating.
+  while IFS= read -r -d '' f; do
+    rel=${f#"$fixtures"/}
+    head -c 65536 "$f" >"$corpus/seed-${rel//\//_}"
+  done < <(find "$fixtures" -type f -print0)
+  [ "$target" = fuzz_bundle ] && seed_bundles "$corpus"
+  return 0
+}
+
+# The essentials of a sanitizer report: error line, summary, top frames.
+crash_summary() {
+  grep -m1 -E '^==[0-9]+==ERROR|runtime error|fuzz property broken' "$1"
+  grep -m1 -E '^SUMMARY' "$1"
+  grep -m5 -E '^    #[0-9]+ ' "$1"
+}
+
+# 1. regression inputs
+for input in "$regress"/*; do
+  [ -f "$input" ] || continue
+  name=$(basename "$input")
+  target=fuzz_${name%%-*}
+  if [ ! -x "$fuzz_dir/$target" ]; then
+    echo "FAIL regress $name: no target $target"
+    failed=$((failed + 1))
+    continue
+  fi
+  if "$fuzz_dir/$target" "${common[@]}" "$input" >"$fuzz_dir/regress-$name.log" 2>&1; then
+    echo "PASS regress $name"
+    passed=$((passed + 1))
+  else
+    echo "FAIL regress $name (log: $fuzz_dir/regress-$name.log)"
+    crash_summary "$fuzz_dir/regress-$name.log"
+    failed=$((failed + 1))
+  fi
+done
+
+# 2-3. fuzz each target
+for target in "${targets[@]}"; do
+  corpus=$corpus_root/$target
+  artifacts=$fuzz_dir/artifacts/$target
+  log=$fuzz_dir/$target.log
+  mkdir -p "$artifacts"
+  seed_corpus "$target" "$corpus"
+  "$fuzz_dir/$target" "${common[@]}" -dict="$dict" -max_total_time="$seconds" -print_final_stats=1 \
+    -artifact_prefix="$artifacts/" "$corpus" >"$log" 2>&1
+  rc=$?
+  execs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$log" | tail -n 1)
+  rate=$(sed -nE 's/^stat::average_exec_per_sec: *([0-9]+).*/\1/p' "$log" | tail -n 1)
+  size=$(find "$corpus" -type f | wc -l)
+  if [ "$rc" -eq 0 ]; then
+    echo "PASS $target: ${execs:-?} executions in ${seconds}s (${rate:-?}/s), corpus $size inputs"
+    passed=$((passed + 1))
+  else
+    echo "FAIL $target: rc=$rc after ${execs:-?} executions (log: $log, inputs: $artifacts/)"
+    crash_summary "$log"
+    failed=$((failed + 1))
+  fi
+done
+echo "fuzz: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
