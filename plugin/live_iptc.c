@@ -269,6 +269,11 @@ static int walk_chains(struct kp_iptc_ctx *ctx, const struct iptc_ops *ops, stru
       if (rule == NULL)
         return -1;
       rule->line = 0;
+      if (!snap->rule_text) {
+        if (ops->decode(ctx, rule, e, ops->get_target(e, h), NULL) != 0)
+          return -1;
+        continue;
+      }
       text.len = 0;
       text.buf[0] = '\0';
       kp_iptc_text_add(&text, "-A %s", chain->name);

@@ -678,6 +678,8 @@ int kp_nft_decode_rule(struct kp_nft_table_ctx *ctx, const struct nftnl_rule *nr
         return -1;
     }
   }
+  if (!ctx->snap->rule_text)
+    return 0;
   const char *text = d.text.buf[0] == ' ' ? d.text.buf + 1 : d.text.buf;
   rule->text = kp_arena_strdup(&ctx->snap->arena, text);
   return rule->text == NULL ? -1 : 0;

@@ -213,6 +213,8 @@ static int read_job_fn(void *arg) {
 
 static struct kp_snapshot *read_table(enum kp_family family, const char *table) {
   struct kp_snapshot *snap = kp_snapshot_new();
+  if (snap != NULL)
+    snap->rule_text = true; /* the text is checked below, as iptables-save prints it */
   struct kp_live_error err = {0};
   struct read_job job = {snap, family, table, &err};
   ck_assert_ptr_nonnull(snap);

@@ -191,6 +191,7 @@ static struct kp_snapshot *read_ns(int which, struct kp_nft_reader *reader, bool
   snprintf(path, sizeof(path), "/run/netns/%s", name);
   struct job j = {.reader = reader, .snap = kp_snapshot_new(), .ipv6 = true, .legacy = legacy};
   ck_assert_ptr_nonnull(j.snap);
+  j.snap->rule_text = true; /* shown when two snapshots differ */
   struct kp_live_error nerr = {0};
   int rc = kp_netns_run(path, job_fn, &j, &nerr);
   ck_assert_msg(rc == 0, "read %s: %s %s", name, j.err.message, nerr.message);
