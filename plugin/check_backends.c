@@ -6,6 +6,18 @@
 #include <stdio.h>
 #include <string.h>
 
+/* "filter, nat" for the message (the details keep the list). */
+static void join(const struct kp_strlist *list, char *buf, size_t len) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < list->count && used < len; i++) {
+    int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", list->items[i]);
+    if (n < 0)
+      break;
+    used += (size_t)n;
+  }
+}
+
 int kp_check_backends(struct kp_check_ctx *ctx) {
   size_t rules[KP_BACKEND_COUNT] = {0};
   struct kp_strlist tables[KP_BACKEND_COUNT];
@@ -32,10 +44,13 @@ int kp_check_backends(struct kp_check_ctx *ctx) {
   struct kp_result *r;
   bool legacy = tables[KP_BACKEND_LEGACY].count > 0, nft = tables[KP_BACKEND_NFT].count > 0;
   if (legacy && nft) {
+    char in_legacy[256], in_nft[256];
+    join(&tables[KP_BACKEND_LEGACY], in_legacy, sizeof(in_legacy));
+    join(&tables[KP_BACKEND_NFT], in_nft, sizeof(in_nft));
     r = kp_report_add(ctx->report, KP_CHECK_BACKENDS, KP_SEV_FAIL,
                       "kube-proxy rules in both backends: iptables-legacy (%s) and nft (%s); "
                       "packets traverse both, the stale copy must be removed",
-                      tables[KP_BACKEND_LEGACY].items[0], tables[KP_BACKEND_NFT].items[0]);
+                      in_legacy, in_nft);
     enum kp_backend other = ctx->backend == KP_BACKEND_LEGACY ? KP_BACKEND_NFT : KP_BACKEND_LEGACY;
     if (r == NULL || kp_result_set_where(r, tables[other].items[0], NULL) != 0)
       goto out;

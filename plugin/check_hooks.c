@@ -104,9 +104,18 @@ static int check_edges(struct kp_check_ctx *ctx, const struct kp_table *table,
       if (n_dead < 8)
         dead_reported[n_dead++] = e->to;
       (*n_fail)++;
+      /* every chain that should jump here: "PREROUTING and OUTPUT" */
+      char expected[128] = "";
+      size_t used = 0;
+      for (size_t j = 0; edges[j].table != NULL && used < sizeof(expected); j++)
+        if (strcmp(edges[j].table, e->table) == 0 && strcmp(edges[j].to, e->to) == 0) {
+          int w = snprintf(expected + used, sizeof(expected) - used, "%s%s", used ? " and " : "",
+                           edges[j].from);
+          used += w > 0 ? (size_t)w : 0;
+        }
       struct kp_result *r = kp_report_add(
           ctx->report, KP_CHECK_HOOKS, KP_SEV_FAIL,
-          "%s %s is dead: nothing jumps to it (expected a jump from %s)", label, e->to, e->from);
+          "%s %s is dead: nothing jumps to it (expected a jump from %s)", label, e->to, expected);
       if (r == NULL || kp_result_set_where(r, table->name, e->to) != 0 ||
           kp_result_add_str(r, "from", e->from) != 0 || kp_result_add_str(r, "to", e->to) != 0 ||
           kp_result_add_str(r, "family", kp_family_name(table->family)) != 0)

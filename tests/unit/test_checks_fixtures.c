@@ -177,6 +177,18 @@ START_TEST(mark_mismatch_names_both_bits) {
 }
 END_TEST
 
+START_TEST(unhooked_chain_names_every_missing_jump) {
+  /* the no-hooks mutation removed both nat PREROUTING and OUTPUT jumps */
+  struct kp_report report;
+  struct kp_snapshot *snap = load("no-hooks", "nft", save_c, NULL, &report);
+  const char *msg = first(&report, KP_CHECK_HOOKS)->message;
+  ck_assert_str_eq(msg, "nat KUBE-SERVICES is dead: nothing jumps to it (expected a jump from "
+                        "PREROUTING and OUTPUT)");
+  kp_report_free(&report);
+  kp_snapshot_free(snap);
+}
+END_TEST
+
 START_TEST(kubelet_chains_are_not_iptables_mode) {
   for (size_t b = 0; b < 2; b++) {
     struct kp_report report;
@@ -271,6 +283,7 @@ int main(void) {
   tcase_add_loop_test(tc, each_mutation_breaks_its_check, 0,
                       (int)(sizeof(mutations) / sizeof(mutations[0])));
   tcase_add_test(tc, mark_mismatch_names_both_bits);
+  tcase_add_test(tc, unhooked_chain_names_every_missing_jump);
   tcase_add_test(tc, kubelet_chains_are_not_iptables_mode);
   tcase_add_test(tc, ipvs_mode_needs_no_kube_nodeports);
   tcase_add_test(tc, pod_ip_is_matched_exactly);
