@@ -1,6 +1,7 @@
 /* Format detection on every corpus file, kp_dump_parse_file on every corpus
  * dump, --dir on every real-dumps directory, binary and unknown input. */
 #include "kp/dump.h"
+#include "support_dump_input.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -129,19 +130,6 @@ static const struct expect corpus_files[] = {
      KP_DUMP_IPT_LIST},
 };
 
-static char *slurp(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL)
-    return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc(n > 0 ? (size_t)n : 1);
-  *len = fread(buf, 1, (size_t)n, f);
-  fclose(f);
-  return buf;
-}
-
 START_TEST(corpus_detect_and_parse) {
   if (!have_corpus())
     return;
@@ -150,7 +138,7 @@ START_TEST(corpus_detect_and_parse) {
     char path[512];
     snprintf(path, sizeof(path), CORPUS "%s", corpus_files[i].path);
     size_t len;
-    char *buf = slurp(path, &len);
+    char *buf = tdi_slurp(path, &len);
     ck_assert_msg(buf != NULL, "missing %s", path);
     enum kp_dump_format f = kp_dump_detect(buf, len);
     ck_assert_msg(f == corpus_files[i].format, "%s: detected %s, expected %s", path,
@@ -267,7 +255,7 @@ START_TEST(metrics_fixtures_detected) {
     char path[512];
     snprintf(path, sizeof(path), FIXTURES "%s", files[i]);
     size_t len;
-    char *buf = slurp(path, &len);
+    char *buf = tdi_slurp(path, &len);
     ck_assert_ptr_nonnull(buf);
     ck_assert_msg(kp_dump_detect(buf, len) == KP_DUMP_METRICS, "%s", path);
     free(buf);

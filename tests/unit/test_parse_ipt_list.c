@@ -1,6 +1,7 @@
 /* kp_parse_ipt_list: iptables -L [-n] [-v] [-x] text on hand-made fixtures
  * and the shared corpus. Expected values were read off the fixture text. */
 #include "kp/dump.h"
+#include "support_dump_input.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -11,24 +12,9 @@
 #define FIX KP_SOURCE_DIR "/tests/fixtures/parse/"
 #define CORPUS KP_SOURCE_DIR "/../shared/corpus/"
 
-static char *slurp(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL)
-    return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n)
-    abort();
-  fclose(f);
-  *len = (size_t)n;
-  return buf;
-}
-
 static struct kp_snapshot *parse_file(const char *path, int expect_rc) {
   size_t len;
-  char *buf = slurp(path, &len);
+  char *buf = tdi_slurp(path, &len);
   ck_assert_msg(buf != NULL, "cannot read %s", path);
   struct kp_snapshot *snap = kp_snapshot_new();
   struct kp_dump_error err = {0};
@@ -361,28 +347,10 @@ END_TEST
 /* Every prefix of a fixture, in a buffer of exactly that size (ASan sees
  * any read past it), parses or fails with a message. */
 START_TEST(truncated_input_every_offset) {
-  size_t len;
-  char *full = slurp(FIX "ipt-list-nat-then-filter-suffixes-empty-target.txt", &len);
-  ck_assert_ptr_nonnull(full);
-  size_t ok = 0, failed = 0;
-  for (size_t cut = 0; cut <= len; cut++) {
-    char *buf = malloc(cut ? cut : 1);
-    memcpy(buf, full, cut);
-    struct kp_snapshot *snap = kp_snapshot_new();
-    struct kp_dump_error err = {0};
-    int rc = kp_parse_ipt_list(snap, "cut", buf, cut, &err);
-    ck_assert(rc == 0 || rc == -1);
-    if (rc == 0)
-      ok++;
-    else {
-      ck_assert(err.message[0] != '\0');
-      failed++;
-    }
-    kp_snapshot_free(snap);
-    free(buf);
-  }
+  size_t ok, failed;
+  tdi_every_prefix(FIX "ipt-list-nat-then-filter-suffixes-empty-target.txt", kp_parse_ipt_list, &ok,
+                   &failed);
   ck_assert(ok > 0 && failed > 0);
-  free(full);
 }
 END_TEST
 

@@ -2,6 +2,7 @@
  * nftables mode (sets, maps, vmaps, base chains, DNAT, marks), a hand-made
  * fixture, robustness (truncation at every byte, unbalanced braces), speed. */
 #include "kp/dump.h"
+#include "support_dump_input.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -11,19 +12,6 @@
 
 #define FIXTURES KP_SOURCE_DIR "/tests/fixtures/parse/"
 #define CORPUS KP_SOURCE_DIR "/../shared/corpus/"
-
-static char *slurp(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL)
-    return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc(n > 0 ? (size_t)n : 1);
-  *len = fread(buf, 1, (size_t)n, f);
-  fclose(f);
-  return buf;
-}
 
 static bool have_corpus(void) {
   FILE *f = fopen(CORPUS "README.md", "r");
@@ -37,7 +25,7 @@ static bool have_corpus(void) {
 
 static struct kp_snapshot *parse_path(const char *path) {
   size_t len;
-  char *buf = slurp(path, &len);
+  char *buf = tdi_slurp(path, &len);
   ck_assert_msg(buf != NULL, "cannot read %s", path);
   struct kp_snapshot *snap = kp_snapshot_new();
   struct kp_dump_error err;
@@ -408,28 +396,10 @@ END_TEST
 /* Every prefix of a fixture parses or fails with a message; never crashes
  * (run under ASan by `make asan`). */
 START_TEST(truncation_at_every_byte) {
-  size_t len;
-  char *buf = slurp(FIXTURES "nft-mixed.nft", &len);
-  ck_assert_ptr_nonnull(buf);
-  size_t ok = 0, failed = 0;
-  for (size_t cut = 0; cut <= len; cut++) {
-    char *part = malloc(cut ? cut : 1);
-    memcpy(part, buf, cut);
-    struct kp_snapshot *snap = kp_snapshot_new();
-    struct kp_dump_error err;
-    if (kp_parse_nft(snap, "cut", part, cut, &err) == 0) {
-      ok++;
-    } else {
-      ck_assert_msg(err.message[0] != '\0', "no message at cut %zu", cut);
-      ck_assert_str_eq(err.file, "cut");
-      failed++;
-    }
-    kp_snapshot_free(snap);
-    free(part);
-  }
+  size_t ok, failed;
+  tdi_every_prefix(FIXTURES "nft-mixed.nft", kp_parse_nft, &ok, &failed);
   ck_assert_uint_gt(ok, 0);
   ck_assert_uint_gt(failed, 0);
-  free(buf);
 }
 END_TEST
 
