@@ -26,24 +26,8 @@ die() {
 [ "$(id -u)" -eq 0 ] || die "run as root (network namespaces, netfilter tables, collectd): sudo make demo"
 
 # --- 1. packages (only when something is missing) -------------------------------------
-PKGS=(build-essential pkg-config check collectd-core collectd-dev collectd-utils libyajl2
-  iptables nftables libiptc-dev libip4tc-dev libip6tc-dev libnftnl-dev libmnl-dev iproute2)
-missing=()
-for p in "${PKGS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  [ "${KP_DEMO_NO_INSTALL:-0}" = 1 ] && die "missing packages: ${missing[*]}"
-  command -v apt-get >/dev/null || die "missing packages (${missing[*]}) and no apt-get: Debian 12 expected"
-  say "Installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq || die "apt-get update failed"
-  # collectd-core must not start a system collectd that we did not ask for
-  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
-  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-  apt-get install -y -qq --no-install-recommends "${PKGS[@]}" >/dev/null || die "apt-get install failed"
-  rm -f /usr/sbin/policy-rc.d
-  trap - EXIT
+if [ "${KP_DEMO_NO_INSTALL:-0}" != 1 ]; then
+  "$(dirname "$0")/install-deps.sh" demo || die "could not install the packages the demo needs"
 fi
 
 # --- 2. build --------------------------------------------------------------------------------
