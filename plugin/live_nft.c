@@ -377,61 +377,6 @@ static int read_all(struct kp_nft_reader *reader, struct kp_snapshot *snap, bool
 
 /* ---- cache ------------------------------------------------------------------------------ */
 
-static const char *cp(struct kp_arena *arena, const char *s, int *rc) {
-  if (s == NULL)
-    return NULL;
-  const char *out = kp_arena_strdup(arena, s);
-  if (out == NULL)
-    *rc = -1;
-  return out;
-}
-
-static void cp_addr(struct kp_arena *arena, struct kp_addr *a, int *rc) {
-  if (a->name != NULL)
-    a->name = cp(arena, a->name, rc);
-}
-
-static int copy_rule(struct kp_snapshot *dst, struct kp_chain *chain, const struct kp_rule *src,
-                     bool keep_counters) {
-  struct kp_rule *r = kp_chain_add_rule(dst, chain);
-  if (r == NULL)
-    return -1;
-  size_t index = r->index;
-  *r = *src;
-  r->chain = chain;
-  r->index = index;
-  r->source = chain->table->source;
-  if (!keep_counters)
-    memset(&r->counters, 0, sizeof(r->counters));
-  struct kp_arena *a = &dst->arena;
-  int rc = 0;
-  cp_addr(a, &r->src, &rc);
-  cp_addr(a, &r->dst, &rc);
-  cp_addr(a, &r->nat_addr, &rc);
-  r->in_iface = cp(a, r->in_iface, &rc);
-  r->out_iface = cp(a, r->out_iface, &rc);
-  r->comment = cp(a, r->comment, &rc);
-  r->src_type = cp(a, r->src_type, &rc);
-  r->dst_type = cp(a, r->dst_type, &rc);
-  r->match_set = cp(a, r->match_set, &rc);
-  r->match_set_flags = cp(a, r->match_set_flags, &rc);
-  r->ctstate = cp(a, r->ctstate, &rc);
-  r->probability = cp(a, r->probability, &rc);
-  const struct kp_chain *target = kp_rule_jumps(src) && src->target_name
-                                      ? kp_table_chain(chain->table, src->target_name)
-                                      : NULL;
-  r->target_name = target != NULL ? target->name : cp(a, r->target_name, &rc);
-  r->nat_text = cp(a, r->nat_text, &rc);
-  r->reject_with = cp(a, r->reject_with, &rc);
-  r->vmap_set = cp(a, r->vmap_set, &rc);
-  r->text = cp(a, r->text, &rc);
-  r->vmap_chains = NULL;
-  r->n_vmap_chains = 0;
-  for (size_t i = 0; i < src->n_vmap_chains && rc == 0; i++)
-    rc = kp_rule_add_vmap_chain(dst, r, src->vmap_chains[i]);
-  return rc;
-}
-
 /* Chains whose counters a cached read refreshes. */
 static bool refreshed(const struct kp_table *table, const struct kp_chain *chain) {
   if (chain->builtin)
@@ -445,26 +390,6 @@ static bool refreshed(const struct kp_table *table, const struct kp_chain *chain
   return strcmp(table->name, "filter") == 0 && strcmp(chain->name, "KUBE-SERVICES") == 0;
 }
 
-static int copy_set(struct kp_snapshot *dst, struct kp_table *table, const struct kp_set *src) {
-  struct kp_set *set = kp_table_add_set(dst, table, src->name);
-  if (set == NULL)
-    return -1;
-  int rc = 0;
-  set->type = cp(&dst->arena, src->type, &rc);
-  set->is_map = src->is_map;
-  for (size_t i = 0; i < src->elems.count && rc == 0; i++) {
-    const struct kp_set_elem *se = src->elems.items[i];
-    struct kp_set_elem *el = kp_set_add_elem(dst, set);
-    if (el == NULL)
-      return -1;
-    el->key = cp(&dst->arena, se->key, &rc);
-    el->verdict = se->verdict; /* static literals */
-    el->chain = cp(&dst->arena, se->chain, &rc);
-    el->comment = cp(&dst->arena, se->comment, &rc);
-  }
-  return rc;
-}
-
 /* Copies src's tables of the wanted families into dst; with stale_counters,
  * rules outside the refreshed chains lose their (old) counters. */
 static int copy_tables(struct kp_snapshot *dst, const struct kp_snapshot *src, bool ipv6,
@@ -473,34 +398,8 @@ static int copy_tables(struct kp_snapshot *dst, const struct kp_snapshot *src, b
     const struct kp_table *st = src->tables.items[t];
     if (st->family == KP_FAMILY_IPV6 && !ipv6)
       continue;
-    struct kp_table *table = kp_snapshot_table(dst, st->family, st->backend, st->name, true);
-    if (table == NULL)
+    if (kp_snapshot_copy_table(dst, st, stale_counters ? refreshed : NULL) != 0)
       return -1;
-    table->native_nft = st->native_nft;
-    table->source = "kernel";
-    for (size_t c = 0; c < st->chains.count; c++) {
-      const struct kp_chain *sc = st->chains.items[c];
-      struct kp_chain *chain = kp_table_add_chain(dst, table, sc->name);
-      if (chain == NULL)
-        return -1;
-      chain->builtin = sc->builtin;
-      chain->declared = sc->declared;
-      chain->hook = sc->hook;
-      chain->policy = sc->policy;
-      chain->policy_counters = sc->policy_counters;
-      chain->dump_references = sc->dump_references;
-    }
-    for (size_t c = 0; c < st->chains.count; c++) {
-      const struct kp_chain *sc = st->chains.items[c];
-      struct kp_chain *chain = table->chains.items[c];
-      bool keep = !stale_counters || refreshed(table, chain);
-      for (size_t r = 0; r < sc->rules.count; r++)
-        if (copy_rule(dst, chain, sc->rules.items[r], keep) != 0)
-          return -1;
-    }
-    for (size_t s = 0; s < st->sets.count; s++)
-      if (copy_set(dst, table, st->sets.items[s]) != 0)
-        return -1;
   }
   return 0;
 }

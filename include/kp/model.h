@@ -227,6 +227,13 @@ struct kp_table *kp_snapshot_table(struct kp_snapshot *snap, enum kp_family fami
 struct kp_table *kp_snapshot_source_table(struct kp_snapshot *snap, enum kp_family family,
                                           enum kp_backend backend, const char *name,
                                           const char *source);
+/* Deep-copies table src (of another snapshot) into dst, into the table of
+ * the same family, backend and name there (created when missing). With
+ * keep_counters, only the rules of the chains it accepts keep their
+ * counters (called with dst's table and chain); NULL keeps all. 0 / -1 OOM. */
+int kp_snapshot_copy_table(struct kp_snapshot *dst, const struct kp_table *src,
+                           bool (*keep_counters)(const struct kp_table *table,
+                                                 const struct kp_chain *chain));
 /* Removes a table (used when the same table was seen twice). */
 void kp_snapshot_drop_table(struct kp_snapshot *snap, struct kp_table *table);
 
