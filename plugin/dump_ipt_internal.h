@@ -24,6 +24,16 @@ void kp_ipt_lines_init(struct kp_ipt_lines *it, const char *buf, size_t len);
 int kp_ipt_next_line(struct kp_ipt_lines *it, const char **line, size_t *n, const char *source,
                      struct kp_dump_error *err);
 
+/* Feeds every line of buf to line_fn(state, line, n, lineno) until one
+ * fails. 0 when all were taken; -1 when a line could not be read (err
+ * filled) or line_fn failed (it filled err). */
+int kp_ipt_each_line(const char *buf, size_t len, const char *source, struct kp_dump_error *err,
+                     int (*line_fn)(void *state, const char *line, size_t n, size_t lineno),
+                     void *state);
+/* iptables-nft prints "iptables-legacy tables present" when legacy tables
+ * exist too: such a listing itself came through nf_tables. */
+enum kp_backend kp_ipt_listing_backend(const char *buf, size_t len);
+
 /* Fills err (when not NULL) and returns -1. */
 int kp_ipt_fail(struct kp_dump_error *err, const char *source, size_t line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -378,7 +378,8 @@ static int row_line(struct list_state *st, const char *line, size_t n, size_t li
   return 0;
 }
 
-static int list_line(struct list_state *st, const char *line, size_t n, size_t lineno) {
+static int list_line(void *arg, const char *line, size_t n, size_t lineno) {
+  struct list_state *st = arg;
   size_t b = 0;
   while (b < n && is_blank(line[b]))
     b++;
@@ -399,20 +400,10 @@ int kp_parse_ipt_list(struct kp_snapshot *snap, const char *source, const char *
   st.source = kp_arena_strdup(&snap->arena, source ? source : "");
   if (st.source == NULL)
     return kp_ipt_fail(err, source, 0, "out of memory");
-  /* iptables-nft prints this when legacy tables exist too: the listing
-   * itself came through nf_tables. */
-  if (memmem(buf, len, "iptables-legacy tables present", 30) != NULL)
-    st.backend = KP_BACKEND_NFT;
-  struct kp_ipt_lines it;
-  const char *line;
-  size_t n;
-  int r;
-  kp_ipt_lines_init(&it, buf, len);
-  while ((r = kp_ipt_next_line(&it, &line, &n, source, err)) > 0)
-    if (list_line(&st, line, n, it.lineno) != 0)
-      break;
+  st.backend = kp_ipt_listing_backend(buf, len);
+  int rc = kp_ipt_each_line(buf, len, source, err, list_line, &st);
   listing_finish(&st);
-  if (r != 0)
+  if (rc != 0)
     return -1;
   if (st.listings == 0)
     return kp_ipt_fail(err, source, 0, "no Chain line: not iptables -L output");

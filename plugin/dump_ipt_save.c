@@ -259,7 +259,8 @@ static int save_commit(struct save_state *st) {
   return 0;
 }
 
-static int save_line(struct save_state *st, const char *line, size_t n, size_t lineno) {
+static int save_line(void *arg, const char *line, size_t n, size_t lineno) {
+  struct save_state *st = arg;
   size_t b = skip_blanks(line, n, 0);
   line += b;
   n -= b;
@@ -312,20 +313,11 @@ int kp_parse_ipt_save(struct kp_snapshot *snap, const char *source, const char *
   st.source = kp_arena_strdup(&snap->arena, source ? source : "");
   if (st.source == NULL)
     return kp_ipt_fail(err, source, 0, "out of memory");
-  struct kp_ipt_lines it;
-  const char *line;
-  size_t n;
-  int r;
-  kp_ipt_lines_init(&it, buf, len);
-  while ((r = kp_ipt_next_line(&it, &line, &n, source, err)) > 0) {
-    if (save_line(&st, line, n, it.lineno) != 0) {
-      if (st.table != NULL && st.deleted)
-        save_compact(&st);
-      return -1;
-    }
-  }
-  if (r < 0)
+  if (kp_ipt_each_line(buf, len, source, err, save_line, &st) != 0) {
+    if (st.table != NULL && st.deleted)
+      save_compact(&st);
     return -1;
+  }
   if (st.table != NULL) {
     if (st.deleted)
       save_compact(&st);
@@ -369,7 +361,8 @@ static int rules_start(struct rules_state *st, size_t lineno) {
   return 0;
 }
 
-static int rules_line(struct rules_state *st, const char *line, size_t n, size_t lineno) {
+static int rules_line(void *arg, const char *line, size_t n, size_t lineno) {
+  struct rules_state *st = arg;
   char cmd[8], name[256];
   size_t pos = 0;
   if (n == 0 || line[0] == '#')
@@ -428,20 +421,10 @@ int kp_parse_ipt_rules(struct kp_snapshot *snap, const char *source, const char 
   st.source = kp_arena_strdup(&snap->arena, source ? source : "");
   if (st.source == NULL)
     return kp_ipt_fail(err, source, 0, "out of memory");
-  /* iptables-nft prints this when legacy tables exist too: the listing
-   * itself came through nf_tables. */
-  if (memmem(buf, len, "iptables-legacy tables present", 30) != NULL)
-    st.backend = KP_BACKEND_NFT;
-  struct kp_ipt_lines it;
-  const char *line;
-  size_t n;
-  int r;
-  kp_ipt_lines_init(&it, buf, len);
-  while ((r = kp_ipt_next_line(&it, &line, &n, source, err)) > 0)
-    if (rules_line(&st, line, n, it.lineno) != 0)
-      break;
+  st.backend = kp_ipt_listing_backend(buf, len);
+  int rc = kp_ipt_each_line(buf, len, source, err, rules_line, &st);
   rules_finish(&st);
-  if (r != 0)
+  if (rc != 0)
     return -1;
   if (st.listings == 0)
     return kp_ipt_fail(err, source, 0, "no -P/-N/-A line: not iptables -S output");

@@ -35,6 +35,25 @@ int kp_ipt_next_line(struct kp_ipt_lines *it, const char **line, size_t *n, cons
   return 1;
 }
 
+int kp_ipt_each_line(const char *buf, size_t len, const char *source, struct kp_dump_error *err,
+                     int (*line_fn)(void *state, const char *line, size_t n, size_t lineno),
+                     void *state) {
+  struct kp_ipt_lines it;
+  const char *line;
+  size_t n;
+  int r;
+  kp_ipt_lines_init(&it, buf, len);
+  while ((r = kp_ipt_next_line(&it, &line, &n, source, err)) > 0)
+    if (line_fn(state, line, n, it.lineno) != 0)
+      return -1;
+  return r;
+}
+
+enum kp_backend kp_ipt_listing_backend(const char *buf, size_t len) {
+  static const char marker[] = "iptables-legacy tables present";
+  return memmem(buf, len, marker, sizeof(marker) - 1) != NULL ? KP_BACKEND_NFT : KP_BACKEND_UNKNOWN;
+}
+
 int kp_ipt_fail(struct kp_dump_error *err, const char *source, size_t line, const char *fmt, ...) {
   if (err == NULL)
     return -1;

@@ -435,3 +435,10 @@ void tsb_dump(const struct kp_report *rep) {
             r->chain ? r->chain : "-");
   }
 }
+
+struct kp_report tsb_check(struct kp_snapshot *snap, const char *const *pod_ips) {
+  struct kp_report rep;
+  tsb_finalize(snap);
+  tsb_run(snap, pod_ips, NULL, &rep);
+  return rep;
+}

@@ -59,6 +59,8 @@ void tsb_ipvs_healthy(struct kp_snapshot *snap);
  * list) into rep; aborts on error. state may be NULL. */
 void tsb_run(const struct kp_snapshot *snap, const char *const *pod_ips,
              struct kp_check_state *state, struct kp_report *rep);
+/* tsb_finalize + tsb_run with a default config: the report of every check. */
+struct kp_report tsb_check(struct kp_snapshot *snap, const char *const *pod_ips);
 /* First result of a check (NULL when none). */
 const struct kp_result *tsb_result(const struct kp_report *rep, enum kp_check_id id);
 size_t tsb_count(const struct kp_report *rep, enum kp_check_id id);

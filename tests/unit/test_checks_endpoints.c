@@ -5,17 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct kp_report run(struct kp_snapshot *snap) {
-  struct kp_report rep;
-  tsb_finalize(snap);
-  tsb_run(snap, NULL, NULL, &rep);
-  return rep;
-}
-
 START_TEST(endpoints_all_ok) {
   struct kp_snapshot *snap = tsb_new();
   tsb_ipt_healthy(snap, "");
-  struct kp_report rep = run(snap);
+  struct kp_report rep = tsb_check(snap, NULL);
   const struct kp_result *r = tsb_result(&rep, KP_CHECK_ENDPOINTS);
   ck_assert_int_eq(r->severity, KP_SEV_OK);
   ck_assert_int_eq(rep.inventory.services_without_endpoints, 0);
@@ -39,7 +32,7 @@ START_TEST(endpoints_reject_and_drop) {
            "tcp --dport 80 -j DROP");
   /* a listing without comments (nft list of iptables-nft) */
   tsb_rule(snap, "filter", "KUBE-SERVICES", "-d 172.30.0.47/32 -p udp -m udp --dport 53 -j REJECT");
-  struct kp_report rep = run(snap);
+  struct kp_report rep = tsb_check(snap, NULL);
   const struct kp_result *r = tsb_result(&rep, KP_CHECK_ENDPOINTS);
   ck_assert_int_eq(r->severity, KP_SEV_WARN);
   ck_assert_int_eq(tsb_detail(r, "no_endpoints")->num, 2);
@@ -59,7 +52,7 @@ START_TEST(endpoints_nat_only_info) {
   struct kp_snapshot *snap = tsb_new();
   tsb_ipt_healthy(snap, "");
   kp_snapshot_drop_table(snap, tsb_table(snap, "filter"));
-  struct kp_report rep = run(snap);
+  struct kp_report rep = tsb_check(snap, NULL);
   ck_assert_int_eq(tsb_result(&rep, KP_CHECK_ENDPOINTS)->severity, KP_SEV_INFO);
   kp_report_free(&rep);
   kp_snapshot_free(snap);
@@ -73,7 +66,7 @@ START_TEST(endpoints_nftables_maps) {
                "ns6/svc6:p80");
   tsb_nft_elem(snap, t, "no-endpoint-services", "1.2.3.4 . tcp . 80", "drop", NULL, "ns2/svc2:p80");
   tsb_nft_elem(snap, t, "no-endpoint-nodeports", "tcp . 3001", "drop", NULL, "ns2/svc2:p80");
-  struct kp_report rep = run(snap);
+  struct kp_report rep = tsb_check(snap, NULL);
   const struct kp_result *r = tsb_result(&rep, KP_CHECK_ENDPOINTS);
   ck_assert_int_eq(r->severity, KP_SEV_WARN);
   ck_assert_int_eq(tsb_detail(r, "no_endpoints")->num, 1);
@@ -87,7 +80,7 @@ END_TEST
 START_TEST(stale_ok) {
   struct kp_snapshot *snap = tsb_new();
   tsb_ipt_healthy(snap, "");
-  struct kp_report rep = run(snap);
+  struct kp_report rep = tsb_check(snap, NULL);
   const struct kp_result *r = tsb_result(&rep, KP_CHECK_STALE);
   ck_assert_int_eq(r->severity, KP_SEV_OK);
   ck_assert_int_eq(tsb_detail(r, "checked")->num, 4);
@@ -107,7 +100,7 @@ START_TEST(stale_unreferenced_and_empty_service) {
   tsb_chain(snap, "nat", "KUBE-SVC-EMPTYEMPTYEMPTY1");
   /* only named by a jump (partial restore): not judged */
   tsb_rule(snap, "nat", "KUBE-SERVICES", "-d 172.30.0.61/32 -j KUBE-SVC-UNDECLARED0000001");
-  struct kp_report rep = run(snap);
+  struct kp_report rep = tsb_check(snap, NULL);
   const struct kp_result *r = tsb_result(&rep, KP_CHECK_STALE);
   ck_assert_int_eq(r->severity, KP_SEV_WARN);
   ck_assert(tsb_list_has(r, "unreferenced", "KUBE-SEP-ORPHANORPHAN0001"));
@@ -122,14 +115,14 @@ END_TEST
 START_TEST(stale_nftables) {
   struct kp_snapshot *snap = tsb_new();
   struct kp_table *t = tsb_nft_healthy(snap, KP_FAMILY_IPV4);
-  struct kp_report rep = run(snap);
+  struct kp_report rep = tsb_check(snap, NULL);
   ck_assert_int_eq(tsb_result(&rep, KP_CHECK_STALE)->severity, KP_SEV_OK);
   ck_assert_int_eq(rep.inventory.services, 1);
   ck_assert_int_eq(rep.inventory.endpoints, 1);
   kp_report_free(&rep);
   tsb_nft_jump(snap, t, "endpoint-XXXXXXXX-ns9/old/tcp/p80__10.0.0.99/80", "mark-for-masquerade",
                false);
-  rep = run(snap);
+  rep = tsb_check(snap, NULL);
   const struct kp_result *r = tsb_result(&rep, KP_CHECK_STALE);
   ck_assert_int_eq(r->severity, KP_SEV_WARN);
   ck_assert(tsb_list_has(r, "unreferenced", "endpoint-XXXXXXXX-ns9/old/tcp/p80__10.0.0.99/80"));

@@ -5,18 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct kp_report run_pods(struct kp_snapshot *snap, const char *const *ips) {
-  struct kp_report rep;
-  tsb_finalize(snap);
-  tsb_run(snap, ips, NULL, &rep);
-  return rep;
-}
-
 START_TEST(found_dnat_and_source) {
   struct kp_snapshot *snap = tsb_new();
   tsb_ipt_healthy(snap, "");
   const char *ips[] = {"10.0.0.10", NULL};
-  struct kp_report rep = run_pods(snap, ips);
+  struct kp_report rep = tsb_check(snap, ips);
   ck_assert_int_eq(tsb_count(&rep, KP_CHECK_POD_RULES), 1);
   const struct kp_result *r = tsb_result(&rep, KP_CHECK_POD_RULES);
   ck_assert_int_eq(r->severity, KP_SEV_OK);
@@ -39,7 +32,7 @@ START_TEST(substring_trap) {
   tsb_rule(snap, "nat", "KUBE-SVC-AAAAAAAAAAAAAAAA",
            "-m comment --comment \"ns1/svc1:p80 -> 10.0.0.1:8080\" -j KUBE-SEP-AAAAAAAAAAAAAAA1");
   const char *ips[] = {"10.0.0.1", NULL};
-  struct kp_report rep = run_pods(snap, ips);
+  struct kp_report rep = tsb_check(snap, ips);
   const struct kp_result *r = tsb_result(&rep, KP_CHECK_POD_RULES);
   ck_assert_int_eq(r->severity, KP_SEV_WARN);
   ck_assert_ptr_nonnull(strstr(r->message, "No iptables rules found for pod IP 10.0.0.1 ("));
@@ -56,7 +49,7 @@ START_TEST(negated_source_and_destination_do_not_count) {
   tsb_rule(snap, "nat", "KUBE-SERVICES", "! -s 10.9.9.9/32 -d 172.30.0.50/32 -j KUBE-MARK-MASQ");
   tsb_rule(snap, "filter", "FORWARD", "-d 10.9.9.9/32 -j ACCEPT");
   const char *ips[] = {"10.9.9.9", "10.0.0.100", NULL};
-  struct kp_report rep = run_pods(snap, ips);
+  struct kp_report rep = tsb_check(snap, ips);
   ck_assert_int_eq(tsb_count(&rep, KP_CHECK_POD_RULES), 2);
   const struct kp_result *r = tsb_result(&rep, KP_CHECK_POD_RULES);
   ck_assert_int_eq(r->severity, KP_SEV_WARN);
@@ -78,7 +71,7 @@ START_TEST(no_comments_needed_large_cluster) {
   tsb_rule(snap, "nat", "KUBE-SVC-A", "-j KUBE-SEP-A");
   tsb_rule(snap, "nat", "KUBE-SEP-A", "-p tcp -m tcp -j DNAT --to-destination 10.4.198.175:80");
   const char *ips[] = {"10.4.198.175", NULL};
-  struct kp_report rep = run_pods(snap, ips);
+  struct kp_report rep = tsb_check(snap, ips);
   const struct kp_result *r = tsb_result(&rep, KP_CHECK_POD_RULES);
   ck_assert_int_eq(r->severity, KP_SEV_OK);
   ck_assert_str_eq(r->message, "Found 1 iptables rule(s) for pod IP 10.4.198.175 (service rules "
@@ -93,7 +86,7 @@ START_TEST(nftables_endpoint_chain) {
   struct kp_snapshot *snap = tsb_new();
   tsb_nft_healthy(snap, KP_FAMILY_IPV4);
   const char *ips[] = {"10.0.0.10", "10.0.0.1", NULL};
-  struct kp_report rep = run_pods(snap, ips);
+  struct kp_report rep = tsb_check(snap, ips);
   const struct kp_result *r = tsb_result(&rep, KP_CHECK_POD_RULES);
   ck_assert_int_eq(r->severity, KP_SEV_OK);
   ck_assert_ptr_nonnull(strstr(r->message, "Found 2 nftables rule(s)"));
@@ -107,7 +100,7 @@ START_TEST(ipvs_mode_info) {
   struct kp_snapshot *snap = tsb_new();
   tsb_ipvs_healthy(snap);
   const char *ips[] = {"10.0.0.10", NULL};
-  struct kp_report rep = run_pods(snap, ips);
+  struct kp_report rep = tsb_check(snap, ips);
   ck_assert_int_eq(tsb_result(&rep, KP_CHECK_POD_RULES)->severity, KP_SEV_INFO);
   kp_report_free(&rep);
   kp_snapshot_free(snap);

@@ -5,17 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct kp_report run_on(struct kp_snapshot *snap) {
-  struct kp_report rep;
-  tsb_finalize(snap);
-  tsb_run(snap, NULL, NULL, &rep);
-  return rep;
-}
-
 START_TEST(chains_healthy_with_empty_nodeports_and_no_mark_drop) {
   struct kp_snapshot *snap = tsb_new();
   tsb_ipt_healthy(snap, "");
-  struct kp_report rep = run_on(snap);
+  struct kp_report rep = tsb_check(snap, NULL);
   ck_assert_ptr_null(kp_table_chain(tsb_table(snap, "nat"), "KUBE-MARK-DROP"));
   ck_assert_int_eq(kp_table_chain(tsb_table(snap, "nat"), "KUBE-NODEPORTS")->rules.count, 0);
   const struct kp_result *r = tsb_result(&rep, KP_CHECK_CHAINS);
@@ -32,7 +25,7 @@ START_TEST(chains_missing_postrouting_fails) {
   struct kp_snapshot *snap = tsb_new();
   tsb_ipt_healthy(snap, "");
   tsb_delete_chain(snap, "nat", "KUBE-POSTROUTING");
-  struct kp_report rep = run_on(snap);
+  struct kp_report rep = tsb_check(snap, NULL);
   const struct kp_result *r = tsb_result(&rep, KP_CHECK_CHAINS);
   ck_assert_int_eq(r->severity, KP_SEV_FAIL);
   ck_assert_ptr_nonnull(strstr(r->message, "nat KUBE-POSTROUTING"));
@@ -48,7 +41,7 @@ START_TEST(chains_nat_only_dump_info_for_filter) {
   struct kp_snapshot *snap = tsb_new();
   tsb_ipt_healthy(snap, "");
   kp_snapshot_drop_table(snap, tsb_table(snap, "filter"));
-  struct kp_report rep = run_on(snap);
+  struct kp_report rep = tsb_check(snap, NULL);
   ck_assert_int_eq(kp_report_check_severity(&rep, KP_CHECK_CHAINS), KP_SEV_INFO);
   ck_assert_int_eq(tsb_count(&rep, KP_CHECK_CHAINS), 2);
   const struct kp_result *info = &rep.results[0];
@@ -65,7 +58,7 @@ END_TEST
 START_TEST(chains_ipvs_no_nodeports_alarm) {
   struct kp_snapshot *snap = tsb_new();
   tsb_ipvs_healthy(snap);
-  struct kp_report rep = run_on(snap);
+  struct kp_report rep = tsb_check(snap, NULL);
   const struct kp_result *r = tsb_result(&rep, KP_CHECK_CHAINS);
   if (r->severity != KP_SEV_OK)
     tsb_dump(&rep);
@@ -82,7 +75,7 @@ START_TEST(chains_ipvs_missing_node_port_fails) {
   struct kp_snapshot *snap = tsb_new();
   tsb_ipvs_healthy(snap);
   tsb_delete_chain(snap, "nat", "KUBE-NODE-PORT");
-  struct kp_report rep = run_on(snap);
+  struct kp_report rep = tsb_check(snap, NULL);
   const struct kp_result *r = tsb_result(&rep, KP_CHECK_CHAINS);
   ck_assert_int_eq(r->severity, KP_SEV_FAIL);
   ck_assert(tsb_list_has(r, "missing", "nat KUBE-NODE-PORT"));
@@ -108,7 +101,7 @@ START_TEST(chains_nftables_missing_masquerading) {
   struct kp_chain *c = kp_table_chain(t, "masquerading");
   c->declared = false;
   c->rules.count = 0;
-  rep = run_on(snap);
+  rep = tsb_check(snap, NULL);
   const struct kp_result *r = tsb_result(&rep, KP_CHECK_CHAINS);
   ck_assert_int_eq(r->severity, KP_SEV_FAIL);
   ck_assert(tsb_list_has(r, "missing", "ip kube-proxy masquerading"));
@@ -121,7 +114,7 @@ END_TEST
 START_TEST(hooks_healthy) {
   struct kp_snapshot *snap = tsb_new();
   tsb_ipt_healthy(snap, "");
-  struct kp_report rep = run_on(snap);
+  struct kp_report rep = tsb_check(snap, NULL);
   const struct kp_result *r = tsb_result(&rep, KP_CHECK_HOOKS);
   ck_assert_int_eq(r->severity, KP_SEV_OK);
   ck_assert(tsb_list_has(r, "jumps", "nat PREROUTING -> KUBE-SERVICES"));
@@ -136,7 +129,7 @@ START_TEST(hooks_prerouting_no_longer_jumps) {
   struct kp_snapshot *snap = tsb_new();
   tsb_ipt_healthy(snap, "");
   tsb_delete_rule(snap, "nat", "PREROUTING", 0);
-  struct kp_report rep = run_on(snap);
+  struct kp_report rep = tsb_check(snap, NULL);
   ck_assert_int_eq(tsb_count(&rep, KP_CHECK_HOOKS), 1);
   const struct kp_result *r = tsb_result(&rep, KP_CHECK_HOOKS);
   ck_assert_int_eq(r->severity, KP_SEV_FAIL);
@@ -152,7 +145,7 @@ START_TEST(hooks_dead_chain) {
   tsb_ipt_healthy(snap, "");
   tsb_delete_rule(snap, "nat", "PREROUTING", 0);
   tsb_delete_rule(snap, "nat", "OUTPUT", 0);
-  struct kp_report rep = run_on(snap);
+  struct kp_report rep = tsb_check(snap, NULL);
   /* one finding for the dead chain, not one per missing edge */
   ck_assert_int_eq(tsb_count(&rep, KP_CHECK_HOOKS), 1);
   const struct kp_result *r = tsb_result(&rep, KP_CHECK_HOOKS);
@@ -168,7 +161,7 @@ START_TEST(hooks_postrouting_missing) {
   struct kp_snapshot *snap = tsb_new();
   tsb_ipt_healthy(snap, "");
   tsb_delete_rule(snap, "nat", "POSTROUTING", 0);
-  struct kp_report rep = run_on(snap);
+  struct kp_report rep = tsb_check(snap, NULL);
   const struct kp_result *r = tsb_result(&rep, KP_CHECK_HOOKS);
   ck_assert_int_eq(r->severity, KP_SEV_FAIL);
   ck_assert_ptr_nonnull(strstr(r->message, "KUBE-POSTROUTING is dead"));
@@ -184,7 +177,7 @@ START_TEST(hooks_nftables) {
   struct kp_chain *c = kp_table_chain(t, "nat-output");
   c->builtin = false;
   c->hook = NULL;
-  struct kp_report rep = run_on(snap);
+  struct kp_report rep = tsb_check(snap, NULL);
   const struct kp_result *r = tsb_result(&rep, KP_CHECK_HOOKS);
   ck_assert_int_eq(r->severity, KP_SEV_FAIL);
   ck_assert_ptr_nonnull(strstr(r->message, "nat-output is not attached"));
@@ -195,7 +188,7 @@ START_TEST(hooks_nftables) {
   t = tsb_nft_healthy(snap, KP_FAMILY_IPV4);
   c = kp_table_chain(t, "nat-postrouting");
   c->rules.count = 0;
-  rep = run_on(snap);
+  rep = tsb_check(snap, NULL);
   r = tsb_result(&rep, KP_CHECK_HOOKS);
   ck_assert_int_eq(r->severity, KP_SEV_FAIL);
   ck_assert_ptr_nonnull(strstr(r->message, "masquerading is dead"));
