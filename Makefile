@@ -7,56 +7,108 @@ CSTD     := -std=gnu11
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 OPT      ?= -O2 -g
 CFLAGS   ?=
-CPPFLAGS += -Iinclude -D_GNU_SOURCE -DKP_VERSION='"$(VERSION)"'
+CPPFLAGS += -D_GNU_SOURCE -DKP_VERSION='"$(VERSION)"'
 ALL_CFLAGS = $(CSTD) $(WARN) $(OPT) -fPIC -fvisibility=hidden $(CFLAGS)
 NETLIBS  := -lip4tc -lip6tc -lnftnl -lmnl
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm -pthread)
 COLLECTD_CFLAGS := -DHAVE_CONFIG_H -I/usr/include/collectd
 
-# The core: every plugin/*.c except the collectd glue and the CLI entry.
-GLUE_SRC := $(wildcard plugin/kube_proxy*.c)
-CLI_SRC  := plugin/cli_main.c
-CORE_SRC := $(filter-out $(GLUE_SRC) $(CLI_SRC),$(wildcard plugin/*.c))
-CORE_OBJ := $(patsubst plugin/%.c,$(BUILD)/obj/%.o,$(CORE_SRC))
-GLUE_OBJ := $(patsubst plugin/%.c,$(BUILD)/obj/%.o,$(GLUE_SRC))
-HEADERS  := $(wildcard include/kp/*.h plugin/*.h)
+# ---- layout ------------------------------------------------------------------
+# plugin/ is the pipeline, one folder per stage (docs/architecture.md):
+#   sources/{dump,live,proxy} -> model -> checks -> output, collectd (the glue), cli.
+# Each folder compiles with its own private headers (-Iplugin/<folder>), the
+# private headers of the folders listed in PRIVATE_<folder>, and a copy of
+# only the public headers (include/kp) listed in USES_<folder>: including
+# anything else fails to compile. Only the collectd folder sees collectd.
+DIRS := model sources/proxy sources/dump sources/live checks output collectd cli
+USES_model         := arena model
+USES_sources/proxy := arena model dump
+USES_sources/dump  := arena model dump
+USES_sources/live  := arena model live
+USES_checks        := arena model checks
+USES_output        := arena model checks report
+USES_collectd      := arena model checks live report
+USES_cli           := arena model checks dump live report
+PRIVATE_sources/dump := sources/proxy
+PRIVATE_sources/live := sources/proxy
+EXTRA_collectd     := $(COLLECTD_CFLAGS)
+
+dir_of    = $(patsubst %/,%,$(dir $(1)))
+inc_of    = $(addprefix $(BUILD)/inc/$(1)/kp/,$(addsuffix .h,$(USES_$(1))))
+cflags_of = -I$(BUILD)/inc/$(1) $(addprefix -Iplugin/,$(1) $(PRIVATE_$(1))) $(EXTRA_$(1))
+
+SRC      := $(foreach d,$(DIRS),$(wildcard plugin/$(d)/*.c))
+GLUE_SRC := $(wildcard plugin/collectd/*.c)
+CLI_SRC  := $(wildcard plugin/cli/*.c)
+CORE_SRC := $(filter-out $(GLUE_SRC) $(CLI_SRC),$(SRC))
+obj_of    = $(patsubst plugin/%.c,$(BUILD)/obj/%.o,$(1))
+CORE_OBJ := $(call obj_of,$(CORE_SRC))
+GLUE_OBJ := $(call obj_of,$(GLUE_SRC))
+CLI_OBJ  := $(call obj_of,$(CLI_SRC))
+# ar keeps one member per file name: two folders must not both have a util.c.
+DUP_NAMES := $(strip $(foreach n,$(sort $(notdir $(SRC))),$(if $(word 2,$(filter %/$(n),$(SRC))),$(n))))
+$(if $(DUP_NAMES),$(error plugin/: file names must be unique across folders: $(DUP_NAMES)))
+
+# Tests, fuzzers and benchmarks may include any header, private ones too.
+ALL_INC := -Iinclude $(addprefix -Iplugin/,$(DIRS))
+DEPFLAGS = -MMD -MP
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TEST_SUPPORT_SRC := $(wildcard tests/unit/support_*.c)
+# Unit tests of the collectd glue: linked with its objects and tests/unit/plugin_stubs.c
+# (the daemon's functions), compiled with collectd's headers.
+GLUE_TESTS := test_plugin_glue test_config_table
+GLUE_TEST_BIN := $(addprefix $(BUILD)/tests/,$(GLUE_TESTS))
 
 CORE_LIB := $(BUILD)/libkpcore.a
 CLI_BIN  := $(BUILD)/kube-proxy-check
 PLUGIN   := $(BUILD)/kube_proxy.so
 
-.PHONY: all core cli plugin check deps bench unit integration corpus clang asan valgrind-unit \
-        format format-check fuzz bench demo clean install
+.PHONY: all core cli plugin check deps unit integration clang asan format format-check \
+        bench fuzz fuzz-build fuzz-smoke fuzz-core demo clean install deb
 
-all: core cli $(if $(GLUE_SRC),plugin)
+all: core cli plugin
 
 core: $(CORE_LIB)
 cli: $(CLI_BIN)
 plugin: $(PLUGIN)
 
-$(BUILD)/obj/%.o: plugin/%.c $(HEADERS)
+.SECONDEXPANSION:
+$(BUILD)/inc/%.h: include/kp/$$(notdir $$*).h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(if $(filter kube_proxy%,$*),$(COLLECTD_CFLAGS)) -c $< -o $@
+	@cp $< $@
+
+$(BUILD)/obj/%.o: plugin/%.c | $$(call inc_of,$$(call dir_of,$$*))
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(call cflags_of,$(call dir_of,$*)) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(CORE_LIB): $(CORE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(CLI_BIN): $(BUILD)/obj/cli_main.o $(CORE_LIB)
+$(CLI_BIN): $(CLI_OBJ) $(CORE_LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(NETLIBS) -lpthread
 
 # One file to deploy: the core is linked in; only module_register is exported.
 $(PLUGIN): $(GLUE_OBJ) $(CORE_LIB)
 	$(CC) $(ALL_CFLAGS) -shared -Wl,--exclude-libs,ALL -o $@ $^ $(NETLIBS) -lpthread
 
-$(BUILD)/tests/%: tests/unit/%.c $(TEST_SUPPORT_SRC) $(CORE_LIB) $(HEADERS)
+TEST_CPPFLAGS = $(CPPFLAGS) $(ALL_INC) -Itests/unit -DKP_SOURCE_DIR='"$(CURDIR)"'
+
+$(BUILD)/tests/%: tests/unit/%.c $(TEST_SUPPORT_SRC) $(CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests/unit -DKP_SOURCE_DIR='"$(CURDIR)"' $(ALL_CFLAGS) -o $@ $< \
-	  $(TEST_SUPPORT_SRC) $(CORE_LIB) $(NETLIBS) $(CHECK_LIBS)
+	$(CC) $(TEST_CPPFLAGS) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(TEST_SUPPORT_SRC) $(CORE_LIB) \
+	  $(NETLIBS) $(CHECK_LIBS)
+
+$(GLUE_TEST_BIN): $(BUILD)/tests/%: tests/unit/%.c tests/unit/plugin_stubs.c $(TEST_SUPPORT_SRC) \
+                  $(GLUE_OBJ) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CPPFLAGS) $(COLLECTD_CFLAGS) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< \
+	  tests/unit/plugin_stubs.c $(TEST_SUPPORT_SRC) $(GLUE_OBJ) $(CORE_LIB) $(NETLIBS) $(CHECK_LIBS)
+
+-include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/obj/*/*/*.d $(BUILD)/tests/*.d \
+  $(BUILD)/bench/*.d $(BUILD)/fuzz/*.d)
 
 # ---- tests -----------------------------------------------------------------
 # Installs missing Debian packages first (root), then runs the suites in
@@ -101,24 +153,11 @@ clean:
 # ---- benchmark ----------------------------------------------------------------
 BENCH_SRC := $(wildcard tests/bench/bench_*.c)
 BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
-$(BUILD)/bench/%: tests/bench/%.c $(CORE_LIB) $(HEADERS)
+$(BUILD)/bench/%: tests/bench/%.c $(CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(CORE_LIB) $(NETLIBS) -lpthread
+	$(CC) $(CPPFLAGS) $(ALL_INC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(CORE_LIB) $(NETLIBS) -lpthread
 bench: deps $(BENCH_BIN)
 	@tests/bench/bench.sh $(BUILD)
-
-# ---- collectd glue unit test ---------------------------------------------------
-# The glue sources + stubs of the daemon (tests/unit/plugin_stubs.c) + the
-# core: this explicit rule replaces the pattern rule for this one binary.
-GLUE_TEST_SRC := tests/unit/plugin_stubs.c $(GLUE_SRC)
-GLUE_HDR := plugin/kube_proxy_glue.h tests/unit/plugin_stubs.h
-$(GLUE_OBJ): plugin/kube_proxy_glue.h
-$(BUILD)/tests/test_plugin_glue: tests/unit/test_plugin_glue.c $(GLUE_TEST_SRC) $(GLUE_HDR) \
-                                 $(TEST_SUPPORT_SRC) $(CORE_LIB) $(HEADERS)
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(COLLECTD_CFLAGS) -Iplugin -Itests/unit -DKP_SOURCE_DIR='"$(CURDIR)"' \
-	  $(ALL_CFLAGS) -o $@ $< $(GLUE_TEST_SRC) $(TEST_SUPPORT_SRC) $(CORE_LIB) $(NETLIBS) \
-	  $(CHECK_LIBS)
 
 # ---- demo -----------------------------------------------------------------------
 # On a fresh Debian 12 machine, as root: installs the packages, builds, runs
@@ -137,15 +176,14 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit
 FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN     := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 FUZZ_CORE    := $(BUILD)/fuzzcore/libkpcore.a
-.PHONY: fuzz-build fuzz-smoke fuzz-core
 
 fuzz-core:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/fuzzcore CC=clang OPT="-O1 -g" \
 	  CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" core
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(HEADERS) fuzz-core
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) fuzz-core
 	@mkdir -p $(dir $@)
-	clang $(CPPFLAGS) $(CSTD) $(WARN) -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< \
+	clang $(CPPFLAGS) $(ALL_INC) $(DEPFLAGS) $(CSTD) $(WARN) -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< \
 	  $(FUZZ_CORE) $(NETLIBS) -lpthread
 
 fuzz-build: $(FUZZ_BIN)
@@ -155,14 +193,6 @@ fuzz: fuzz-build
 
 fuzz-smoke: fuzz-build
 	@FUZZ_CORPUS=fresh tests/fuzz/run.sh $(BUILD)/fuzz 10
-
-# ---- config table unit test (glue-linked, like test_plugin_glue) ------------------
-$(BUILD)/tests/test_config_table: tests/unit/test_config_table.c $(GLUE_TEST_SRC) $(GLUE_HDR) \
-                                  $(TEST_SUPPORT_SRC) $(CORE_LIB) $(HEADERS)
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(COLLECTD_CFLAGS) -Iplugin -Itests/unit -DKP_SOURCE_DIR='"$(CURDIR)"' \
-	  $(ALL_CFLAGS) -o $@ $< $(GLUE_TEST_SRC) $(TEST_SUPPORT_SRC) $(CORE_LIB) $(NETLIBS) \
-	  $(CHECK_LIBS)
 
 # ---- install and packages --------------------------------------------------------
 # make install [DESTDIR=...] [PREFIX=/usr/local]: the CLI in $(PREFIX)/sbin,
@@ -193,7 +223,6 @@ install: all
 # make deb: the Debian binary package, built with dpkg-buildpackage from a
 # copy of the tree where packaging/debian becomes debian/ (dpkg wants it at
 # the top); the .deb lands in $(BUILD)/. Needs dpkg-dev and debhelper.
-.PHONY: deb
 deb:
 	@command -v dpkg-buildpackage >/dev/null && [ -f /usr/share/perl5/Debian/Debhelper/Dh_Lib.pm ] || \
 	  { echo "make deb: needs dpkg-dev and debhelper (apt-get install dpkg-dev debhelper)" >&2; exit 1; }

@@ -44,23 +44,4 @@ int kp_dump_parse_dir(struct kp_snapshot *snap, const char *dir, struct kp_dump_
  * (unknown ones become legacy), which the `backends` check reports. */
 int kp_dump_reconcile(struct kp_snapshot *snap);
 
-/* Per-format parsers, used by kp_dump_parse_buffer and by tests. Each gets
- * the whole buffer; same contract as kp_dump_parse_buffer. */
-int kp_parse_ipt_list(struct kp_snapshot *snap, const char *source, const char *buf, size_t len,
-                      struct kp_dump_error *err);
-int kp_parse_ipt_save(struct kp_snapshot *snap, const char *source, const char *buf, size_t len,
-                      struct kp_dump_error *err);
-int kp_parse_ipt_rules(struct kp_snapshot *snap, const char *source, const char *buf, size_t len,
-                       struct kp_dump_error *err);
-int kp_parse_nft(struct kp_snapshot *snap, const char *source, const char *buf, size_t len,
-                 struct kp_dump_error *err);
-int kp_parse_metrics(struct kp_snapshot *snap, const char *source, const char *buf, size_t len,
-                     struct kp_dump_error *err);
-
-/* Parses the iptables-save / -S rule arguments ("-s 10.0.0.1/32 -p tcp -m
- * comment --comment \"x\" -j DNAT --to-destination 10.1.1.1:80") into rule.
- * Shared by the save and -S parsers. 0 or -1 with err->message set. */
-int kp_parse_ipt_rule_args(struct kp_snapshot *snap, struct kp_rule *rule, const char *args,
-                           size_t len, struct kp_dump_error *err);
-
 #endif

@@ -51,20 +51,4 @@ void kp_live_source_free(struct kp_live_source *source);
 int kp_live_source_read(struct kp_live_source *source, struct kp_snapshot *snap,
                         const struct kp_live_options *opt, struct kp_live_error *err);
 
-/* libiptc (iptables-legacy): one iptc_init per table; family IPv4 or IPv6.
- * A table that does not exist returns -1 with KP_LIVE_NO_TABLE. */
-int kp_iptc_read_table(struct kp_snapshot *snap, enum kp_family family, const char *table,
-                       struct kp_live_error *err);
-
-/* Asks kube-proxy's own endpoints (HTTP, 1 s timeout each) and fills
- * snap->proxy; an endpoint that does not answer is noted in
- * snap->proxy.unreachable, not an error. */
-void kp_proxy_status_fetch(struct kp_snapshot *snap, const char *metrics, const char *healthz);
-
-/* Runs fn(arg) on a dedicated thread that has entered the network namespace
- * at path (the calling thread never changes namespace). Returns fn's
- * result, or -1 with err when the namespace cannot be entered. With a NULL
- * path fn runs directly. */
-int kp_netns_run(const char *path, int (*fn)(void *arg), void *arg, struct kp_live_error *err);
-
 #endif

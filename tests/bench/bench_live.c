@@ -9,6 +9,7 @@
  *   bench_live /run/netns/NAME [RUNS] */
 #include "kp/checks.h"
 #include "kp/live.h"
+#include "live_internal.h"
 
 #include <libiptc/libiptc.h>
 #include <stdio.h>

@@ -4,7 +4,8 @@
  * Build: cc -Iinclude -D_GNU_SOURCE -O2 tests/bench/bench_nft.c BUILD/libkpcore.a \
  *        -lip4tc -lip6tc -lnftnl -lmnl -lpthread */
 #include "kp/live.h"
-#include "kp/live_nft.h"
+#include "live_internal.h"
+#include "live_nft.h"
 
 #include <stdio.h>
 #include <stdlib.h>

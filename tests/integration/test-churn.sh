@@ -15,7 +15,7 @@
 #    the first failed read of an episode. It exposes no retry counter; the
 #    only retries are inside the readers (the nft reader re-dumps, at most
 #    three times, when the ruleset generation changed mid-read, see
-#    plugin/live_nft.c kp_nft_read; libiptc copies a table in one
+#    plugin/sources/live/live_nft.c kp_nft_read; libiptc copies a table in one
 #    getsockopt). Those are invisible and allowed; any logged error fails;
 #  - no finding flips without a real change: every read's masquerade,
 #    hooks, chains, canary (and mode, pod-rules, backends, stale) gauge is

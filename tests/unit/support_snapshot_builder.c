@@ -1,6 +1,7 @@
 /* In-memory snapshot builder for tests; see support_snapshot_builder.h. */
 #include "support_snapshot_builder.h"
 
+#include "dump_ipt_internal.h"
 #include "kp/dump.h"
 
 #include <inttypes.h>

@@ -1,4 +1,4 @@
-/* Every key of the <Plugin kube_proxy> block (plugin/kube_proxy_config.c,
+/* Every key of the <Plugin kube_proxy> block (plugin/collectd/kube_proxy_config.c,
  * docs/collectd-kube_proxy.5), table-driven, through the config callback
  * the daemon calls (module_register + tests/unit/plugin_stubs.c):
  *  - bad rows: a wrong type, a missing or extra value, an out-of-range

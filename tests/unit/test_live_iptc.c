@@ -8,6 +8,7 @@
  * (also on SIGINT/SIGTERM); Check's forked children never delete it. */
 #include "kp/live.h"
 #include "kp/model.h"
+#include "live_internal.h"
 
 #include <arpa/inet.h>
 #include <check.h>

@@ -11,8 +11,9 @@
  * random load-balancing chains KUBE-SVC-* (after rule 0) and KUBE-SEP-*).
  * Expected values are read off the ruleset by hand. */
 #include "kp/live.h"
-#include "kp/live_nft.h"
 #include "kp/model.h"
+#include "live_internal.h"
+#include "live_nft.h"
 
 #include <arpa/inet.h>
 #include <check.h>

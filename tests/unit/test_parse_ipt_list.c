@@ -1,5 +1,6 @@
 /* kp_parse_ipt_list: iptables -L [-n] [-v] [-x] text on hand-made fixtures
  * and the shared corpus. Expected values were read off the fixture text. */
+#include "dump_parsers.h"
 #include "kp/dump.h"
 #include "support_dump_input.h"
 

@@ -1,6 +1,8 @@
 /* kp_parse_ipt_save, kp_parse_ipt_rules (-S) and kp_parse_ipt_rule_args on
  * hand-made fixtures and the shared corpus. Expected values were read off
  * the fixture text. */
+#include "dump_ipt_internal.h"
+#include "dump_parsers.h"
 #include "kp/dump.h"
 #include "support_dump_input.h"
 

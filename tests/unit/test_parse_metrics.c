@@ -1,5 +1,6 @@
 /* kube-proxy /metrics, /livez and /proxyMode bodies into snap->proxy. */
 #include "kp/dump.h"
+#include "proxy_metrics.h"
 
 #include <check.h>
 #include <math.h>

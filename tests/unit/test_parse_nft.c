@@ -1,6 +1,7 @@
 /* nft text parser: corpus dumps (counts checked independently), kube-proxy
  * nftables mode (sets, maps, vmaps, base chains, DNAT, marks), a hand-made
  * fixture, robustness (truncation at every byte, unbalanced braces), speed. */
+#include "dump_parsers.h"
 #include "kp/dump.h"
 #include "support_dump_input.h"
 

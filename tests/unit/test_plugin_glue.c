@@ -8,6 +8,7 @@
 #include "plugin_stubs.h"
 
 #include "collectd/core/utils/common/common.h"
+#include "dump_ipt_internal.h"
 #include "kp/dump.h"
 
 #include <check.h>

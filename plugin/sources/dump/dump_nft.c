@@ -9,6 +9,7 @@
  * filter/nat/mangle/raw/security are the iptables-nft tables; any other
  * name is a native nft table (native_nft=true). Backend is always nft. */
 #include "dump_nft_internal.h"
+#include "dump_parsers.h"
 
 #include <stdarg.h>
 #include <stdio.h>

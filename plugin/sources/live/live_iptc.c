@@ -6,7 +6,7 @@
  * Note: libiptc keeps one global (the last function called, for
  * iptc_strerror()), so two reads racing in one process could garble an error
  * message; the rule data itself is per handle. */
-#include "kp/live.h"
+#include "live_internal.h"
 #include "live_iptc_xt.h"
 
 #include <errno.h>

@@ -77,4 +77,10 @@ const char *kp_ipt_infer_table(unsigned builtin_mask, bool nat_hint);
 /* Arena copy of the first n bytes; NULL on OOM. */
 char *kp_ipt_strndup(struct kp_snapshot *snap, const char *s, size_t n);
 
+/* Parses the iptables-save / -S rule arguments ("-s 10.0.0.1/32 -p tcp -m
+ * comment --comment \"x\" -j DNAT --to-destination 10.1.1.1:80") into rule.
+ * Shared by the save and -S parsers. 0 or -1 with err->message set. */
+int kp_parse_ipt_rule_args(struct kp_snapshot *snap, struct kp_rule *rule, const char *args,
+                           size_t len, struct kp_dump_error *err);
+
 #endif

@@ -2,7 +2,7 @@
  * of its own: setns() changes only the calling thread, so the caller (a
  * collectd read thread, say) never leaves its namespace, and the namespace
  * dies with the helper thread. */
-#include "kp/live.h"
+#include "live_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

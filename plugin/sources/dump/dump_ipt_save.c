@@ -1,6 +1,7 @@
 /* iptables-save [-c] output (and kube-proxy's iptables-restore input), and
  * iptables -S output, into the snapshot. */
 #include "dump_ipt_internal.h"
+#include "dump_parsers.h"
 
 #include <stdio.h>
 #include <string.h>

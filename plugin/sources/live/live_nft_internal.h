@@ -3,8 +3,8 @@
 #ifndef KP_LIVE_NFT_INTERNAL_H
 #define KP_LIVE_NFT_INTERNAL_H
 
-#include "kp/live_nft.h"
 #include "live_iptc_xt.h"
+#include "live_nft.h"
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/rule.h>

@@ -3,6 +3,7 @@
  * chains (and kube-proxy's nat-only names) once the listing is complete. A
  * chain name seen twice starts the next listing of a concatenated file. */
 #include "dump_ipt_internal.h"
+#include "dump_parsers.h"
 
 #include <string.h>
 

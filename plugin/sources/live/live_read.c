@@ -15,8 +15,9 @@
  *    mangle, raw and every ip6 table stay optional.
  *  - NFT forced: the nf_tables tables only; no nf_tables is an error.
  *  - No privilege, or any other failure, is always an error. */
-#include "kp/live.h"
-#include "kp/live_nft.h"
+#include "live_internal.h"
+#include "live_nft.h"
+#include "proxy_fetch.h"
 
 #include <errno.h>
 #include <stdio.h>
