@@ -2,6 +2,8 @@
 # `make check` builds and runs every test. Out-of-tree builds: make BUILD=dir.
 CC       ?= gcc
 BUILD    ?= build
+# One spelling per build dir (dependency files name targets the way BUILD is written).
+override BUILD := $(patsubst $(CURDIR)/%,%,$(abspath $(BUILD)))
 VERSION  := 0.1.0
 CSTD     := -std=gnu11
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
@@ -18,7 +20,8 @@ COLLECTD_CFLAGS := -DHAVE_CONFIG_H -I/usr/include/collectd
 #   sources/{dump,live,proxy} -> model -> checks -> output, collectd (the glue), cli.
 # Each folder compiles with its own private headers (-Iplugin/<folder>), the
 # private headers of the folders listed in PRIVATE_<folder>, and a copy of
-# only the public headers (include/kp) listed in USES_<folder>: including
+# only the public headers (include/kp) listed in USES_<folder> (linked into
+# $(BUILD)/inc/<folder>/kp): including
 # anything else fails to compile. Only the collectd folder sees collectd.
 DIRS := model sources/proxy sources/dump sources/live checks output collectd cli
 USES_model         := arena model
@@ -75,9 +78,12 @@ cli: $(CLI_BIN)
 plugin: $(PLUGIN)
 
 .SECONDEXPANSION:
-$(BUILD)/inc/%.h: include/kp/$$(notdir $$*).h
+# Symbolic links, so that the compiler's dependency files name a path whose
+# time is the header's own.
+INC_LINKS := $(foreach d,$(DIRS),$(call inc_of,$(d)))
+$(INC_LINKS): $(BUILD)/inc/%.h:
 	@mkdir -p $(dir $@)
-	@cp $< $@
+	@ln -sfn $(CURDIR)/include/kp/$(notdir $*).h $@
 
 $(BUILD)/obj/%.o: plugin/%.c | $$(call inc_of,$$(call dir_of,$$*))
 	@mkdir -p $(dir $@)

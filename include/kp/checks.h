@@ -59,7 +59,31 @@ struct kp_result {
   size_t n_details;
 };
 
-/* What the rules say is deployed; values for collectd and the JSON report. */
+/* Packets and bytes counted by a set of rules. */
+struct kp_traffic {
+  bool present; /* some of the rules carried counters */
+  uint64_t packets, bytes;
+};
+
+/* Traffic entering kube-proxy's key nat chains in one family: the sum over
+ * the rules that jump there (the built-in chains' jumps keep their
+ * counters across kube-proxy syncs). Values, not the activity check. */
+struct kp_family_traffic {
+  bool present; /* the family holds kube-proxy's rules in the input */
+  struct kp_traffic services, nodeports, postrouting;
+};
+
+/* Per-service traffic (only when kp_check_config.service_traffic): the
+ * rules that send this service port to its service chain (cluster,
+ * external and load-balancer IPs added up), grouped by "ns/name:port". */
+struct kp_service_traffic {
+  char *name; /* "ns/name:port" */
+  enum kp_family family;
+  uint64_t packets, bytes;
+};
+
+/* What the rules say is deployed: the one place values and the JSON report
+ * take their figures from (the collectd glue computes nothing itself). */
 struct kp_inventory {
   size_t services;  /* service ports with rules */
   size_t endpoints; /* endpoint (SEP / endpoint-) chains */
@@ -67,17 +91,23 @@ struct kp_inventory {
   size_t services_without_local_endpoints;
   size_t rules, chains; /* all tables in the snapshot */
   size_t kube_rules;    /* rules in KUBE-* / kube-proxy chains */
-  /* traffic into the key chains: sum over the rules that jump there */
-  bool has_counters;
-  uint64_t services_packets, services_bytes;       /* -> KUBE-SERVICES (nat) */
-  uint64_t nodeports_packets, nodeports_bytes;     /* -> KUBE-NODEPORTS (nat) */
-  uint64_t postrouting_packets, postrouting_bytes; /* -> KUBE-POSTROUTING (nat) */
+  struct kp_family_traffic traffic[KP_FAMILY_COUNT];
+  /* What the activity check watches: the service rules (a rule matching a
+   * service's cluster, external or load-balancer IP or node port, or an
+   * endpoint DNAT). */
+  size_t service_rules;              /* such rules in the input */
+  size_t service_rules_with_traffic; /* of them, with a non-zero packet counter */
+  uint64_t service_packets;          /* their packets, summed */
+  uint64_t service_sample_packets;   /* the largest single counter among them */
+  const char *service_sample_text;   /* its text as the dump showed it ("2675K"), or NULL */
 };
 
 struct kp_report {
   enum kp_mode mode;
   enum kp_backend backend; /* backend holding the kube-proxy rules */
   struct kp_inventory inventory;
+  struct kp_service_traffic *service_traffic; /* service_traffic config only */
+  size_t n_service_traffic;
   struct kp_result *results;
   size_t n_results;
   size_t capacity;
@@ -90,6 +120,7 @@ struct kp_check_config {
   char **pod_ip_texts; /* as the user wrote them, for messages */
   size_t n_pod_ips;
   unsigned activity_intervals; /* live: intervals without new packets before WARN */
+  bool service_traffic;        /* fill report->service_traffic (per-service values) */
 };
 
 void kp_check_config_init(struct kp_check_config *cfg); /* all on, 5 intervals */

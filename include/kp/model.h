@@ -144,7 +144,9 @@ struct kp_chain {
   const char *hook;   /* nft base chains: "prerouting", ...; else NULL */
   const char *policy; /* "ACCEPT"/"DROP" for built-ins, NULL otherwise */
   struct kp_counters policy_counters;
-  int dump_references;    /* "(N references)" of iptables -L; -1 when unknown */
+  int dump_references;    /* "(N references)" of iptables -L; -1 when unknown. Counts
+                             referrers that may lie outside the input. */
+  bool cut;               /* the input ends inside this chain: its rules are incomplete */
   struct kp_ptrvec rules; /* struct kp_rule * in order */
 
   /* Filled by kp_snapshot_finalize(): */
@@ -178,6 +180,60 @@ struct kp_table {
   struct kp_ptrvec chains; /* struct kp_chain * in source order */
   struct kp_ptrvec sets;   /* struct kp_set * */
   struct kp_chain_index *index;
+  /* The input does not show the whole table (a fragment, or cut short): a
+   * chain or rule not in it may still exist on the node. Live: false. */
+  bool partial;
+};
+
+/* What an input says about its own coverage (dump sources only; live
+ * reads are whole). The checks report what an input does not cover as INFO
+ * that names it, never as missing from the node. */
+enum kp_note_kind {
+  KP_NOTE_CUT = 0,       /* ends early: no COMMIT, a listing ends mid-chain, the last
+                            line cut mid-rule; line = the last line read */
+  KP_NOTE_FRAGMENT,      /* part of a table only: a few chains (-L CHAIN, nft list
+                            chain/table), grep'd -S output, -A lines without a header */
+  KP_NOTE_TABLE_GUESSED, /* rules without a *table header, placed by what kube-proxy
+                            creates where; table = the table chosen */
+  KP_NOTE_OTHER_BACKEND, /* iptables-nft's "# Warning: iptables-legacy tables present":
+                            the other backend holds tables this input does not show */
+  KP_NOTE_OTHER_NETNS,   /* a file of another network namespace (sos's
+                            ip_netns_exec_<ns>_...): not merged into the host */
+  KP_NOTE_SKIPPED,       /* a file of a bundle that is not a dump we read; detail says why */
+  KP_NOTE_COUNT
+};
+
+struct kp_note {
+  enum kp_note_kind kind;
+  const char *source;    /* file */
+  size_t line;           /* 1-based, 0 when not about one line */
+  enum kp_family family; /* of the table concerned, when table is set */
+  const char *table;     /* NULL when about the whole input */
+  const char *detail;    /* a short phrase for messages ("ip netns kp-a"), may be NULL */
+};
+
+/* IPVS mode: `ipvsadm -Ln [--stats|--rate]` (dump source). A virtual
+ * server without real servers is a service without endpoints. */
+struct kp_ipvs_real {
+  struct kp_addr addr;
+  uint16_t port;
+  const char *forward; /* "Masq", "Route", "Tunnel", "Local" */
+  uint32_t weight;
+  uint64_t active_conns, inactive_conns; /* plain -Ln */
+  struct kp_counters counters;           /* --stats: packets/bytes in */
+};
+
+struct kp_ipvs_service {
+  const char *proto; /* "TCP", "UDP", "SCTP", "FWM" */
+  enum kp_family family;
+  struct kp_addr addr; /* KP_ADDR_ANY for FWM */
+  uint16_t port;
+  uint32_t fwmark;       /* FWM only */
+  const char *scheduler; /* "rr", ... */
+  struct kp_counters counters;
+  struct kp_ptrvec reals; /* struct kp_ipvs_real * */
+  const char *source;
+  size_t line;
 };
 
 struct kp_addr_index;
@@ -213,10 +269,20 @@ struct kp_snapshot {
    * but a person reads it, and at 10k services it costs about 12% of a
    * legacy read and 11 MB. Dump sources always keep it (they have it). */
   bool rule_text;
+  struct kp_ptrvec notes; /* struct kp_note *: coverage of the inputs */
+  struct kp_ptrvec ipvs;  /* struct kp_ipvs_service *, from ipvsadm -Ln */
 };
 
 struct kp_snapshot *kp_snapshot_new(void);
 void kp_snapshot_free(struct kp_snapshot *snap);
+
+/* Adds a coverage note (strings are copied into the arena). NULL on OOM. */
+struct kp_note *kp_snapshot_add_note(struct kp_snapshot *snap, enum kp_note_kind kind,
+                                     const char *source, size_t line, const char *table,
+                                     enum kp_family family, const char *detail);
+/* Adds a zeroed IPVS virtual server / real server. NULL on OOM. */
+struct kp_ipvs_service *kp_snapshot_add_ipvs_service(struct kp_snapshot *snap);
+struct kp_ipvs_real *kp_ipvs_add_real(struct kp_snapshot *snap, struct kp_ipvs_service *svc);
 
 /* Finds the table, or creates it when create is true. NULL on OOM / not found. */
 struct kp_table *kp_snapshot_table(struct kp_snapshot *snap, enum kp_family family,

@@ -5,17 +5,16 @@
 
 #include <string.h>
 
-static void add_traffic(const struct kp_chain *chain, bool *has, uint64_t *packets,
-                        uint64_t *bytes) {
+static void add_traffic(const struct kp_chain *chain, struct kp_traffic *traffic) {
   if (chain == NULL)
     return;
   for (size_t i = 0; i < chain->referrers.count; i++) {
     const struct kp_rule *rule = chain->referrers.items[i];
     if (!rule->counters.present)
       continue;
-    *has = true;
-    *packets += rule->counters.packets;
-    *bytes += rule->counters.bytes;
+    traffic->present = true;
+    traffic->packets += rule->counters.packets;
+    traffic->bytes += rule->counters.bytes;
   }
 }
 
@@ -63,12 +62,11 @@ void kp_inventory_compute(const struct kp_snapshot *snap, enum kp_mode mode,
     if (nat == NULL)
       continue;
     count_chains(nat, false, inv);
-    add_traffic(kp_chain_present(nat, "KUBE-SERVICES"), &inv->has_counters, &inv->services_packets,
-                &inv->services_bytes);
-    add_traffic(kp_chain_present(nat, "KUBE-NODEPORTS"), &inv->has_counters,
-                &inv->nodeports_packets, &inv->nodeports_bytes);
-    add_traffic(kp_chain_present(nat, "KUBE-POSTROUTING"), &inv->has_counters,
-                &inv->postrouting_packets, &inv->postrouting_bytes);
+    struct kp_family_traffic *ft = &inv->traffic[f];
+    ft->present = true;
+    add_traffic(kp_chain_present(nat, "KUBE-SERVICES"), &ft->services);
+    add_traffic(kp_chain_present(nat, "KUBE-NODEPORTS"), &ft->nodeports);
+    add_traffic(kp_chain_present(nat, "KUBE-POSTROUTING"), &ft->postrouting);
   }
   /* Per family, like the service chains above: a dual-stack service port
    * counts once per family (the finding's name list merges them). */

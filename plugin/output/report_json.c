@@ -58,21 +58,33 @@ static void json_result(FILE *out, const struct kp_result *result) {
   fputs("}}", out);
 }
 
+/* The families added up (per-family figures are in report->inventory.traffic). */
 static void json_inventory(FILE *out, const struct kp_inventory *inv) {
+  struct kp_traffic sum[3] = {{0}};
+  for (int f = 0; f < KP_FAMILY_COUNT; f++) {
+    const struct kp_traffic *t[3] = {&inv->traffic[f].services, &inv->traffic[f].nodeports,
+                                     &inv->traffic[f].postrouting};
+    for (int i = 0; i < 3; i++) {
+      sum[i].present |= t[i]->present;
+      sum[i].packets += t[i]->packets;
+      sum[i].bytes += t[i]->bytes;
+    }
+  }
+  bool has_counters = sum[0].present || sum[1].present || sum[2].present;
   fprintf(out,
           "{\"services\":%zu,\"endpoints\":%zu,\"services_without_endpoints\":%zu,"
           "\"services_without_local_endpoints\":%zu,\"rules\":%zu,\"chains\":%zu,"
           "\"kube_rules\":%zu,\"has_counters\":%s",
           inv->services, inv->endpoints, inv->services_without_endpoints,
           inv->services_without_local_endpoints, inv->rules, inv->chains, inv->kube_rules,
-          inv->has_counters ? "true" : "false");
-  if (inv->has_counters)
+          has_counters ? "true" : "false");
+  if (has_counters)
     fprintf(out,
             ",\"traffic\":{\"KUBE-SERVICES\":{\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64
             "},\"KUBE-NODEPORTS\":{\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64
             "},\"KUBE-POSTROUTING\":{\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 "}}",
-            inv->services_packets, inv->services_bytes, inv->nodeports_packets,
-            inv->nodeports_bytes, inv->postrouting_packets, inv->postrouting_bytes);
+            sum[0].packets, sum[0].bytes, sum[1].packets, sum[1].bytes, sum[2].packets,
+            sum[2].bytes);
   fputc('}', out);
 }
 

@@ -97,8 +97,8 @@ START_TEST(healthy_all_green_but_the_orphan_service) {
       ck_assert_int_eq(report.inventory.services_without_endpoints, 1);
       /* the capture sent 1 SYN through PREROUTING and 10 packets from the
        * node through OUTPUT into KUBE-SERVICES */
-      ck_assert(report.inventory.has_counters);
-      ck_assert_uint_eq(report.inventory.services_packets, 11);
+      ck_assert(report.inventory.traffic[KP_FAMILY_IPV4].services.present);
+      ck_assert_uint_eq(report.inventory.traffic[KP_FAMILY_IPV4].services.packets, 11);
       kp_report_free(&report);
       kp_snapshot_free(snap);
     }

@@ -129,12 +129,12 @@ START_TEST(inventory_counts) {
   kp_inventory_compute(snap, KP_MODE_IPTABLES, &inv);
   ck_assert_int_eq(inv.services, 2);
   ck_assert_int_eq(inv.endpoints, 2);
-  ck_assert(inv.has_counters);
+  ck_assert(inv.traffic[KP_FAMILY_IPV4].services.present);
   /* PREROUTING 10 + OUTPUT 18 into KUBE-SERVICES; KUBE-SERVICES' last rule 6 */
-  ck_assert_uint_eq(inv.services_packets, 28);
-  ck_assert_uint_eq(inv.services_bytes, 1680);
-  ck_assert_uint_eq(inv.nodeports_packets, 6);
-  ck_assert_uint_eq(inv.postrouting_packets, 12);
+  ck_assert_uint_eq(inv.traffic[KP_FAMILY_IPV4].services.packets, 28);
+  ck_assert_uint_eq(inv.traffic[KP_FAMILY_IPV4].services.bytes, 1680);
+  ck_assert_uint_eq(inv.traffic[KP_FAMILY_IPV4].nodeports.packets, 6);
+  ck_assert_uint_eq(inv.traffic[KP_FAMILY_IPV4].postrouting.packets, 12);
   ck_assert_uint_eq(inv.rules, kp_snapshot_rule_count(snap));
   ck_assert_uint_eq(inv.chains, kp_snapshot_chain_count(snap));
   /* rules in KUBE-* chains, by hand: nat MARK-MASQ 1, POSTROUTING 3, SERVICES 3,
