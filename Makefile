@@ -24,14 +24,14 @@ COLLECTD_CFLAGS := -DHAVE_CONFIG_H -I/usr/include/collectd
 # $(BUILD)/inc/<folder>/kp): including
 # anything else fails to compile. Only the collectd folder sees collectd.
 DIRS := model sources/proxy sources/dump sources/live checks output collectd cli
-USES_model         := arena model
-USES_sources/proxy := arena model dump
-USES_sources/dump  := arena model dump
-USES_sources/live  := arena model live
-USES_checks        := arena model checks
-USES_output        := arena model checks report
-USES_collectd      := arena model checks live report
-USES_cli           := arena model checks dump live report
+USES_model         := arena model names
+USES_sources/proxy := arena model names dump
+USES_sources/dump  := arena model names dump
+USES_sources/live  := arena model names live
+USES_checks        := arena model names checks
+USES_output        := arena model names checks report
+USES_collectd      := arena model names checks live report
+USES_cli           := arena model names checks dump live report
 PRIVATE_sources/dump := sources/proxy
 PRIVATE_sources/live := sources/proxy
 EXTRA_collectd     := $(COLLECTD_CFLAGS)

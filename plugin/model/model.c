@@ -1,5 +1,6 @@
 /* Snapshot construction, lookups and the indexes the checks rely on. */
 #include "kp/model.h"
+#include "kp/names.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,17 +13,6 @@ struct kp_chain_index {
   size_t count;
   struct kp_chain **slots;
 };
-
-static uint64_t hash_bytes(const void *data, size_t len) {
-  /* FNV-1a: short keys, no adversary that can hurt more than speed. */
-  const unsigned char *p = data;
-  uint64_t h = 1469598103934665603ULL;
-  for (size_t i = 0; i < len; i++) {
-    h ^= p[i];
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
 
 static int chain_index_insert(struct kp_arena *arena, struct kp_chain_index *index,
                               struct kp_chain *chain);
@@ -49,7 +39,7 @@ static int chain_index_insert(struct kp_arena *arena, struct kp_chain_index *ind
   if ((index->count + 1) * 2 > index->capacity && chain_index_grow(arena, index) != 0)
     return -1;
   size_t mask = index->capacity - 1;
-  size_t slot = hash_bytes(chain->name, strlen(chain->name)) & mask;
+  size_t slot = kp_hash_bytes(chain->name, strlen(chain->name)) & mask;
   while (index->slots[slot] != NULL)
     slot = (slot + 1) & mask;
   index->slots[slot] = chain;
@@ -62,7 +52,7 @@ struct kp_chain *kp_table_chain(const struct kp_table *table, const char *name) 
   if (index == NULL || index->capacity == 0 || name == NULL)
     return NULL;
   size_t mask = index->capacity - 1;
-  size_t slot = hash_bytes(name, strlen(name)) & mask;
+  size_t slot = kp_hash_bytes(name, strlen(name)) & mask;
   while (index->slots[slot] != NULL) {
     if (strcmp(index->slots[slot]->name, name) == 0)
       return index->slots[slot];
@@ -92,7 +82,7 @@ static size_t addr_len(uint8_t kind) {
 }
 
 static uint64_t addr_hash(uint8_t kind, const uint8_t *bytes) {
-  return hash_bytes(bytes, addr_len(kind)) ^ kind;
+  return kp_hash_bytes(bytes, addr_len(kind)) ^ kind;
 }
 
 static struct addr_entry **addr_slot(struct kp_addr_index *index, uint8_t kind,
