@@ -68,7 +68,7 @@ CORE_LIB := $(BUILD)/libkpcore.a
 CLI_BIN  := $(BUILD)/kube-proxy-check
 PLUGIN   := $(BUILD)/kube_proxy.so
 
-.PHONY: all core cli plugin check deps unit integration clang asan format format-check \
+.PHONY: all core cli plugin check deps layers unit integration clang asan format format-check \
         bench fuzz fuzz-build fuzz-smoke fuzz-core demo clean install deb
 
 all: core cli plugin
@@ -121,6 +121,7 @@ $(GLUE_TEST_BIN): $(BUILD)/tests/%: tests/unit/%.c tests/unit/plugin_stubs.c $(T
 # order; each prints its own "N passed, N failed" line, integration last.
 check: deps
 	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory layers
 	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory clang
@@ -130,6 +131,11 @@ check: deps
 
 deps:
 	@tests/install-deps.sh
+
+# No two files of plugin/ call each other, directly or around a loop, and
+# no call goes against the folder direction (tests/tools/layers.sh).
+layers: all
+	@tests/tools/layers.sh $(BUILD)
 
 unit: $(UNIT_BIN)
 	@tests/run-unit.sh $(UNIT_BIN)

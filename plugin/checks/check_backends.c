@@ -27,8 +27,7 @@ int kp_check_backends(struct kp_check_ctx *ctx) {
   int rc = -1;
   for (size_t i = 0; i < ctx->snap->tables.count; i++) {
     const struct kp_table *t = ctx->snap->tables.items[i];
-    struct kp_table_kube k;
-    kp_table_kube_stats(t, &k);
+    const struct kp_table_kube k = *kp_ctx_kube(ctx, t);
     if (!k.ipt_evidence && !k.ipvs_evidence && !k.nft_evidence)
       continue;
     enum kp_backend b = t->backend < KP_BACKEND_COUNT ? t->backend : KP_BACKEND_UNKNOWN;

@@ -23,9 +23,7 @@ int kp_check_canary(struct kp_check_ctx *ctx) {
       if (t == NULL)
         continue;
       if (strcmp(names[i], "mangle") != 0) {
-        struct kp_table_kube k;
-        kp_table_kube_stats(t, &k);
-        if (k.kube_chains == 0)
+        if (kp_ctx_kube(ctx, t)->kube_chains == 0)
           continue;
       }
       bool ok = kp_chain_present(t, "KUBE-PROXY-CANARY") != NULL;

@@ -1,137 +1,9 @@
-/* `endpoints`: services whose rules say they have no endpoints (filter
- * KUBE-SERVICES / KUBE-EXTERNAL-SERVICES REJECT, "<svc> has no endpoints")
- * or no local endpoints (DROP, "has no local endpoints"); nftables mode:
- * elements of no-endpoint-services / no-endpoint-nodeports (goto
- * reject-chain = none, drop = no local ones). Names come from comments, or
- * from the rule's address when the listing hides comments (nft list). */
+/* `endpoints`: the services without endpoints and without local endpoints
+ * the runner collected (checks_no_endpoints.c), as one finding. */
 #include "checks_internal.h"
 
 #include <stdio.h>
 #include <string.h>
-
-static const char *suffix_none = " has no endpoints";
-static const char *suffix_local = " has no local endpoints";
-
-/* "ns/svc:port has no endpoints" -> "ns/svc:port" */
-static const char *name_from_comment(struct kp_arena *a, const char *comment, const char *suffix) {
-  const char *p = strstr(comment, suffix);
-  if (p == NULL || p == comment)
-    return NULL;
-  return kp_arena_strndup(a, comment, (size_t)(p - comment));
-}
-
-static const char *name_from_rule(struct kp_arena *a, const struct kp_rule *rule) {
-  char addr[64], buf[128];
-  kp_addr_format(&rule->dst, addr, sizeof(addr));
-  const char *proto = "any";
-  char pbuf[8];
-  if (rule->proto_present) {
-    if (rule->proto == 6)
-      proto = "tcp";
-    else if (rule->proto == 17)
-      proto = "udp";
-    else if (rule->proto == 132)
-      proto = "sctp";
-    else {
-      snprintf(pbuf, sizeof(pbuf), "%u", rule->proto);
-      proto = pbuf;
-    }
-  }
-  if (rule->dst.kind == KP_ADDR_ANY && rule->dst_type != NULL)
-    snprintf(addr, sizeof(addr), "%s", rule->dst_type); /* NodePort: --dst-type LOCAL */
-  if (rule->dport.present)
-    snprintf(buf, sizeof(buf), "%s:%u/%s", addr, rule->dport.lo, proto);
-  else
-    snprintf(buf, sizeof(buf), "%s/%s", addr, proto);
-  return kp_arena_strdup(a, buf);
-}
-
-static int add(struct kp_no_endpoints *out, bool local, const char *name) {
-  if (name == NULL)
-    return -1;
-  return kp_strlist_add_unique(local ? &out->local : &out->none, name);
-}
-
-static int scan_ipt_chain(const struct kp_chain *chain, struct kp_no_endpoints *out) {
-  for (size_t i = 0; i < chain->rules.count; i++) {
-    const struct kp_rule *rule = chain->rules.items[i];
-    bool local;
-    if (rule->target == KP_TARGET_REJECT)
-      local = false;
-    else if (rule->target == KP_TARGET_DROP)
-      local = true;
-    else
-      continue;
-    const char *name = NULL;
-    if (rule->comment != NULL)
-      name = name_from_comment(&out->arena, rule->comment, local ? suffix_local : suffix_none);
-    if (name == NULL && rule->comment != NULL && !local)
-      name = name_from_comment(&out->arena, rule->comment, suffix_local);
-    if (name == NULL) {
-      /* a DROP with another comment is not kube-proxy's no-endpoint rule */
-      if (rule->comment != NULL && strstr(rule->comment, "endpoints") == NULL)
-        continue;
-      name = name_from_rule(&out->arena, rule);
-    }
-    if (add(out, local, name) != 0)
-      return -1;
-  }
-  return 0;
-}
-
-static int scan_nft_map(const struct kp_set *set, struct kp_no_endpoints *out) {
-  for (size_t i = 0; i < set->elems.count; i++) {
-    const struct kp_set_elem *e = set->elems.items[i];
-    if (e->verdict == NULL)
-      continue;
-    bool local = strcmp(e->verdict, "drop") == 0;
-    if (!local && !(e->chain != NULL && strcmp(e->chain, "reject-chain") == 0))
-      continue;
-    const char *name = e->comment != NULL ? e->comment : e->key;
-    if (name == NULL || add(out, local, name) != 0)
-      return -1;
-  }
-  return 0;
-}
-
-int kp_no_endpoints_collect(const struct kp_check_ctx *ctx, struct kp_no_endpoints *out) {
-  memset(out, 0, sizeof(*out));
-  kp_arena_init(&out->arena);
-  for (int f = 0; f < KP_FAMILY_COUNT; f++) {
-    if (!ctx->families[f])
-      continue;
-    if (ctx->mode == KP_MODE_NFTABLES) {
-      const struct kp_table *t = kp_ctx_nft_table(ctx, (enum kp_family)f);
-      if (t == NULL)
-        continue;
-      out->filter_seen = true;
-      const char *maps[] = {"no-endpoint-services", "no-endpoint-nodeports"};
-      for (size_t m = 0; m < 2; m++) {
-        const struct kp_set *set = kp_table_set(t, maps[m]);
-        if (set != NULL && scan_nft_map(set, out) != 0)
-          return -1;
-      }
-      continue;
-    }
-    const struct kp_table *t = kp_ctx_table(ctx, (enum kp_family)f, "filter");
-    if (t == NULL)
-      continue;
-    out->filter_seen = true;
-    const char *chains[] = {"KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES"};
-    for (size_t c = 0; c < 2; c++) {
-      const struct kp_chain *chain = kp_chain_present(t, chains[c]);
-      if (chain != NULL && scan_ipt_chain(chain, out) != 0)
-        return -1;
-    }
-  }
-  return 0;
-}
-
-void kp_no_endpoints_free(struct kp_no_endpoints *ne) {
-  kp_strlist_free(&ne->none);
-  kp_strlist_free(&ne->local);
-  kp_arena_free(&ne->arena);
-}
 
 int kp_check_endpoints(struct kp_check_ctx *ctx) {
   struct kp_result *r;
@@ -143,10 +15,20 @@ int kp_check_endpoints(struct kp_check_ctx *ctx) {
                       "(see ipvsadm -Ln)");
     return r == NULL ? -1 : 0;
   }
+  /* both families in one list: a dual-stack service port is named once */
   struct kp_no_endpoints ne;
+  memset(&ne, 0, sizeof(ne));
   int rc = -1;
-  if (kp_no_endpoints_collect(ctx, &ne) != 0)
-    goto out;
+  for (int f = 0; f < KP_FAMILY_COUNT; f++) {
+    const struct kp_no_endpoints *one = &ctx->no_endpoints[f];
+    ne.filter_seen |= one->filter_seen;
+    for (size_t i = 0; i < one->none.count; i++)
+      if (kp_strlist_add_unique(&ne.none, one->none.items[i]) != 0)
+        goto out;
+    for (size_t i = 0; i < one->local.count; i++)
+      if (kp_strlist_add_unique(&ne.local, one->local.items[i]) != 0)
+        goto out;
+  }
   bool nft = ctx->mode == KP_MODE_NFTABLES;
   if (!ne.filter_seen) {
     r = kp_report_add(ctx->report, KP_CHECK_ENDPOINTS, KP_SEV_INFO,
@@ -174,6 +56,7 @@ int kp_check_endpoints(struct kp_check_ctx *ctx) {
     goto out;
   rc = 0;
 out:
-  kp_no_endpoints_free(&ne);
+  kp_strlist_free(&ne.none);
+  kp_strlist_free(&ne.local);
   return rc;
 }

@@ -32,12 +32,9 @@ static void count_chains(const struct kp_table *t, bool nft, struct kp_inventory
   }
 }
 
-void kp_inventory_compute(const struct kp_snapshot *snap, enum kp_mode mode,
-                          struct kp_inventory *inv) {
-  memset(inv, 0, sizeof(*inv));
-  struct kp_check_ctx ctx = {.snap = snap};
-  kp_ctx_detect(&ctx);
-  ctx.mode = mode;
+void kp_inventory_fill(const struct kp_check_ctx *ctx, struct kp_inventory *inv) {
+  const struct kp_snapshot *snap = ctx->snap;
+  enum kp_mode mode = ctx->mode;
   inv->rules = kp_snapshot_rule_count(snap);
   inv->chains = kp_snapshot_chain_count(snap);
   for (size_t i = 0; i < snap->tables.count; i++) {
@@ -50,15 +47,15 @@ void kp_inventory_compute(const struct kp_snapshot *snap, enum kp_mode mode,
     }
   }
   for (int f = 0; f < KP_FAMILY_COUNT; f++) {
-    if (!ctx.families[f])
+    if (!ctx->families[f])
       continue;
     if (mode == KP_MODE_NFTABLES) {
-      const struct kp_table *t = kp_ctx_nft_table(&ctx, (enum kp_family)f);
+      const struct kp_table *t = kp_ctx_nft_table(ctx, (enum kp_family)f);
       if (t != NULL)
         count_chains(t, true, inv);
       continue;
     }
-    const struct kp_table *nat = kp_ctx_table(&ctx, (enum kp_family)f, "nat");
+    const struct kp_table *nat = kp_ctx_table(ctx, (enum kp_family)f, "nat");
     if (nat == NULL)
       continue;
     count_chains(nat, false, inv);
@@ -69,22 +66,13 @@ void kp_inventory_compute(const struct kp_snapshot *snap, enum kp_mode mode,
     add_traffic(kp_chain_present(nat, "KUBE-POSTROUTING"), &ft->postrouting);
   }
   /* Per family, like the service chains above: a dual-stack service port
-   * counts once per family (the finding's name list merges them). */
-  for (int f = 0; f < KP_FAMILY_COUNT && (mode == KP_MODE_IPTABLES || mode == KP_MODE_NFTABLES);
-       f++) {
-    if (!ctx.families[f])
-      continue;
-    struct kp_check_ctx one = ctx;
-    memset(one.families, 0, sizeof(one.families));
-    one.families[f] = true;
-    struct kp_no_endpoints ne;
-    if (kp_no_endpoints_collect(&one, &ne) == 0) {
-      inv->services_without_endpoints += ne.none.count;
-      inv->services_without_local_endpoints += ne.local.count;
-      /* A service port without endpoints gets no service chain, only its
-       * REJECT rule / no-endpoint map element: count it as a service too. */
-      inv->services += ne.none.count;
-    }
-    kp_no_endpoints_free(&ne);
+   * counts once per family (the finding's name list merges them). A
+   * service port without endpoints gets no service chain, only its REJECT
+   * rule / no-endpoint map element: it counts as a service too. */
+  for (int f = 0; f < KP_FAMILY_COUNT; f++) {
+    const struct kp_no_endpoints *ne = &ctx->no_endpoints[f];
+    inv->services_without_endpoints += ne->none.count;
+    inv->services_without_local_endpoints += ne->local.count;
+    inv->services += ne->none.count;
   }
 }

@@ -1,0 +1,56 @@
+/* Context helpers the checks share: which table of the input holds
+ * kube-proxy's rules, chain presence, labels for messages. */
+#include "checks_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const struct kp_table *kp_ctx_table(const struct kp_check_ctx *ctx, enum kp_family family,
+                                    const char *name) {
+  const struct kp_table *any = NULL;
+  for (size_t i = 0; i < ctx->snap->tables.count; i++) {
+    const struct kp_table *t = ctx->snap->tables.items[i];
+    if (t->family != family || t->native_nft || strcmp(t->name, name) != 0)
+      continue;
+    if (t->backend == ctx->backend)
+      return t;
+    if (any == NULL)
+      any = t;
+  }
+  return any;
+}
+
+const struct kp_table *kp_ctx_nft_table(const struct kp_check_ctx *ctx, enum kp_family family) {
+  for (size_t i = 0; i < ctx->snap->tables.count; i++) {
+    const struct kp_table *t = ctx->snap->tables.items[i];
+    if (t->family == family && t->native_nft && strcmp(t->name, "kube-proxy") == 0)
+      return t;
+  }
+  return NULL;
+}
+
+const struct kp_table_kube *kp_ctx_kube(const struct kp_check_ctx *ctx,
+                                        const struct kp_table *table) {
+  static const struct kp_table_kube none;
+  for (size_t i = 0; i < ctx->snap->tables.count; i++)
+    if (ctx->snap->tables.items[i] == table)
+      return &ctx->kube[i];
+  return &none;
+}
+
+const struct kp_chain *kp_chain_present(const struct kp_table *table, const char *name) {
+  if (table == NULL)
+    return NULL;
+  const struct kp_chain *chain = kp_table_chain(table, name);
+  return chain != NULL && chain->declared ? chain : NULL;
+}
+
+void kp_table_label(const struct kp_table *table, char *buf, size_t len) {
+  if (table->native_nft)
+    snprintf(buf, len, "%s %s", table->family == KP_FAMILY_IPV6 ? "ip6" : "ip", table->name);
+  else if (table->family == KP_FAMILY_IPV6)
+    snprintf(buf, len, "ip6 %s", table->name);
+  else
+    snprintf(buf, len, "%s", table->name);
+}
+
