@@ -10,9 +10,9 @@ static const struct {
   uint8_t number;
 } protocols[] = {
     /* the first spelling of a number is the one printed */
-    {"tcp", 6},     {"udp", 17},      {"sctp", 132}, {"icmp", 1},     {"icmpv6", 58},
-    {"esp", 50},    {"ah", 51},       {"gre", 47},   {"udplite", 136}, {"dccp", 33},
-    {"ipip", 4},    {"igmp", 2},      {"mh", 135},   {"ipv6-icmp", 58}, {"all", 0},
+    {"tcp", 6},  {"udp", 17}, {"sctp", 132}, {"icmp", 1},      {"ipv6-icmp", 58},
+    {"esp", 50}, {"ah", 51},  {"gre", 47},   {"udplite", 136}, {"dccp", 33},
+    {"ipip", 4}, {"igmp", 2}, {"mh", 135},   {"icmpv6", 58},   {"all", 0},
 };
 
 const char *kp_proto_name(uint8_t proto) {

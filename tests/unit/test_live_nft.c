@@ -521,31 +521,6 @@ START_TEST(unchanged_generation_uses_cache) {
 }
 END_TEST
 
-static int hint_fn(void *arg) {
-  bool *hint = arg;
-  struct kp_nft_reader *reader = kp_nft_reader_new();
-  struct kp_live_error err;
-  int rc = kp_nft_has_wrapper_hint(reader, hint, &err);
-  kp_nft_reader_free(reader);
-  return rc;
-}
-
-START_TEST(wrapper_hint) {
-  char path[128], name[80];
-  struct kp_live_error err;
-  bool hint = false;
-  ns_name(NS_NFT, name, sizeof(name));
-  snprintf(path, sizeof(path), "/run/netns/%s", name);
-  ck_assert_int_eq(kp_netns_run(path, hint_fn, &hint, &err), 0);
-  ck_assert(hint); /* mangle KUBE-IPTABLES-HINT */
-  ns_name(NS_UD, name, sizeof(name));
-  snprintf(path, sizeof(path), "/run/netns/%s", name);
-  hint = true;
-  ck_assert_int_eq(kp_netns_run(path, hint_fn, &hint, &err), 0);
-  ck_assert(!hint); /* no mangle table at all */
-}
-END_TEST
-
 /* ---- tests: kube-proxy nftables mode -----------------------------------------------------------
  */
 
@@ -655,7 +630,6 @@ int main(void) {
     tcase_add_test(tc, ipv6_nat);
     tcase_add_test(tc, comment_in_xt_match_and_userdata);
     tcase_add_test(tc, unchanged_generation_uses_cache);
-    tcase_add_test(tc, wrapper_hint);
     if (have_corpus)
       tcase_add_test(tc, kube_proxy_nftables_mode);
     else

@@ -6,8 +6,9 @@
  * Note: libiptc keeps one global (the last function called, for
  * iptc_strerror()), so two reads racing in one process could garble an error
  * message; the rule data itself is per handle. */
+#include "kp/names.h"
 #include "live_internal.h"
-#include "live_iptc_xt.h"
+#include "live_xt.h"
 
 #include <errno.h>
 #include <libiptc/libip6tc.h>
@@ -30,8 +31,8 @@ struct iptc_ops {
   int (*builtin)(const char *chain, struct xtc_handle *const h);
   const char *(*get_policy)(const char *chain, struct xt_counters *c, struct xtc_handle *h);
   const char *(*strerror)(int err);
-  int (*decode)(struct kp_iptc_ctx *ctx, struct kp_rule *rule, const void *e, const char *verdict,
-                struct kp_iptc_text *text);
+  int (*decode)(struct kp_xt_ctx *ctx, struct kp_rule *rule, const void *e, const char *verdict,
+                struct kp_rule_text *text);
 };
 
 static const void *first_rule4(const char *chain, struct xtc_handle *h) {
@@ -55,23 +56,9 @@ static const char *get_target6(const void *e, struct xtc_handle *h) {
 
 /* ---- the fixed IP header part of an entry ---------------------------------- */
 
-static uint8_t prefix_from_mask(const uint8_t *mask, size_t len) {
-  uint8_t bits = 0;
-  for (size_t i = 0; i < len; i++) {
-    uint8_t b = mask[i];
-    while (b & 0x80) {
-      bits++;
-      b = (uint8_t)(b << 1);
-    }
-    if (mask[i] != 0xff)
-      break;
-  }
-  return bits;
-}
-
 static void set_addr(struct kp_addr *out, const void *addr, const void *mask, size_t len,
-                     bool negated, char opt, struct kp_iptc_text *text) {
-  uint8_t prefix = prefix_from_mask(mask, len);
+                     bool negated, char opt, struct kp_rule_text *text) {
+  uint8_t prefix = kp_mask_prefix_len(mask, len);
   if (prefix == 0)
     return; /* 0.0.0.0/0: no match on this field */
   out->kind = len == 4 ? KP_ADDR_IPV4 : KP_ADDR_IPV6;
@@ -82,42 +69,37 @@ static void set_addr(struct kp_addr *out, const void *addr, const void *mask, si
   kp_addr_format(out, buf, sizeof(buf));
   /* kp_addr_format puts "!" first; iptables-save writes "! -s X". */
   bool has_bang = buf[0] == '!';
-  kp_iptc_text_add(text, "%s -%c %s", negated ? " !" : "", opt, has_bang ? buf + 1 : buf);
+  kp_rule_text_add(text, "%s -%c %s", negated ? " !" : "", opt, has_bang ? buf + 1 : buf);
   if (prefix == len * 8)
-    kp_iptc_text_add(text, "/%u", prefix); /* iptables-save always shows the prefix */
+    kp_rule_text_add(text, "/%u", prefix); /* iptables-save always shows the prefix */
 }
 
 /* "eth0", "veth+" (iptables keeps the '+' in the name and masks it out),
  * "!eth0" when negated (the model keeps interfaces as text). */
-static int set_iface(struct kp_iptc_ctx *ctx, const char **out, const char *name, bool negated,
-                     char opt, struct kp_iptc_text *text) {
+static int set_iface(struct kp_xt_ctx *ctx, const char **out, const char *name, bool negated,
+                     char opt, struct kp_rule_text *text) {
   size_t len = strnlen(name, IFNAMSIZ);
   if (len == 0)
     return 0;
   char buf[IFNAMSIZ + 2];
   snprintf(buf, sizeof(buf), "%s%.*s", negated ? "!" : "", (int)len, name);
   *out = kp_arena_strdup(&ctx->snap->arena, buf);
-  kp_iptc_text_add(text, "%s -%c %s", negated ? " !" : "", opt, negated ? buf + 1 : buf);
+  kp_rule_text_add(text, "%s -%c %s", negated ? " !" : "", opt, negated ? buf + 1 : buf);
   return *out == NULL ? -1 : 0;
 }
 
 static void set_proto(struct kp_rule *rule, unsigned proto, bool negated,
-                      struct kp_iptc_text *text) {
+                      struct kp_rule_text *text) {
   if (proto == 0)
     return;
   rule->proto_present = true;
   rule->proto_negated = negated;
   rule->proto = (uint8_t)proto;
-  const char *name = proto == IPPROTO_TCP      ? "tcp"
-                     : proto == IPPROTO_UDP    ? "udp"
-                     : proto == IPPROTO_SCTP   ? "sctp"
-                     : proto == IPPROTO_ICMP   ? "icmp"
-                     : proto == IPPROTO_ICMPV6 ? "ipv6-icmp"
-                                               : NULL;
+  const char *name = kp_proto_name((uint8_t)proto);
   if (name != NULL)
-    kp_iptc_text_add(text, "%s -p %s", negated ? " !" : "", name);
+    kp_rule_text_add(text, "%s -p %s", negated ? " !" : "", name);
   else
-    kp_iptc_text_add(text, "%s -p %u", negated ? " !" : "", proto);
+    kp_rule_text_add(text, "%s -p %u", negated ? " !" : "", proto);
 }
 
 static void set_counters(struct kp_rule *rule, const struct xt_counters *c) {
@@ -128,20 +110,20 @@ static void set_counters(struct kp_rule *rule, const struct xt_counters *c) {
 
 /* Shared tail of both decoders: matches between the header and
  * target_offset, then the target; offsets checked against next_offset. */
-static int decode_body(struct kp_iptc_ctx *ctx, struct kp_rule *rule, const void *entry,
+static int decode_body(struct kp_xt_ctx *ctx, struct kp_rule *rule, const void *entry,
                        size_t header, size_t target_offset, size_t next_offset, const char *verdict,
-                       bool is_goto, struct kp_iptc_text *text) {
+                       bool is_goto, struct kp_rule_text *text) {
   const unsigned char *base = entry;
   if (target_offset < header || target_offset > next_offset)
     return 0; /* malformed: keep the header fields only */
-  if (kp_iptc_decode_matches(ctx, rule, base + header, target_offset - header, text) != 0)
+  if (kp_xt_decode_matches(ctx, rule, base + header, target_offset - header, text) != 0)
     return -1;
-  return kp_iptc_decode_target(ctx, rule, base + target_offset, next_offset - target_offset,
-                               verdict, is_goto, text);
+  return kp_xt_decode_target(ctx, rule, base + target_offset, next_offset - target_offset, verdict,
+                             is_goto, text);
 }
 
-static int decode4(struct kp_iptc_ctx *ctx, struct kp_rule *rule, const void *entry,
-                   const char *verdict, struct kp_iptc_text *text) {
+static int decode4(struct kp_xt_ctx *ctx, struct kp_rule *rule, const void *entry,
+                   const char *verdict, struct kp_rule_text *text) {
   const struct ipt_entry *e = entry;
   const struct ipt_ip *ip = &e->ip;
   set_counters(rule, &e->counters);
@@ -153,13 +135,13 @@ static int decode4(struct kp_iptc_ctx *ctx, struct kp_rule *rule, const void *en
     return -1;
   set_proto(rule, ip->proto, ip->invflags & IPT_INV_PROTO, text);
   if (ip->flags & IPT_F_FRAG)
-    kp_iptc_text_add(text, "%s -f", (ip->invflags & IPT_INV_FRAG) ? " !" : "");
+    kp_rule_text_add(text, "%s -f", (ip->invflags & IPT_INV_FRAG) ? " !" : "");
   return decode_body(ctx, rule, e, sizeof(*e), e->target_offset, e->next_offset, verdict,
                      ip->flags & IPT_F_GOTO, text);
 }
 
-static int decode6(struct kp_iptc_ctx *ctx, struct kp_rule *rule, const void *entry,
-                   const char *verdict, struct kp_iptc_text *text) {
+static int decode6(struct kp_xt_ctx *ctx, struct kp_rule *rule, const void *entry,
+                   const char *verdict, struct kp_rule_text *text) {
   const struct ip6t_entry *e = entry;
   const struct ip6t_ip6 *ip = &e->ipv6;
   set_counters(rule, &e->counters);
@@ -187,45 +169,32 @@ static const struct iptc_ops ops6 = {
 
 /* ---- errors -------------------------------------------------------------- */
 
-static void init_error(struct kp_live_error *err, const struct iptc_ops *ops, const char *table,
-                       int e) {
-  if (err == NULL)
-    return;
+static int init_error(struct kp_live_error *err, const struct iptc_ops *ops, const char *table,
+                      int e) {
   const char *fam = ops->family == KP_FAMILY_IPV6 ? "ip6 " : "";
-  err->err_no = e;
   switch (e) {
   case EPERM:
   case EACCES:
-    err->fault = KP_LIVE_NO_PRIVILEGE;
     /* libiptc opens a raw socket (CAP_NET_RAW) before it asks for the
      * table (CAP_NET_ADMIN); the error cannot tell which one was missing. */
-    snprintf(err->message, sizeof(err->message),
-             "reading %stable %s needs CAP_NET_ADMIN and CAP_NET_RAW (%s)", fam, table,
-             strerror(e));
-    break;
+    return kp_live_fail(err, KP_LIVE_NO_PRIVILEGE, e,
+                        "reading %stable %s needs CAP_NET_ADMIN and CAP_NET_RAW (%s)", fam, table,
+                        strerror(e));
   case ENOENT:
   case ENOPROTOOPT:
   case EINVAL:
   case EAFNOSUPPORT:
     /* The table (or the whole ip_tables / ip6_tables module) is not there. */
-    err->fault = KP_LIVE_NO_TABLE;
-    snprintf(err->message, sizeof(err->message), "legacy %stable %s is not available (%s)", fam,
-             table, ops->strerror(e));
-    break;
+    return kp_live_fail(err, KP_LIVE_NO_TABLE, e, "legacy %stable %s is not available (%s)", fam,
+                        table, ops->strerror(e));
   default:
-    err->fault = KP_LIVE_OTHER;
-    snprintf(err->message, sizeof(err->message), "reading legacy %stable %s failed (%s)", fam,
-             table, e ? ops->strerror(e) : "libiptc version mismatch");
-    break;
+    return kp_live_fail(err, KP_LIVE_OTHER, e, "reading legacy %stable %s failed (%s)", fam, table,
+                        e ? ops->strerror(e) : "libiptc version mismatch");
   }
 }
 
-static void oom_error(struct kp_live_error *err, const char *table) {
-  if (err == NULL)
-    return;
-  err->fault = KP_LIVE_OTHER;
-  err->err_no = ENOMEM;
-  snprintf(err->message, sizeof(err->message), "reading legacy table %s: out of memory", table);
+static int oom_error(struct kp_live_error *err, const char *table) {
+  return kp_live_fail(err, KP_LIVE_OTHER, ENOMEM, "reading legacy table %s: out of memory", table);
 }
 
 /* ---- the walk -------------------------------------------------------------- */
@@ -238,7 +207,7 @@ static const char *policy_literal(struct kp_snapshot *snap, const char *policy) 
   return kp_arena_strdup(&snap->arena, policy);
 }
 
-static int walk_chains(struct kp_iptc_ctx *ctx, const struct iptc_ops *ops, struct xtc_handle *h) {
+static int walk_chains(struct kp_xt_ctx *ctx, const struct iptc_ops *ops, struct xtc_handle *h) {
   struct kp_snapshot *snap = ctx->snap;
   /* Pass 1: every chain first, so that jump targets resolve to the chain's
    * own name string and the chain order is libiptc's (built-ins, then user
@@ -261,7 +230,7 @@ static int walk_chains(struct kp_iptc_ctx *ctx, const struct iptc_ops *ops, stru
     }
   }
   /* Pass 2: the rules. */
-  struct kp_iptc_text text;
+  struct kp_rule_text text;
   for (size_t i = 0; i < ctx->table->chains.count; i++) {
     struct kp_chain *chain = ctx->table->chains.items[i];
     for (const void *e = ops->first_rule(chain->name, h); e != NULL; e = ops->next_rule(e, h)) {
@@ -276,7 +245,7 @@ static int walk_chains(struct kp_iptc_ctx *ctx, const struct iptc_ops *ops, stru
       }
       text.len = 0;
       text.buf[0] = '\0';
-      kp_iptc_text_add(&text, "-A %s", chain->name);
+      kp_rule_text_add(&text, "-A %s", chain->name);
       if (ops->decode(ctx, rule, e, ops->get_target(e, h), &text) != 0)
         return -1;
       if ((rule->text = kp_arena_strndup(&snap->arena, text.buf, text.len)) == NULL)
@@ -291,10 +260,8 @@ int kp_iptc_read_table(struct kp_snapshot *snap, enum kp_family family, const ch
   const struct iptc_ops *ops = family == KP_FAMILY_IPV6 ? &ops6 : &ops4;
   errno = 0;
   struct xtc_handle *h = ops->init(table);
-  if (h == NULL) {
-    init_error(err, ops, table, errno);
-    return -1;
-  }
+  if (h == NULL)
+    return init_error(err, ops, table, errno);
   /* Reading a table again replaces what the snapshot had of it. */
   struct kp_table *old = kp_snapshot_table(snap, family, KP_BACKEND_LEGACY, table, false);
   if (old != NULL)
@@ -302,19 +269,17 @@ int kp_iptc_read_table(struct kp_snapshot *snap, enum kp_family family, const ch
   struct kp_table *t = kp_snapshot_table(snap, family, KP_BACKEND_LEGACY, table, true);
   if (t == NULL) {
     ops->free(h);
-    oom_error(err, table);
-    return -1;
+    return oom_error(err, table);
   }
   t->source = "kernel";
-  struct kp_iptc_ctx ctx;
-  kp_iptc_ctx_init(&ctx, snap, t, family);
+  struct kp_xt_ctx ctx;
+  kp_xt_ctx_init(&ctx, snap, t, family);
   int rc = walk_chains(&ctx, ops, h);
-  kp_iptc_ctx_done(&ctx);
+  kp_xt_ctx_done(&ctx);
   ops->free(h);
   if (rc != 0) {
     kp_snapshot_drop_table(snap, t);
-    oom_error(err, table);
-    return -1;
+    return oom_error(err, table);
   }
   return 0;
 }

@@ -33,10 +33,6 @@ void kp_nft_reader_free(struct kp_nft_reader *reader);
 int kp_nft_read(struct kp_nft_reader *reader, struct kp_snapshot *snap, bool ipv6,
                 struct kp_live_error *err);
 
-/* iptables-wrapper's test: does the nft mangle table (ip, then ip6) hold a
- * chain KUBE-IPTABLES-HINT or KUBE-KUBELET-CANARY? Chain list only. */
-int kp_nft_has_wrapper_hint(struct kp_nft_reader *reader, bool *hint, struct kp_live_error *err);
-
 /* What the last kp_nft_read did (for tests and benchmarks). */
 struct kp_nft_read_stats {
   bool cached;         /* generation unchanged: cache copied */

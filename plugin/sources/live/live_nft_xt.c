@@ -30,26 +30,26 @@ static unsigned char *wrap(unsigned char *stack, size_t head, const char *name, 
 }
 
 int kp_nft_xt_match(struct kp_nft_table_ctx *ctx, struct kp_rule *rule, const char *name,
-                    uint32_t rev, const void *info, size_t len, struct kp_iptc_text *text) {
+                    uint32_t rev, const void *info, size_t len, struct kp_rule_text *text) {
   unsigned char stack[XT_STACK];
   size_t size;
   unsigned char *buf = wrap(stack, sizeof(struct xt_entry_match), name, rev, info, len, &size);
   if (buf == NULL)
     return -1;
-  int rc = kp_iptc_decode_matches(&ctx->xt, rule, buf, size, text);
+  int rc = kp_xt_decode_matches(&ctx->xt, rule, buf, size, text);
   if (buf != stack)
     free(buf);
   return rc;
 }
 
 int kp_nft_xt_target(struct kp_nft_table_ctx *ctx, struct kp_rule *rule, const char *name,
-                     uint32_t rev, const void *info, size_t len, struct kp_iptc_text *text) {
+                     uint32_t rev, const void *info, size_t len, struct kp_rule_text *text) {
   unsigned char stack[XT_STACK];
   size_t size;
   unsigned char *buf = wrap(stack, sizeof(struct xt_entry_target), name, rev, info, len, &size);
   if (buf == NULL)
     return -1;
-  int rc = kp_iptc_decode_target(&ctx->xt, rule, buf, size, "", false, text);
+  int rc = kp_xt_decode_target(&ctx->xt, rule, buf, size, "", false, text);
   if (buf != stack)
     free(buf);
   return rc;

@@ -163,11 +163,8 @@ static int netns_identity(const char *path, dev_t *dev, ino_t *ino) {
 
 static int read_nft(struct live_job *job) {
   struct kp_live_source *source = job->source;
-  if (source->nft == NULL && (source->nft = kp_nft_reader_new()) == NULL) {
-    job->err->fault = KP_LIVE_OTHER;
-    snprintf(job->err->message, sizeof(job->err->message), "nf_tables reader: out of memory");
-    return -1;
-  }
+  if (source->nft == NULL && (source->nft = kp_nft_reader_new()) == NULL)
+    return kp_live_fail(job->err, KP_LIVE_OTHER, ENOMEM, "nf_tables reader: out of memory");
   struct kp_live_error nerr = {0};
   if (kp_nft_read(source->nft, job->snap, job->opt->ipv6, &nerr) != 0) {
     if (nerr.fault == KP_LIVE_UNSUPPORTED && job->opt->backend != KP_BACKEND_NFT)
@@ -187,11 +184,8 @@ static int read_in_namespace(void *arg) {
   if (job->opt->backend != KP_BACKEND_NFT && read_legacy(job) != 0)
     return -1;
   kp_proxy_status_fetch(job->snap, job->opt->kube_proxy_metrics, job->opt->kube_proxy_healthz);
-  if (job->snap->tables.count > 0 && add_kernel_source(job->snap) != 0) {
-    job->err->fault = KP_LIVE_OTHER;
-    snprintf(job->err->message, sizeof(job->err->message), "reading the kernel: out of memory");
-    return -1;
-  }
+  if (job->snap->tables.count > 0 && add_kernel_source(job->snap) != 0)
+    return kp_live_fail(job->err, KP_LIVE_OTHER, ENOMEM, "reading the kernel: out of memory");
   return 0;
 }
 
@@ -234,14 +228,8 @@ int kp_live_source_read(struct kp_live_source *source, struct kp_snapshot *snap,
 int kp_live_read(struct kp_snapshot *snap, const struct kp_live_options *opt,
                  struct kp_live_error *err) {
   struct kp_live_source *source = kp_live_source_new();
-  if (source == NULL) {
-    if (err != NULL) {
-      memset(err, 0, sizeof(*err));
-      err->fault = KP_LIVE_OTHER;
-      snprintf(err->message, sizeof(err->message), "out of memory");
-    }
-    return -1;
-  }
+  if (source == NULL)
+    return kp_live_fail(err, KP_LIVE_OTHER, ENOMEM, "out of memory");
   int rc = kp_live_source_read(source, snap, opt, err);
   kp_live_source_free(source);
   return rc;

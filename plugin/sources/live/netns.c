@@ -21,25 +21,18 @@ struct netns_job {
   int result;
 };
 
-static void set_error(struct kp_live_error *err, enum kp_live_fault fault, int e, const char *fmt,
-                      const char *path) {
-  if (err == NULL)
-    return;
-  err->fault = fault;
-  err->err_no = e;
-  snprintf(err->message, sizeof(err->message), fmt, path, strerror(e));
-}
-
 static void *netns_thread(void *p) {
   struct netns_job *job = p;
   if (setns(job->fd, CLONE_NEWNET) != 0) {
     int e = errno;
     if (e == EPERM)
-      set_error(job->err, KP_LIVE_NO_PRIVILEGE, e,
-                "entering network namespace %s needs CAP_SYS_ADMIN (%s)", job->path);
+      kp_live_fail(job->err, KP_LIVE_NO_PRIVILEGE, e,
+                   "entering network namespace %s needs CAP_SYS_ADMIN (%s)", job->path,
+                   strerror(e));
     else
-      set_error(job->err, KP_LIVE_NO_NETNS, e,
-                "cannot enter network namespace %s: not a network namespace (%s)", job->path);
+      kp_live_fail(job->err, KP_LIVE_NO_NETNS, e,
+                   "cannot enter network namespace %s: not a network namespace (%s)", job->path,
+                   strerror(e));
     job->result = -1;
     return NULL;
   }
@@ -53,17 +46,16 @@ int kp_netns_run(const char *path, int (*fn)(void *arg), void *arg, struct kp_li
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     int e = errno;
-    set_error(err, (e == EACCES || e == EPERM) ? KP_LIVE_NO_PRIVILEGE : KP_LIVE_NO_NETNS, e,
-              "network namespace %s: %s", path);
-    return -1;
+    return kp_live_fail(err, (e == EACCES || e == EPERM) ? KP_LIVE_NO_PRIVILEGE : KP_LIVE_NO_NETNS,
+                        e, "network namespace %s: %s", path, strerror(e));
   }
   struct netns_job job = {path, fd, fn, arg, err, -1};
   pthread_t thread;
   int e = pthread_create(&thread, NULL, netns_thread, &job);
   if (e != 0) {
     close(fd);
-    set_error(err, KP_LIVE_OTHER, e, "network namespace %s: cannot start a thread (%s)", path);
-    return -1;
+    return kp_live_fail(err, KP_LIVE_OTHER, e, "network namespace %s: cannot start a thread (%s)",
+                        path, strerror(e));
   }
   pthread_join(thread, NULL);
   close(fd);

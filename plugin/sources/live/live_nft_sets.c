@@ -1,6 +1,7 @@
 /* Sets and maps of kube-proxy's own nft tables, with their elements: key
  * text as nft prints typed keys ("172.30.0.41 . tcp . 80"), verdict and
  * chain, and the element comment kube-proxy writes ("ns/svc:port"). */
+#include "kp/names.h"
 #include "live_nft_internal.h"
 
 #include <arpa/inet.h>
@@ -100,15 +101,14 @@ static void key_text(uint32_t type, const uint8_t *key, uint32_t len, char *out,
     case T_IP6ADDR:
       inet_ntop(AF_INET6, p, buf, sizeof(buf));
       break;
-    case T_PROTO:
-      snprintf(buf, sizeof(buf), "%s",
-               p[0] == 6     ? "tcp"
-               : p[0] == 17  ? "udp"
-               : p[0] == 132 ? "sctp"
-                             : "");
-      if (buf[0] == '\0')
+    case T_PROTO: {
+      const char *proto = kp_proto_name(p[0]);
+      if (proto != NULL)
+        snprintf(buf, sizeof(buf), "%s", proto);
+      else
         snprintf(buf, sizeof(buf), "%u", p[0]);
       break;
+    }
     case T_SERVICE:
       snprintf(buf, sizeof(buf), "%u", (unsigned)(p[0] << 8 | p[1]));
       break;
@@ -235,15 +235,16 @@ static int copy_elems(struct kp_nft_table_ctx *ctx, struct nftnl_set *s, struct 
       const char *chain = nftnl_set_elem_get_str(e, NFTNL_SET_ELEM_CHAIN);
       if (chain != NULL) {
         const struct kp_chain *c = kp_table_chain(ctx->table, chain);
-        el->chain = c != NULL ? c->name : kp_arena_strdup(arena, chain);
+        if ((el->chain = c != NULL ? c->name : kp_arena_strdup(arena, chain)) == NULL)
+          rc = -1;
       }
     }
     if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_USERDATA)) {
       const char *comment = NULL;
       const void *ud = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &len);
       nftnl_udata_parse(ud, len, elem_comment_cb, &comment);
-      if (comment != NULL)
-        el->comment = kp_arena_strdup(arena, comment);
+      if (comment != NULL && (el->comment = kp_arena_strdup(arena, comment)) == NULL)
+        rc = -1;
     }
     if (el->key == NULL)
       rc = -1;

@@ -1,0 +1,122 @@
+/* The nf_tables reader's cache: the decoded tables of one ruleset
+ * generation. While the generation id is unchanged, a read copies them into
+ * the new snapshot and re-reads only the counters the checks and values use
+ * (the refreshed chains below); every other rule of such a read has
+ * counters.present=false. */
+#include "live_nft_internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* Chains whose counters a cached read refreshes. */
+static bool refreshed(const struct kp_table *table, const struct kp_chain *chain) {
+  if (chain->builtin)
+    return true;
+  if (table->native_nft)
+    return false;
+  if (strcmp(table->name, "nat") == 0)
+    return strcmp(chain->name, "KUBE-SERVICES") == 0 ||
+           strcmp(chain->name, "KUBE-NODEPORTS") == 0 ||
+           strcmp(chain->name, "KUBE-POSTROUTING") == 0;
+  return strcmp(table->name, "filter") == 0 && strcmp(chain->name, "KUBE-SERVICES") == 0;
+}
+
+/* Copies src's tables of the wanted families into dst; with stale_counters,
+ * rules outside the refreshed chains lose their (old) counters. */
+static int copy_tables(struct kp_snapshot *dst, const struct kp_snapshot *src, bool ipv6,
+                       bool stale_counters) {
+  for (size_t t = 0; t < src->tables.count; t++) {
+    const struct kp_table *st = src->tables.items[t];
+    if (st->family == KP_FAMILY_IPV6 && !ipv6)
+      continue;
+    if (kp_snapshot_copy_table(dst, st, stale_counters ? refreshed : NULL) != 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* A built-in chain's policy counters, from a one-chain listing. */
+static int refresh_policy(struct kp_nft_nl *nl, const struct kp_nft_table_ctx *ctx,
+                          struct kp_chain *chain) {
+  struct kp_nft_chain_list one = {0};
+  int rc = kp_nft_list_chains(nl, ctx->nfproto, ctx->table->name, chain->name, &one);
+  if (rc == 0 && one.count == 1) {
+    chain->policy_counters.packets = one.items[0].packets;
+    chain->policy_counters.bytes = one.items[0].bytes;
+  }
+  kp_nft_chain_list_free(&one);
+  return rc;
+}
+
+/* Re-reads the counters of the refreshed chains of one table. */
+static int refresh_table(struct kp_nft_nl *nl, struct kp_snapshot *snap, struct kp_table *table,
+                         struct kp_nft_read_stats *stats) {
+  struct kp_nft_table_ctx ctx;
+  kp_nft_table_ctx_init(&ctx, snap, table);
+  int rc = 0;
+  for (size_t c = 0; c < table->chains.count && rc == 0; c++) {
+    struct kp_chain *chain = table->chains.items[c];
+    if (!refreshed(table, chain))
+      continue;
+    if (chain->builtin && chain->policy_counters.present && refresh_policy(nl, &ctx, chain) != 0)
+      rc = -1;
+    if (rc != 0 || chain->rules.count == 0)
+      continue;
+    struct kp_nft_rule_dump rd = {.ctx = &ctx, .chain = chain, .counters_only = true};
+    rc = kp_nft_dump_chain(nl, &rd);
+    stats->chains_dumped++;
+    if (rc == 0 && rd.index != chain->rules.count)
+      rc = (errno = EAGAIN, -1);
+  }
+  int saved = errno;
+  kp_nft_table_ctx_done(&ctx);
+  errno = saved;
+  return rc;
+}
+
+void kp_nft_drop_tables(struct kp_snapshot *snap, size_t first) {
+  while (snap->tables.count > first)
+    kp_snapshot_drop_table(snap, snap->tables.items[snap->tables.count - 1]);
+}
+
+void kp_nft_cache_clear(struct kp_nft_cache *cache) {
+  kp_snapshot_free(cache->snap);
+  cache->snap = NULL;
+}
+
+void kp_nft_cache_store(struct kp_nft_cache *cache, const struct kp_snapshot *snap, size_t first,
+                        uint32_t gen, bool ipv6) {
+  kp_nft_cache_clear(cache);
+  if ((cache->snap = kp_snapshot_new()) == NULL)
+    return;
+  /* Only the tables this read added (the caller may have put others in snap). */
+  struct kp_snapshot view = *snap;
+  view.tables.items = snap->tables.items != NULL ? snap->tables.items + first : NULL;
+  view.tables.count = snap->tables.count - first;
+  if (copy_tables(cache->snap, &view, true, false) != 0) {
+    kp_nft_cache_clear(cache);
+    return;
+  }
+  cache->gen = gen;
+  cache->ipv6 = ipv6;
+}
+
+int kp_nft_cache_read(struct kp_nft_cache *cache, struct kp_nft_nl *nl, struct kp_snapshot *snap,
+                      bool ipv6, struct kp_nft_read_stats *stats) {
+  size_t first = snap->tables.count;
+  if (copy_tables(snap, cache->snap, ipv6, true) != 0)
+    return errno = ENOMEM, -1;
+  int rc = 0;
+  for (size_t t = first; t < snap->tables.count && rc == 0; t++) {
+    struct kp_table *table = snap->tables.items[t];
+    if (table->backend == KP_BACKEND_NFT)
+      rc = refresh_table(nl, snap, table, stats);
+  }
+  uint32_t after = cache->gen;
+  if (rc != 0 || kp_nft_get_gen(nl, &after) != 0 || after != cache->gen) {
+    kp_nft_drop_tables(snap, first);
+    return errno = EAGAIN, -1;
+  }
+  stats->cached = true;
+  return 0;
+}

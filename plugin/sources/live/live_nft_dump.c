@@ -1,0 +1,198 @@
+/* What the nf_tables reader asks the kernel for: the table list, a table's
+ * chains (or one chain), and one chain's rules, decoded or counters only. */
+#include "live_nft_internal.h"
+
+#include <errno.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const kp_nft_xt_tables[KP_NFT_XT_TABLES] = {"filter", "nat", "mangle", "raw"};
+const char kp_nft_native_table[] = "kube-proxy";
+
+static int table_cb(const struct nlmsghdr *nlh, void *arg);
+
+int kp_nft_list_tables(struct kp_nft_nl *nl, struct kp_nft_table_list *list) {
+  memset(list, 0, sizeof(*list));
+  return kp_nft_nl_query(nl, NFT_MSG_GETTABLE, NFPROTO_UNSPEC, NLM_F_DUMP, NULL, NULL, table_cb,
+                         list);
+}
+
+/* ---- listings ----------------------------------------------------------------- */
+
+static int table_cb(const struct nlmsghdr *nlh, void *arg) {
+  struct kp_nft_table_list *list = arg;
+  struct nftnl_table *t = nftnl_table_alloc();
+  if (t == NULL)
+    return MNL_CB_ERROR;
+  if (nftnl_table_nlmsg_parse(nlh, t) == 0) {
+    uint32_t family = nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY);
+    const char *name = nftnl_table_get_str(t, NFTNL_TABLE_NAME);
+    size_t n = KP_NFT_XT_TABLES;
+    if (name != NULL && (family == NFPROTO_IPV4 || family == NFPROTO_IPV6)) {
+      bool v6 = family == NFPROTO_IPV6;
+      for (size_t i = 0; i < n; i++)
+        if (strcmp(name, kp_nft_xt_tables[i]) == 0)
+          list->present[v6][i] = true;
+      if (strcmp(name, kp_nft_native_table) == 0)
+        list->present[v6][n] = true;
+    }
+  }
+  nftnl_table_free(t);
+  return MNL_CB_OK;
+}
+
+void kp_nft_chain_list_free(struct kp_nft_chain_list *list) {
+  for (size_t i = 0; i < list->count; i++)
+    free(list->items[i].name);
+  free(list->items);
+  list->items = NULL;
+  list->count = list->capacity = 0;
+}
+
+static int chain_cb(const struct nlmsghdr *nlh, void *arg) {
+  struct kp_nft_chain_list *list = arg;
+  struct nftnl_chain *c = nftnl_chain_alloc();
+  if (c == NULL)
+    return MNL_CB_ERROR;
+  int rc = MNL_CB_OK;
+  /* The kernel does not filter chain dumps by table: the list does. */
+  if (nftnl_chain_nlmsg_parse(nlh, c) == 0 && nftnl_chain_is_set(c, NFTNL_CHAIN_NAME) &&
+      nftnl_chain_is_set(c, NFTNL_CHAIN_TABLE) &&
+      strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), list->table) == 0) {
+    if (list->count == list->capacity) {
+      size_t cap = list->capacity ? list->capacity * 2 : 64;
+      struct kp_nft_chain_info *items = realloc(list->items, cap * sizeof(*items));
+      if (items == NULL) {
+        nftnl_chain_free(c);
+        return MNL_CB_ERROR;
+      }
+      list->items = items;
+      list->capacity = cap;
+    }
+    struct kp_nft_chain_info *ci = &list->items[list->count];
+    memset(ci, 0, sizeof(*ci));
+    ci->name = strdup(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
+    ci->base = nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM);
+    ci->hooknum = ci->base ? nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) : 0;
+    ci->policy = nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY)
+                     ? nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY)
+                     : NF_ACCEPT;
+    ci->counters = nftnl_chain_is_set(c, NFTNL_CHAIN_PACKETS);
+    if (ci->counters) {
+      ci->packets = nftnl_chain_get_u64(c, NFTNL_CHAIN_PACKETS);
+      ci->bytes = nftnl_chain_get_u64(c, NFTNL_CHAIN_BYTES);
+    }
+    if (ci->name == NULL)
+      rc = MNL_CB_ERROR;
+    else
+      list->count++;
+  }
+  nftnl_chain_free(c);
+  return rc;
+}
+
+static void build_chain(struct nlmsghdr *nlh, void *arg) {
+  nftnl_chain_nlmsg_build_payload(nlh, arg);
+}
+
+/* table's chains (dump filtered by table), or one chain when name != NULL. */
+int kp_nft_list_chains(struct kp_nft_nl *nl, uint16_t nfproto, const char *table, const char *name,
+                       struct kp_nft_chain_list *list) {
+  struct nftnl_chain *req = nftnl_chain_alloc();
+  if (req == NULL)
+    return errno = ENOMEM, -1;
+  nftnl_chain_set_str(req, NFTNL_CHAIN_TABLE, table);
+  list->table = table;
+  if (name != NULL)
+    nftnl_chain_set_str(req, NFTNL_CHAIN_NAME, name);
+  int rc = kp_nft_nl_query(nl, NFT_MSG_GETCHAIN, nfproto, name ? NLM_F_ACK : NLM_F_DUMP,
+                           build_chain, req, chain_cb, list);
+  nftnl_chain_free(req);
+  return rc;
+}
+
+/* iptables' order: built-in chains by hook, then user chains by name. */
+int kp_nft_chain_order(const void *a, const void *b) {
+  const struct kp_nft_chain_info *x = a, *y = b;
+  if (x->base != y->base)
+    return x->base ? -1 : 1;
+  if (x->base)
+    return x->hooknum < y->hooknum ? -1 : x->hooknum > y->hooknum;
+  return strcmp(x->name, y->name);
+}
+
+const char *kp_nft_hook_name(uint32_t hook) {
+  static const char *const names[] = {"prerouting", "input", "forward", "output", "postrouting"};
+  return hook < sizeof(names) / sizeof(names[0]) ? names[hook] : "?";
+}
+
+/* ---- rules ---------------------------------------------------------------------- */
+
+static int counter_expr_cb(struct nftnl_expr *e, void *arg) {
+  struct kp_counters *c = arg;
+  const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+  if (name != NULL && strcmp(name, "counter") == 0) {
+    c->present = true;
+    c->packets = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+    c->bytes = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+  }
+  return 0;
+}
+
+static int rule_cb(const struct nlmsghdr *nlh, void *arg) {
+  struct kp_nft_rule_dump *rd = arg;
+  struct nftnl_rule *nr = nftnl_rule_alloc();
+  if (nr == NULL) {
+    rd->err = ENOMEM;
+    return MNL_CB_ERROR;
+  }
+  int rc = MNL_CB_OK;
+  if (nftnl_rule_nlmsg_parse(nlh, nr) == 0) {
+    if (rd->counters_only) {
+      if (rd->index >= rd->chain->rules.count) {
+        rd->err = EAGAIN; /* the chain changed under an unchanged generation */
+        rc = MNL_CB_ERROR;
+      } else {
+        struct kp_rule *rule = rd->chain->rules.items[rd->index];
+        struct kp_counters c = {0};
+        nftnl_expr_foreach(nr, counter_expr_cb, &c);
+        rule->counters = c;
+      }
+      rd->index++;
+    } else {
+      struct kp_rule *rule = kp_chain_add_rule(rd->ctx->snap, rd->chain);
+      if (rule == NULL || kp_nft_decode_rule(rd->ctx, nr, rule) != 0) {
+        rd->err = ENOMEM;
+        rc = MNL_CB_ERROR;
+      }
+      rd->decoded++;
+    }
+  }
+  nftnl_rule_free(nr);
+  return rc;
+}
+
+static void build_rule(struct nlmsghdr *nlh, void *arg) {
+  nftnl_rule_nlmsg_build_payload(nlh, arg);
+}
+
+/* One chain's rules: NFT_MSG_GETRULE dump filtered by table and chain. */
+int kp_nft_dump_chain(struct kp_nft_nl *nl, struct kp_nft_rule_dump *rd) {
+  struct nftnl_rule *req = nftnl_rule_alloc();
+  if (req == NULL)
+    return errno = ENOMEM, -1;
+  nftnl_rule_set_str(req, NFTNL_RULE_TABLE, rd->ctx->table->name);
+  nftnl_rule_set_str(req, NFTNL_RULE_CHAIN, rd->chain->name);
+  int rc = kp_nft_nl_query(nl, NFT_MSG_GETRULE, rd->ctx->nfproto, NLM_F_DUMP, build_rule, req,
+                           rule_cb, rd);
+  nftnl_rule_free(req);
+  if (rc != 0 && rd->err != 0)
+    errno = rd->err;
+  return rc;
+}

@@ -1,0 +1,209 @@
+/* The native nf_tables expressions that decide (immediate verdicts and
+ * jumps, nat, masq, meta mark set, reject, verdict-map lookups) or count,
+ * and the xtables-compat match/target expressions. */
+#include "live_nft_expr.h"
+
+#include <arpa/inet.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_nat.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+static void set_target(struct kp_nft_dec *d, enum kp_target_kind kind, const char *name) {
+  d->rule->target = kind;
+  d->rule->target_name = name;
+}
+
+/* The verdicts an immediate can hold, as the model and both spellings name
+ * them. */
+static const struct {
+  int32_t verdict;
+  enum kp_target_kind kind;
+  const char *iptables, *nft;
+} verdicts[] = {
+    {NF_ACCEPT, KP_TARGET_ACCEPT, "ACCEPT", "accept"},
+    {NF_DROP, KP_TARGET_DROP, "DROP", "drop"},
+    {NFT_RETURN, KP_TARGET_RETURN, "RETURN", "return"},
+};
+
+void kp_nft_expr_immediate(struct kp_nft_dec *d, const struct nftnl_expr *e) {
+  uint32_t dreg = nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG);
+  if (dreg != NFT_REG_VERDICT) {
+    struct kp_nft_reg r = {.src = KP_REG_IMM};
+    uint32_t len;
+    const uint8_t *data = kp_nft_data(e, NFTNL_EXPR_IMM_DATA, &len);
+    if (data != NULL) {
+      r.data_len = len > 16 ? 16 : len;
+      memcpy(r.data, data, r.data_len);
+    }
+    kp_nft_load(d, e, NFTNL_EXPR_IMM_DREG, &r);
+    return;
+  }
+  int32_t verdict = (int32_t)nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT);
+  if (verdict == NFT_JUMP || verdict == NFT_GOTO) {
+    const char *chain = nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN);
+    if (chain == NULL)
+      return;
+    const struct kp_chain *c = kp_table_chain(d->ctx->table, chain);
+    bool go = verdict == NFT_GOTO;
+    set_target(d, go ? KP_TARGET_GOTO : KP_TARGET_JUMP, c != NULL ? c->name : kp_nft_dup(d, chain));
+    d->spell->jump(d->text, go, chain);
+    return;
+  }
+  for (size_t i = 0; i < sizeof(verdicts) / sizeof(verdicts[0]); i++)
+    if (verdicts[i].verdict == verdict) {
+      set_target(d, verdicts[i].kind, verdicts[i].iptables);
+      d->spell->verdict(d->text, verdicts[i].iptables, verdicts[i].nft);
+      return;
+    }
+}
+
+void kp_nft_expr_counter(struct kp_nft_dec *d, const struct nftnl_expr *e) {
+  d->rule->counters.present = true;
+  d->rule->counters.packets = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+  d->rule->counters.bytes = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+  d->spell->counter(d->text);
+}
+
+static void nat_text(struct kp_nft_dec *d, const struct kp_nft_reg *addr,
+                     const struct kp_nft_reg *port, const struct kp_nft_reg *port_max) {
+  struct kp_rule *rule = d->rule;
+  bool v6 = d->ctx->family == KP_FAMILY_IPV6;
+  char buf[96] = "", ip[INET6_ADDRSTRLEN];
+  size_t used = 0;
+  if (addr != NULL && addr->src == KP_REG_IMM) {
+    rule->nat_addr.kind = v6 ? KP_ADDR_IPV6 : KP_ADDR_IPV4;
+    rule->nat_addr.prefix_len = v6 ? 128 : 32;
+    memcpy(rule->nat_addr.bytes, addr->data, v6 ? 16 : 4);
+    inet_ntop(v6 ? AF_INET6 : AF_INET, addr->data, ip, sizeof(ip));
+    bool bracket = v6 && port != NULL;
+    used = (size_t)snprintf(buf, sizeof(buf), "%s%s%s", bracket ? "[" : "", ip, bracket ? "]" : "");
+  }
+  if (port != NULL && port->src == KP_REG_IMM && port->data_len >= 2) {
+    rule->nat_ports.present = true;
+    rule->nat_ports.lo = rule->nat_ports.hi = kp_nft_port(port->data);
+    if (port_max != NULL && port_max->src == KP_REG_IMM && port_max->data_len >= 2)
+      rule->nat_ports.hi = kp_nft_port(port_max->data);
+    if (rule->nat_ports.lo == rule->nat_ports.hi)
+      snprintf(buf + used, sizeof(buf) - used, ":%u", rule->nat_ports.lo);
+    else
+      snprintf(buf + used, sizeof(buf) - used, ":%u-%u", rule->nat_ports.lo, rule->nat_ports.hi);
+  }
+  if (buf[0] != '\0') {
+    const char *t = rule->target == KP_TARGET_MASQUERADE && buf[0] == ':' ? buf + 1 : buf;
+    rule->nat_text = kp_nft_dup(d, t);
+    kp_rule_text_add(d->text, " %s", t);
+  }
+}
+
+void kp_nft_expr_nat(struct kp_nft_dec *d, const struct nftnl_expr *e) {
+  bool snat = nftnl_expr_get_u32(e, NFTNL_EXPR_NAT_TYPE) == NFT_NAT_SNAT;
+  set_target(d, snat ? KP_TARGET_SNAT : KP_TARGET_DNAT, snat ? "SNAT" : "DNAT");
+  d->spell->nat(d->text, snat);
+  nat_text(d, kp_nft_reg_attr(d, e, NFTNL_EXPR_NAT_REG_ADDR_MIN),
+           kp_nft_reg_attr(d, e, NFTNL_EXPR_NAT_REG_PROTO_MIN),
+           kp_nft_reg_attr(d, e, NFTNL_EXPR_NAT_REG_PROTO_MAX));
+  if (nftnl_expr_is_set(e, NFTNL_EXPR_NAT_FLAGS))
+    d->rule->random_fully =
+        (nftnl_expr_get_u32(e, NFTNL_EXPR_NAT_FLAGS) & NF_NAT_RANGE_PROTO_RANDOM_FULLY) != 0;
+}
+
+void kp_nft_expr_masq(struct kp_nft_dec *d, const struct nftnl_expr *e) {
+  set_target(d, KP_TARGET_MASQUERADE, "MASQUERADE");
+  uint32_t flags = nftnl_expr_is_set(e, NFTNL_EXPR_MASQ_FLAGS)
+                       ? nftnl_expr_get_u32(e, NFTNL_EXPR_MASQ_FLAGS)
+                       : 0;
+  d->rule->random_fully = (flags & NF_NAT_RANGE_PROTO_RANDOM_FULLY) != 0;
+  d->spell->masquerade(d->text);
+  nat_text(d, NULL, kp_nft_reg_attr(d, e, NFTNL_EXPR_MASQ_REG_PROTO_MIN),
+           kp_nft_reg_attr(d, e, NFTNL_EXPR_MASQ_REG_PROTO_MAX));
+  if (d->rule->random_fully)
+    d->spell->random_fully(d->text);
+}
+
+/* meta mark set <reg>: the register holds (mark & M) ^ X, or a constant. */
+void kp_nft_expr_meta_set(struct kp_nft_dec *d, const struct nftnl_expr *e) {
+  uint32_t key = nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY);
+  struct kp_nft_reg *r = kp_nft_slot(d, nftnl_expr_get_u32(e, NFTNL_EXPR_META_SREG));
+  if (key != NFT_META_MARK || r == NULL) {
+    kp_rule_text_add(d->text, " meta %u set", key);
+    return;
+  }
+  struct kp_rule *rule = d->rule;
+  if (r->src == KP_REG_META && r->key == NFT_META_MARK) {
+    rule->xmark_mask = r->bitwise ? ~kp_nft_u32(r->mask, 4) : 0;
+    rule->xmark_value = r->bitwise ? kp_nft_u32(r->xor_, 4) : 0;
+  } else if (r->src == KP_REG_IMM) {
+    rule->xmark_mask = 0xffffffffu;
+    rule->xmark_value = kp_nft_u32(r->data, r->data_len);
+  } else {
+    return;
+  }
+  rule->mark_target = true;
+  set_target(d, KP_TARGET_MARK, "MARK");
+  d->spell->set_xmark(d->text, rule->xmark_value, rule->xmark_mask);
+}
+
+void kp_nft_expr_reject(struct kp_nft_dec *d, const struct nftnl_expr *e) {
+  (void)e;
+  set_target(d, KP_TARGET_REJECT, "REJECT");
+  d->spell->verdict(d->text, "REJECT", "reject");
+}
+
+void kp_nft_expr_lookup(struct kp_nft_dec *d, const struct nftnl_expr *e) {
+  const char *set = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
+  if (set == NULL)
+    return;
+  bool vmap = nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG) &&
+              nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_DREG) == NFT_REG_VERDICT;
+  bool inv = nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_FLAGS) &&
+             (nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV);
+  const struct kp_set *anon = kp_nft_anon_set(d->ctx, set);
+  if (!vmap) {
+    kp_rule_text_add(d->text, " %s@%s", inv ? "!= " : "", set);
+    return;
+  }
+  if (anon == NULL) {
+    char name[300];
+    snprintf(name, sizeof(name), "@%s", set);
+    d->rule->vmap_set = kp_nft_dup(d, name);
+    kp_rule_text_add(d->text, " vmap @%s", set);
+    return;
+  }
+  kp_rule_text_add(d->text, " vmap {");
+  for (size_t i = 0; i < anon->elems.count; i++) {
+    const struct kp_set_elem *el = anon->elems.items[i];
+    kp_rule_text_add(d->text, "%s %s : %s%s%s", i ? "," : "", el->key ? el->key : "?",
+                     el->verdict ? el->verdict : "", el->chain ? " " : "",
+                     el->chain ? el->chain : "");
+    if (el->chain != NULL && kp_rule_add_vmap_chain(d->ctx->snap, d->rule, el->chain) != 0)
+      d->rc = -1;
+  }
+  kp_rule_text_add(d->text, " }");
+}
+
+/* xtables-compat payloads (iptables-nft's `match` / `target`). */
+static void expr_xt(struct kp_nft_dec *d, const struct nftnl_expr *e, bool target) {
+  uint16_t name_attr = target ? NFTNL_EXPR_TG_NAME : NFTNL_EXPR_MT_NAME;
+  uint16_t rev_attr = target ? NFTNL_EXPR_TG_REV : NFTNL_EXPR_MT_REV;
+  uint16_t info_attr = target ? NFTNL_EXPR_TG_INFO : NFTNL_EXPR_MT_INFO;
+  const char *name = nftnl_expr_get_str(e, name_attr);
+  if (name == NULL)
+    return;
+  uint32_t len;
+  const void *info = kp_nft_data(e, info_attr, &len);
+  uint32_t rev = nftnl_expr_get_u32(e, rev_attr);
+  int rc = target ? kp_nft_xt_target(d->ctx, d->rule, name, rev, info, info ? len : 0, d->text)
+                  : kp_nft_xt_match(d->ctx, d->rule, name, rev, info, info ? len : 0, d->text);
+  if (rc != 0)
+    d->rc = -1;
+}
+
+void kp_nft_expr_match(struct kp_nft_dec *d, const struct nftnl_expr *e) {
+  expr_xt(d, e, false);
+}
+
+void kp_nft_expr_target(struct kp_nft_dec *d, const struct nftnl_expr *e) {
+  expr_xt(d, e, true);
+}

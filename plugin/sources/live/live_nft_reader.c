@@ -1,0 +1,112 @@
+/* The live nf_tables reader (live_nft.h): the generation id decides between
+ * the cache (unchanged ruleset) and a full read of every table, retried
+ * when the ruleset changes under the dumps. */
+#include "live_nft_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct kp_nft_reader {
+  struct kp_nft_nl nl;
+  struct kp_nft_cache cache;
+  struct kp_nft_read_stats stats;
+};
+
+struct kp_nft_reader *kp_nft_reader_new(void) {
+  return calloc(1, sizeof(struct kp_nft_reader));
+}
+
+void kp_nft_reader_free(struct kp_nft_reader *reader) {
+  if (reader == NULL)
+    return;
+  kp_nft_nl_free(&reader->nl);
+  kp_nft_cache_clear(&reader->cache);
+  free(reader);
+}
+
+void kp_nft_last_stats(const struct kp_nft_reader *reader, struct kp_nft_read_stats *stats) {
+  *stats = reader->stats;
+}
+
+/* err from errno, for the step named by what. */
+static int fail(struct kp_live_error *err, const char *what) {
+  int e = errno;
+  if (e == EPERM || e == EACCES)
+    return kp_live_fail(err, KP_LIVE_NO_PRIVILEGE, e, "nf_tables %s: %s (needs CAP_NET_ADMIN)",
+                        what, strerror(e));
+  if (e == EPROTONOSUPPORT || e == EAFNOSUPPORT)
+    return kp_live_fail(err, KP_LIVE_UNSUPPORTED, e,
+                        "nf_tables %s: %s (no nf_tables in this kernel)", what, strerror(e));
+  return kp_live_fail(err, KP_LIVE_OTHER, e, "nf_tables %s: %s", what, strerror(e));
+}
+
+static void add_source(struct kp_snapshot *snap) {
+  for (size_t i = 0; i < snap->sources.count; i++)
+    if (strcmp(snap->sources.items[i], "kernel") == 0)
+      return;
+  kp_ptrvec_push(&snap->arena, &snap->sources, (void *)"kernel");
+}
+
+/* Every iptables-nft table and kube-proxy's own, of the wanted families. */
+static int read_all(struct kp_nft_reader *reader, struct kp_snapshot *snap, bool ipv6) {
+  struct kp_nft_table_list list;
+  if (kp_nft_list_tables(&reader->nl, &list) != 0)
+    return -1;
+  const size_t n = KP_NFT_XT_TABLES;
+  for (int v6 = 0; v6 <= (ipv6 ? 1 : 0); v6++)
+    for (size_t i = 0; i <= n; i++)
+      if (list.present[v6][i] &&
+          kp_nft_read_table(&reader->nl, snap, v6,
+                            i < n ? kp_nft_xt_tables[i] : kp_nft_native_table, i == n,
+                            &reader->stats) != 0)
+        return -1;
+  return 0;
+}
+
+int kp_nft_read(struct kp_nft_reader *reader, struct kp_snapshot *snap, bool ipv6,
+                struct kp_live_error *err) {
+  memset(&reader->stats, 0, sizeof(reader->stats));
+  if (err != NULL)
+    memset(err, 0, sizeof(*err));
+  uint32_t gen = 0;
+  if (kp_nft_get_gen(&reader->nl, &gen) != 0)
+    return fail(err, "generation id");
+  reader->stats.generation = gen;
+  add_source(snap);
+  struct kp_nft_cache *cache = &reader->cache;
+  if (cache->snap != NULL && cache->gen == gen && (cache->ipv6 || !ipv6)) {
+    if (kp_nft_cache_read(cache, &reader->nl, snap, ipv6, &reader->stats) == 0)
+      return 0;
+    if (errno != EAGAIN && errno != EINTR && errno != ENOENT)
+      return fail(err, "counter refresh");
+    memset(&reader->stats, 0, sizeof(reader->stats));
+  }
+  /* A ruleset change during the dumps (EINTR, ENOENT, a new generation)
+   * would mix two versions: read again, at most three times. */
+  size_t first = snap->tables.count;
+  for (int attempt = 0;; attempt++) {
+    reader->stats.chains_dumped = reader->stats.rules_decoded = 0;
+    int rc = read_all(reader, snap, ipv6);
+    int saved = errno;
+    uint32_t after = gen;
+    bool stable = rc == 0 && kp_nft_get_gen(&reader->nl, &after) == 0 && after == gen;
+    if (stable) {
+      reader->stats.generation = gen;
+      kp_nft_cache_store(cache, snap, first, gen, ipv6);
+      return 0;
+    }
+    bool retry = rc == 0 || saved == EINTR || saved == ENOENT;
+    if (!retry || attempt == 2) {
+      if (rc == 0)
+        return 0; /* consistent enough to use, but not cached */
+      kp_nft_drop_tables(snap, first);
+      errno = saved;
+      return fail(err, "rule dump");
+    }
+    kp_nft_drop_tables(snap, first);
+    gen = after;
+    if (rc != 0 && kp_nft_get_gen(&reader->nl, &gen) != 0)
+      return fail(err, "generation id");
+  }
+}
