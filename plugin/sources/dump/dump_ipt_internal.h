@@ -34,9 +34,6 @@ int kp_ipt_each_line(const char *buf, size_t len, const char *source, struct kp_
  * exist too: such a listing itself came through nf_tables. */
 enum kp_backend kp_ipt_listing_backend(const char *buf, size_t len);
 
-/* Fills err (when not NULL) and returns -1. */
-int kp_ipt_fail(struct kp_dump_error *err, const char *source, size_t line, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 /* Copies at most cap-1 bytes of s, with non-printable bytes as '?', for
  * quoting input in error messages. */
 void kp_ipt_excerpt(const char *s, size_t n, char *out, size_t cap);
