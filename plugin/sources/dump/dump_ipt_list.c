@@ -401,7 +401,8 @@ int kp_parse_ipt_list(struct kp_snapshot *snap, const char *source, const char *
   st.source = kp_arena_strdup(&snap->arena, source ? source : "");
   if (st.source == NULL)
     return kp_dump_oom(err, source, 0);
-  st.backend = kp_ipt_listing_backend(buf, len);
+  if (kp_ipt_note_other_backend(snap, st.source, buf, len, &st.backend, err) != 0)
+    return -1;
   int rc = kp_ipt_each_line(buf, len, source, err, list_line, &st);
   listing_finish(&st);
   if (rc != 0)

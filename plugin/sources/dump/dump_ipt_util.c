@@ -49,9 +49,29 @@ int kp_ipt_each_line(const char *buf, size_t len, const char *source, struct kp_
   return r;
 }
 
-enum kp_backend kp_ipt_listing_backend(const char *buf, size_t len) {
-  static const char marker[] = "iptables-legacy tables present";
-  return memmem(buf, len, marker, sizeof(marker) - 1) != NULL ? KP_BACKEND_NFT : KP_BACKEND_UNKNOWN;
+int kp_ipt_note_other_backend(struct kp_snapshot *snap, const char *source, const char *buf,
+                              size_t len, enum kp_backend *backend, struct kp_dump_error *err) {
+  /* "iptables-legacy tables present" and "ip6tables-legacy tables present" */
+  static const char marker[] = "tables-legacy tables present";
+  const char *hit = memmem(buf, len, marker, sizeof(marker) - 1);
+  *backend = KP_BACKEND_UNKNOWN;
+  if (hit == NULL)
+    return 0;
+  *backend = KP_BACKEND_NFT;
+  const char *start = hit, *end = hit;
+  size_t line = 1;
+  while (start > buf && start[-1] != '\n')
+    start--;
+  for (const char *p = buf; (p = memchr(p, '\n', (size_t)(start - p))) != NULL; p++)
+    line++;
+  while (end < buf + len && *end != '\n' && *end != '\r')
+    end++;
+  char text[256];
+  kp_ipt_excerpt(start, (size_t)(end - start), text, sizeof(text));
+  enum kp_family family = strstr(text, "ip6tables") != NULL ? KP_FAMILY_IPV6 : KP_FAMILY_IPV4;
+  if (kp_snapshot_add_note(snap, KP_NOTE_OTHER_BACKEND, source, line, NULL, family, text) == NULL)
+    return kp_dump_oom(err, source, line);
+  return 0;
 }
 
 void kp_ipt_excerpt(const char *s, size_t n, char *out, size_t cap) {

@@ -179,8 +179,8 @@ int kp_nft_stmt_ct(struct kp_nft_rule_cursor *c) {
       if (kp_nft_at(c, i, "meta"))
         i++;
       i++;
-      if (kp_nft_at(c, i, "or") || kp_nft_at(c, i, "|") || kp_nft_at(c, i, "and") || kp_nft_at(c, i, "&") || kp_nft_at(c, i, "xor") ||
-          kp_nft_at(c, i, "^"))
+      if (kp_nft_at(c, i, "or") || kp_nft_at(c, i, "|") || kp_nft_at(c, i, "and") ||
+          kp_nft_at(c, i, "&") || kp_nft_at(c, i, "xor") || kp_nft_at(c, i, "^"))
         i += 2;
     } else {
       /* "ct status dnat", "ct mark != 0x1": the value belongs to this

@@ -36,7 +36,8 @@ int kp_nftp_command(struct kp_nft_parser *p, enum kp_nft_tok_type end, size_t li
       return p->failed ? -1 : 0;
     p->ntoks = 0;
     if (kp_nftp_collect(p, false, 1) == KP_NFT_TOK_EOF && p->open_at_eof && !p->failed)
-      return kp_nftp_fail(p, line, "unexpected end of input: element block opened here is not closed");
+      return kp_nftp_fail(p, line,
+                          "unexpected end of input: element block opened here is not closed");
     size_t b = p->ntoks;
     if (b > 0 && p->toks[b - 1].type == KP_NFT_TOK_RBRACE)
       b--;
@@ -50,13 +51,16 @@ int kp_nftp_command(struct kp_nft_parser *p, enum kp_nft_tok_type end, size_t li
       if (p->failed)
         return -1;
       if (p->open_at_eof)
-        return kp_nftp_fail(p, line, "unexpected end of input: rule block opened here is not closed");
+        return kp_nftp_fail(p, line,
+                            "unexpected end of input: rule block opened here is not closed");
     }
     struct kp_table *table = kp_nftp_table_from(p, &i);
     struct kp_chain *chain = p->failed ? NULL : kp_nftp_chain_from(p, table, i++);
     if (p->failed)
       return -1;
-    while ((kp_nftp_tok(p, i, "position") || kp_nftp_tok(p, i, "index") || kp_nftp_tok(p, i, "handle")) && i + 1 < p->ntoks)
+    while ((kp_nftp_tok(p, i, "position") || kp_nftp_tok(p, i, "index") ||
+            kp_nftp_tok(p, i, "handle")) &&
+           i + 1 < p->ntoks)
       i += 2;
     return kp_nftp_add_rule(p, chain, i, insert);
   }

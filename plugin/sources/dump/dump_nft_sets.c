@@ -39,8 +39,9 @@ int kp_nftp_elements(struct kp_nft_parser *p, struct kp_set *set, size_t a, size
     size_t key_start = i;
     bool done = false;
     while (i < b && !done && p->toks[i].type == KP_NFT_TOK_WORD && !kp_nftp_tok(p, i, "comment") &&
-           !kp_nftp_tok(p, i, ":") && !kp_nftp_tok(p, i, "timeout") && !kp_nftp_tok(p, i, "expires") &&
-           !kp_nftp_tok(p, i, "counter") && !kp_nftp_tok(p, i, ","))
+           !kp_nftp_tok(p, i, ":") && !kp_nftp_tok(p, i, "timeout") &&
+           !kp_nftp_tok(p, i, "expires") && !kp_nftp_tok(p, i, "counter") &&
+           !kp_nftp_tok(p, i, ","))
       done = ends_with_comma(&p->toks[i++]);
     struct kp_set_elem *elem = kp_set_add_elem(p->snap, set);
     if (elem == NULL || (elem->key = join(p, key_start, i)) == NULL)
@@ -115,12 +116,13 @@ int kp_nftp_set_body(struct kp_nft_parser *p, struct kp_set *set, size_t open_li
       return 0;
     }
     if (end == KP_NFT_TOK_EOF)
-      return kp_nftp_fail(p, open_line, "unexpected end of input: set block opened here is not closed");
+      return kp_nftp_fail(p, open_line,
+                          "unexpected end of input: set block opened here is not closed");
   }
 }
 
 struct kp_set *kp_nftp_set_from(struct kp_nft_parser *p, struct kp_table *table, size_t i,
-                               bool is_map) {
+                                bool is_map) {
   if (table == NULL || i >= p->ntoks)
     return NULL;
   char name[512];

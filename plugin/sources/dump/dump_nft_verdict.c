@@ -60,7 +60,8 @@ int kp_nft_stmt_vmap(struct kp_nft_rule_cursor *c) {
   }
   size_t end = kp_nft_skip_block(c, i);
   for (size_t k = i + 1; k + 1 < end; k++) {
-    if ((kp_nft_tok_is(&c->t[k], "goto") || kp_nft_tok_is(&c->t[k], "jump")) && kp_nft_is_word(c, k + 1)) {
+    if ((kp_nft_tok_is(&c->t[k], "goto") || kp_nft_tok_is(&c->t[k], "jump")) &&
+        kp_nft_is_word(c, k + 1)) {
       char *name = kp_nft_tok_dup(&c->snap->arena, &c->t[k + 1]);
       if (name == NULL)
         return -1;
