@@ -5,6 +5,7 @@
 
 #include "kp/model.h"
 
+#include <stdarg.h>
 #include <stddef.h>
 
 enum kp_dump_format {
@@ -24,6 +25,15 @@ struct kp_dump_error {
   size_t line; /* 1-based; 0 when not about one line */
   char message[256];
 };
+
+/* The one setter of a kp_dump_error, for every dump and proxy parser: fills
+ * err (when not NULL; file NULL leaves err->file as it is) and returns -1. */
+int kp_dump_fail(struct kp_dump_error *err, const char *file, size_t line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int kp_dump_vfail(struct kp_dump_error *err, const char *file, size_t line, const char *fmt,
+                  va_list ap) __attribute__((format(printf, 4, 0)));
+/* The one out-of-memory report (an arena copy or malloc failed). -1. */
+int kp_dump_oom(struct kp_dump_error *err, const char *file, size_t line);
 
 /* Parses one dump held in memory into snap. source_name is used for error
  * messages and rule provenance. Returns 0, or -1 with err filled (the

@@ -14,6 +14,9 @@ const char *kp_proto_name(uint8_t proto);
  * number 0-255; "all" is 0. The span need not be NUL-terminated.
  * Returns the number, or -1 when unknown. */
 int kp_proto_from_name(const char *s, size_t n);
+/* The same for nft text: lower case only, and only the names nft prints
+ * (no "all", "ipip", "igmp", "mh"). */
+int kp_proto_from_nft_name(const char *s, size_t n);
 
 /* Route types as addrtype and nft's fib print them (RTN_*: "UNICAST",
  * "LOCAL", ...); "?" past the end. */

@@ -1,6 +1,9 @@
 /* `backends`: kube-proxy rules in both the iptables-legacy and the nft
  * backend at once. Packets traverse both, so the stale copy keeps
- * answering for services (a mismatched kube-proxy image / wrapper). */
+ * answering for services (a mismatched kube-proxy image / wrapper).
+ * iptables-nft's own "iptables-legacy tables present" warning in a dump
+ * (KP_NOTE_OTHER_BACKEND) says the other backend holds tables the input
+ * does not show: WARN, naming what to collect. */
 #include "checks_internal.h"
 
 #include <stdio.h>
@@ -16,6 +19,20 @@ static void join(const struct kp_strlist *list, char *buf, size_t len) {
       break;
     used += (size_t)n;
   }
+}
+
+/* The first "iptables-legacy tables present" note, when the input shows no
+ * legacy table itself (a bundle with iptables-legacy-save too covers it). */
+static const struct kp_note *unseen_legacy_note(const struct kp_snapshot *snap) {
+  for (size_t i = 0; i < snap->tables.count; i++)
+    if (((const struct kp_table *)snap->tables.items[i])->backend == KP_BACKEND_LEGACY)
+      return NULL;
+  for (size_t i = 0; i < snap->notes.count; i++) {
+    const struct kp_note *note = snap->notes.items[i];
+    if (note->kind == KP_NOTE_OTHER_BACKEND)
+      return note;
+  }
+  return NULL;
 }
 
 int kp_check_backends(struct kp_check_ctx *ctx) {
@@ -41,6 +58,7 @@ int kp_check_backends(struct kp_check_ctx *ctx) {
     }
   }
   struct kp_result *r;
+  const struct kp_note *note;
   bool legacy = tables[KP_BACKEND_LEGACY].count > 0, nft = tables[KP_BACKEND_NFT].count > 0;
   if (legacy && nft) {
     char in_legacy[256], in_nft[256];
@@ -52,6 +70,18 @@ int kp_check_backends(struct kp_check_ctx *ctx) {
                       in_legacy, in_nft);
     enum kp_backend other = ctx->backend == KP_BACKEND_LEGACY ? KP_BACKEND_NFT : KP_BACKEND_LEGACY;
     if (r == NULL || kp_result_set_where(r, tables[other].items[0], NULL) != 0)
+      goto out;
+  } else if ((note = unseen_legacy_note(ctx->snap)) != NULL) {
+    r = kp_report_add(ctx->report, KP_CHECK_BACKENDS, KP_SEV_WARN,
+                      "%s:%zu: iptables-nft says iptables-legacy tables are present, and the input "
+                      "does not show them; %s; collect `iptables-legacy-save -c` and "
+                      "`ip6tables-legacy-save -c`",
+                      note->source != NULL ? note->source : "-", note->line,
+                      nft ? "kube-proxy rules seen in nft only as far as this input shows"
+                          : "no kube-proxy rules in the nft backend: kube-proxy's rules are "
+                            "probably in iptables-legacy and not in this bundle");
+    if (r == NULL ||
+        kp_result_add_str(r, "other_backend_note", note->detail != NULL ? note->detail : "") != 0)
       goto out;
   } else if (legacy || nft) {
     r = kp_report_add(ctx->report, KP_CHECK_BACKENDS, KP_SEV_OK,

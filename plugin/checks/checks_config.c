@@ -79,4 +79,3 @@ int kp_check_config_add_pod_ip(struct kp_check_config *cfg, const char *text) {
 void kp_check_state_init(struct kp_check_state *state) {
   memset(state, 0, sizeof(*state));
 }
-

@@ -8,11 +8,13 @@
 static const struct {
   const char *name;
   uint8_t number;
+  bool nft; /* nft text spells it so (nft has no "all"; /etc/protocols names differ) */
 } protocols[] = {
     /* the first spelling of a number is the one printed */
-    {"tcp", 6},  {"udp", 17}, {"sctp", 132}, {"icmp", 1},      {"ipv6-icmp", 58},
-    {"esp", 50}, {"ah", 51},  {"gre", 47},   {"udplite", 136}, {"dccp", 33},
-    {"ipip", 4}, {"igmp", 2}, {"mh", 135},   {"icmpv6", 58},   {"all", 0},
+    {"tcp", 6, true},        {"udp", 17, true},    {"sctp", 132, true}, {"icmp", 1, true},
+    {"ipv6-icmp", 58, true}, {"esp", 50, true},    {"ah", 51, true},    {"gre", 47, true},
+    {"udplite", 136, true},  {"dccp", 33, true},   {"ipip", 4, false},  {"igmp", 2, false},
+    {"mh", 135, false},      {"icmpv6", 58, true}, {"all", 0, false},
 };
 
 const char *kp_proto_name(uint8_t proto) {
@@ -22,17 +24,39 @@ const char *kp_proto_name(uint8_t proto) {
   return NULL;
 }
 
+/* Decimal digits only, any number of them (leading zeros), value 0-255. */
+static int proto_number(const char *s, size_t n) {
+  unsigned value = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9')
+      return -2; /* not a number: maybe a name */
+    value = value * 10 + (unsigned)(s[i] - '0');
+    if (value > 255)
+      return -1;
+  }
+  return (int)value;
+}
+
 int kp_proto_from_name(const char *s, size_t n) {
   if (n == 0)
     return -1;
-  size_t digits = 0;
-  unsigned value = 0;
-  while (digits < n && digits < 4 && s[digits] >= '0' && s[digits] <= '9')
-    value = value * 10 + (unsigned)(s[digits++] - '0');
-  if (digits == n)
-    return value <= 255 ? (int)value : -1;
+  int number = proto_number(s, n);
+  if (number != -2)
+    return number;
   for (size_t i = 0; i < sizeof(protocols) / sizeof(protocols[0]); i++)
     if (strlen(protocols[i].name) == n && strncasecmp(s, protocols[i].name, n) == 0)
+      return protocols[i].number;
+  return -1;
+}
+
+int kp_proto_from_nft_name(const char *s, size_t n) {
+  if (n == 0)
+    return -1;
+  int number = proto_number(s, n);
+  if (number != -2)
+    return number;
+  for (size_t i = 0; i < sizeof(protocols) / sizeof(protocols[0]); i++)
+    if (protocols[i].nft && strlen(protocols[i].name) == n && memcmp(s, protocols[i].name, n) == 0)
       return protocols[i].number;
   return -1;
 }

@@ -9,7 +9,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,20 +17,6 @@
 
 #define DUMP_MAX_BYTES ((size_t)256 << 20)
 #define DETECT_HEAD_BYTES ((size_t)1 << 20) /* enough to tell a dump in a directory */
-
-static int dump_error(struct kp_dump_error *err, const char *file, size_t line, const char *fmt,
-                      ...) __attribute__((format(printf, 4, 5)));
-
-static int dump_error(struct kp_dump_error *err, const char *file, size_t line, const char *fmt,
-                      ...) {
-  snprintf(err->file, sizeof(err->file), "%s", file != NULL ? file : "-");
-  err->line = line;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err->message, sizeof(err->message), fmt, ap);
-  va_end(ap);
-  return -1;
-}
 
 static size_t line_of(const char *buf, size_t offset) {
   size_t line = 1;
@@ -48,11 +33,12 @@ int kp_dump_parse_buffer(struct kp_snapshot *snap, const char *source_name, cons
   memset(err, 0, sizeof(*err));
   const char *name = source_name != NULL ? source_name : "-";
   if (buf == NULL && len > 0)
-    return dump_error(err, name, 0, "no data");
+    return kp_dump_fail(err, name, 0, "no data");
   const char *nul = len > 0 ? memchr(buf, '\0', len) : NULL;
   if (nul != NULL)
-    return dump_error(err, name, line_of(buf, (size_t)(nul - buf)),
-                      "binary data (NUL byte at offset %zu), not a text dump", (size_t)(nul - buf));
+    return kp_dump_fail(err, name, line_of(buf, (size_t)(nul - buf)),
+                        "binary data (NUL byte at offset %zu), not a text dump",
+                        (size_t)(nul - buf));
   enum kp_dump_format format = kp_dump_detect(buf, len);
   int (*parse)(struct kp_snapshot *, const char *, const char *, size_t, struct kp_dump_error *) =
       NULL;
@@ -74,18 +60,21 @@ int kp_dump_parse_buffer(struct kp_snapshot *snap, const char *source_name, cons
     break;
   case KP_DUMP_UNKNOWN:
   default:
-    return dump_error(err, name, 0, "not a recognised iptables/nft dump");
+    return kp_dump_fail(err, name, 0, "not a recognised iptables/nft dump");
   }
   char *kept = kp_arena_strdup(&snap->arena, name);
   if (kept == NULL || kp_ptrvec_push(&snap->arena, &snap->sources, kept) != 0)
-    return dump_error(err, name, 0, "out of memory");
+    return kp_dump_oom(err, name, 0);
   if (parse(snap, kept, buf, len, err) == 0)
     return 0;
-  if (err->file[0] == '\0')
-    snprintf(err->file, sizeof(err->file), "%s", name);
-  if (err->message[0] == '\0')
-    snprintf(err->message, sizeof(err->message), "cannot parse %s dump",
-             kp_dump_format_name(format));
+  if (err->file[0] == '\0' || err->message[0] == '\0') {
+    char message[sizeof(err->message)];
+    if (err->message[0] != '\0')
+      snprintf(message, sizeof(message), "%s", err->message);
+    else
+      snprintf(message, sizeof(message), "cannot parse %s dump", kp_dump_format_name(format));
+    kp_dump_fail(err, err->file[0] == '\0' ? name : NULL, err->line, "%s", message);
+  }
   return -1;
 }
 
@@ -95,16 +84,16 @@ static char *read_file(const char *path, size_t limit, size_t *len, bool *trunca
                        struct stat *st, struct kp_dump_error *err) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    dump_error(err, path, 0, "cannot open: %s", strerror(errno));
+    kp_dump_fail(err, path, 0, "cannot open: %s", strerror(errno));
     return NULL;
   }
   if (fstat(fd, st) != 0) {
-    dump_error(err, path, 0, "cannot stat: %s", strerror(errno));
+    kp_dump_fail(err, path, 0, "cannot stat: %s", strerror(errno));
     close(fd);
     return NULL;
   }
   if (S_ISDIR(st->st_mode)) {
-    dump_error(err, path, 0, "is a directory (use the directory option)");
+    kp_dump_fail(err, path, 0, "is a directory (use the directory option)");
     close(fd);
     return NULL;
   }
@@ -132,7 +121,7 @@ static char *read_file(const char *path, size_t limit, size_t *len, bool *trunca
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0) {
-      dump_error(err, path, 0, "read error: %s", strerror(errno));
+      kp_dump_fail(err, path, 0, "read error: %s", strerror(errno));
       free(buf);
       close(fd);
       return NULL;
@@ -143,7 +132,7 @@ static char *read_file(const char *path, size_t limit, size_t *len, bool *trunca
   }
   close(fd);
   if (buf == NULL)
-    dump_error(err, path, 0, "out of memory");
+    kp_dump_oom(err, path, 0);
   if (buf != NULL && *len > limit) {
     *len = limit;
     *truncated = true;
@@ -164,7 +153,8 @@ int kp_dump_parse_file(struct kp_snapshot *snap, const char *path, struct kp_dum
     return -1;
   if (truncated) {
     free(buf);
-    return dump_error(err, path, 0, "file is larger than the %zu MiB limit", DUMP_MAX_BYTES >> 20);
+    return kp_dump_fail(err, path, 0, "file is larger than the %zu MiB limit",
+                        DUMP_MAX_BYTES >> 20);
   }
   int rc = kp_dump_parse_buffer(snap, path, buf, len, err);
   /* Metrics without their own clock (a /livez currentTime) count as taken
@@ -200,7 +190,7 @@ int kp_dump_parse_dir(struct kp_snapshot *snap, const char *dir, struct kp_dump_
   memset(err, 0, sizeof(*err));
   DIR *d = opendir(dir);
   if (d == NULL)
-    return dump_error(err, dir, 0, "cannot open directory: %s", strerror(errno));
+    return kp_dump_fail(err, dir, 0, "cannot open directory: %s", strerror(errno));
   char **names = NULL;
   size_t count = 0, cap = 0;
   int rc = 0;
@@ -212,14 +202,14 @@ int kp_dump_parse_dir(struct kp_snapshot *snap, const char *dir, struct kp_dump_
       size_t ncap = cap ? cap * 2 : 32;
       char **more = realloc(names, ncap * sizeof(*names));
       if (more == NULL) {
-        rc = dump_error(err, dir, 0, "out of memory");
+        rc = kp_dump_oom(err, dir, 0);
         break;
       }
       names = more;
       cap = ncap;
     }
     if ((names[count] = strdup(ent->d_name)) == NULL) {
-      rc = dump_error(err, dir, 0, "out of memory");
+      rc = kp_dump_oom(err, dir, 0);
       break;
     }
     count++;
@@ -242,6 +232,6 @@ int kp_dump_parse_dir(struct kp_snapshot *snap, const char *dir, struct kp_dump_
     free(names[i]);
   free(names);
   if (rc == 0 && parsed == 0)
-    rc = dump_error(err, dir, 0, "no iptables, nft or kube-proxy metrics dump in this directory");
+    rc = kp_dump_fail(err, dir, 0, "no iptables, nft or kube-proxy metrics dump in this directory");
   return rc;
 }

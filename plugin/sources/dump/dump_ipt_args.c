@@ -93,9 +93,19 @@ struct args_state {
 };
 
 static int fail(struct args_state *st, const char *fmt, const char *what) {
-  if (st->cur.err != NULL)
-    snprintf(st->cur.err->message, sizeof(st->cur.err->message), fmt, what);
-  return -1;
+  return kp_dump_fail(st->cur.err, NULL, 0, fmt, what);
+}
+
+static int oom(struct args_state *st) {
+  return kp_dump_oom(st->cur.err, NULL, 0);
+}
+
+/* Every arena copy goes through here: NULL is out of memory. */
+static int keep(struct args_state *st, const char **out, const char *copy) {
+  if (copy == NULL)
+    return oom(st);
+  *out = copy;
+  return 0;
 }
 
 /* The option's value into buf; "!" after the option (old syntax) negates. */
@@ -153,6 +163,8 @@ static int opt_addr(struct args_state *st, const char *opt, struct kp_addr *addr
     return -1;
   if (tok_text(&t, buf, sizeof(buf)) < 0 || kp_addr_parse(&st->snap->arena, buf, addr) != 0)
     return fail(st, "bad address for %s", opt);
+  if (addr->kind == KP_ADDR_NAME && addr->name == NULL)
+    return oom(st);
   if (st->negate)
     addr->negated = true;
   return 0;
@@ -163,8 +175,7 @@ static int opt_iface(struct args_state *st, const char *opt, const char **out) {
   if (value(st, opt, buf + 1, sizeof(buf) - 1, NULL) != 0)
     return -1;
   buf[0] = '!'; /* the model has no negation flag for interfaces: keep the '!' */
-  *out = kp_arena_strdup(&st->snap->arena, st->negate ? buf : buf + 1);
-  return 0;
+  return keep(st, out, kp_arena_strdup(&st->snap->arena, st->negate ? buf : buf + 1));
 }
 
 static int opt_ports(struct args_state *st, const char *opt, struct kp_port_range *range) {
@@ -182,12 +193,160 @@ static int opt_string(struct args_state *st, const char *opt, const char **out) 
   struct tok t;
   if (value(st, opt, NULL, 0, &t) != 0)
     return -1;
-  if (*out == NULL) /* the first one wins (a rule with two comments) */
-    *out = tok_arena(st->snap, &t);
+  if (*out != NULL) /* the first one wins (a rule with two comments) */
+    return 0;
+  return keep(st, out, tok_arena(st->snap, &t));
+}
+
+/* One handler per option of the table below; opt is the spelling used. */
+typedef int (*option_fn)(struct args_state *st, const char *opt);
+
+static int on_src(struct args_state *st, const char *opt) {
+  return opt_addr(st, opt, &st->rule->src);
+}
+
+static int on_dst(struct args_state *st, const char *opt) {
+  return opt_addr(st, opt, &st->rule->dst);
+}
+
+static int on_proto(struct args_state *st, const char *opt) {
+  char buf[256];
+  struct kp_rule *rule = st->rule;
+  if (value(st, opt, buf, sizeof(buf), NULL) != 0)
+    return -1;
+  if (kp_ipt_parse_proto(buf, strlen(buf), &rule->proto_present, &rule->proto) != 0)
+    return 0; /* an unusual protocol name: left in the text */
+  rule->proto_negated = st->negate;
   return 0;
 }
 
-static int opt_mark_target(struct args_state *st, const char *opt) {
+static int on_in_iface(struct args_state *st, const char *opt) {
+  return opt_iface(st, opt, &st->rule->in_iface);
+}
+
+static int on_out_iface(struct args_state *st, const char *opt) {
+  return opt_iface(st, opt, &st->rule->out_iface);
+}
+
+static int on_match(struct args_state *st, const char *opt) {
+  struct tok t;
+  if (value(st, opt, NULL, 0, &t) != 0)
+    return -1;
+  if (tok_text(&t, st->module, sizeof(st->module)) < 0)
+    snprintf(st->module, sizeof(st->module), "?"); /* no match we model has a long name */
+  return 0;
+}
+
+static int opt_target(struct args_state *st, const char *opt, bool go) {
+  struct tok t;
+  if (value(st, opt, NULL, 0, &t) != 0)
+    return -1;
+  struct kp_rule *rule = st->rule;
+  if (keep(st, &rule->target_name, tok_arena(st->snap, &t)) != 0)
+    return -1;
+  rule->target = go ? KP_TARGET_GOTO : kp_target_kind_from_name(rule->target_name);
+  st->module[0] = '\0';
+  return 0;
+}
+
+static int on_jump(struct args_state *st, const char *opt) {
+  return opt_target(st, opt, false);
+}
+
+static int on_goto(struct args_state *st, const char *opt) {
+  return opt_target(st, opt, true);
+}
+
+static int on_counters(struct args_state *st, const char *opt) {
+  char b1[256], b2[32];
+  bool s1, s2;
+  struct kp_rule *rule = st->rule;
+  if (value(st, opt, b1, sizeof(b1), NULL) != 0 || value(st, opt, b2, sizeof(b2), NULL) != 0)
+    return -1;
+  if (kp_ipt_parse_count(b1, strlen(b1), &rule->counters.packets, &s1) != 0 ||
+      kp_ipt_parse_count(b2, strlen(b2), &rule->counters.bytes, &s2) != 0 || s1 || s2)
+    return fail(st, "bad counters after %s", opt);
+  rule->counters.present = true;
+  return 0;
+}
+
+static int on_flag(struct args_state *st, const char *opt) {
+  (void)st, (void)opt; /* -f: an option without a value the model does not hold */
+  return 0;
+}
+
+static int on_comment(struct args_state *st, const char *opt) {
+  return opt_string(st, opt, &st->rule->comment);
+}
+
+static int on_dport(struct args_state *st, const char *opt) {
+  return opt_ports(st, opt, &st->rule->dport);
+}
+
+static int on_sport(struct args_state *st, const char *opt) {
+  return opt_ports(st, opt, &st->rule->sport);
+}
+
+static int on_mark(struct args_state *st, const char *opt) {
+  char buf[256];
+  struct kp_rule *rule = st->rule;
+  if (value(st, opt, buf, sizeof(buf), NULL) != 0)
+    return -1;
+  if (kp_ipt_parse_mark(buf, strlen(buf), &rule->mark.value, &rule->mark.mask) != 0)
+    return fail(st, "bad mark value for %s", opt);
+  rule->mark.present = true;
+  rule->mark.negated = st->negate;
+  return 0;
+}
+
+static int on_addrtype(struct args_state *st, const char *opt) {
+  char buf[256];
+  struct kp_rule *rule = st->rule;
+  bool src = opt[2] == 's';
+  if (value(st, opt, buf, sizeof(buf), NULL) != 0 ||
+      keep(st, src ? &rule->src_type : &rule->dst_type, kp_arena_strdup(&st->snap->arena, buf)))
+    return -1;
+  *(src ? &rule->src_type_negated : &rule->dst_type_negated) = st->negate;
+  return 0;
+}
+
+static int on_match_set(struct args_state *st, const char *opt) {
+  char buf[256], flags[64];
+  struct kp_rule *rule = st->rule;
+  if (value(st, opt, buf, sizeof(buf), NULL) != 0 ||
+      value(st, opt, flags, sizeof(flags), NULL) != 0 ||
+      keep(st, &rule->match_set, kp_arena_strdup(&st->snap->arena, buf)) != 0 ||
+      keep(st, &rule->match_set_flags, kp_arena_strdup(&st->snap->arena, flags)) != 0)
+    return -1;
+  rule->match_set_negated = st->negate;
+  return 0;
+}
+
+static int on_ctstate(struct args_state *st, const char *opt) {
+  char buf[256];
+  if (value(st, opt, buf + 1, sizeof(buf) - 1, NULL) != 0)
+    return -1;
+  buf[0] = '!';                  /* no negation flag in the model: "!RELATED,ESTABLISHED" */
+  if (st->rule->ctstate != NULL) /* the first one wins, as for comments */
+    return 0;
+  return keep(st, &st->rule->ctstate,
+              kp_arena_strdup(&st->snap->arena, st->negate ? buf : buf + 1));
+}
+
+static int on_probability(struct args_state *st, const char *opt) {
+  return opt_string(st, opt, &st->rule->probability);
+}
+
+static int on_nat_to(struct args_state *st, const char *opt) {
+  struct tok t;
+  struct kp_rule *rule = st->rule;
+  if (value(st, opt, NULL, 0, &t) != 0 || keep(st, &rule->nat_text, tok_arena(st->snap, &t)) != 0)
+    return -1;
+  kp_ipt_parse_nat_to(st->snap, rule, rule->nat_text, strlen(rule->nat_text));
+  return 0;
+}
+
+static int on_mark_target(struct args_state *st, const char *opt) {
   char buf[64];
   uint32_t v, m;
   if (value(st, opt, buf, sizeof(buf), NULL) != 0)
@@ -218,140 +377,91 @@ static int opt_mark_target(struct args_state *st, const char *opt) {
   return 0;
 }
 
-static int opt_target(struct args_state *st, const char *opt, bool go) {
-  struct tok t;
-  if (value(st, opt, NULL, 0, &t) != 0)
-    return -1;
-  struct kp_rule *rule = st->rule;
-  rule->target_name = tok_arena(st->snap, &t);
-  if (rule->target_name == NULL)
-    return fail(st, "out of memory%s", "");
-  rule->target = go ? KP_TARGET_GOTO : kp_target_kind_from_name(rule->target_name);
-  st->module[0] = '\0';
+static int on_random_fully(struct args_state *st, const char *opt) {
+  (void)opt;
+  st->rule->random_fully = true;
   return 0;
+}
+
+static int on_reject_with(struct args_state *st, const char *opt) {
+  return opt_string(st, opt, &st->rule->reject_with);
+}
+
+/* When an option belongs to what came before it: any time, after its -m
+ * match (or before any, as for --comment and ports), after its -j target. */
+enum option_scope { ANYWHERE, IN_MATCH, IN_MATCH_OR_NONE, IN_PORT_MATCH, AFTER_TARGET };
+
+static const struct option_spec {
+  const char *spellings[3];
+  enum option_scope scope;
+  const char *owner; /* the match or target the scope names */
+  option_fn parse;
+} options[] = {
+    {{"-s", "--source", "--src"}, ANYWHERE, NULL, on_src},
+    {{"-d", "--destination", "--dst"}, ANYWHERE, NULL, on_dst},
+    {{"-p", "--protocol"}, ANYWHERE, NULL, on_proto},
+    {{"-i", "--in-interface"}, ANYWHERE, NULL, on_in_iface},
+    {{"-o", "--out-interface"}, ANYWHERE, NULL, on_out_iface},
+    {{"-m", "--match"}, ANYWHERE, NULL, on_match},
+    {{"-j", "--jump"}, ANYWHERE, NULL, on_jump},
+    {{"-g", "--goto"}, ANYWHERE, NULL, on_goto},
+    {{"-c", "--set-counters"}, ANYWHERE, NULL, on_counters},
+    {{"-f", "--fragment"}, ANYWHERE, NULL, on_flag},
+    {{"--comment"}, IN_MATCH_OR_NONE, "comment", on_comment},
+    {{"--dport", "--destination-port"}, IN_PORT_MATCH, NULL, on_dport},
+    {{"--sport", "--source-port"}, IN_PORT_MATCH, NULL, on_sport},
+    {{"--mark"}, IN_MATCH, "mark", on_mark},
+    {{"--src-type", "--dst-type"}, IN_MATCH, "addrtype", on_addrtype},
+    {{"--match-set"}, IN_MATCH, "set", on_match_set},
+    {{"--ctstate"}, IN_MATCH, "conntrack", on_ctstate},
+    {{"--state"}, IN_MATCH, "state", on_ctstate},
+    {{"--probability"}, IN_MATCH, "statistic", on_probability},
+    {{"--to-destination"}, AFTER_TARGET, "DNAT", on_nat_to},
+    {{"--to-source"}, AFTER_TARGET, "SNAT", on_nat_to},
+    {{"--set-xmark", "--set-mark"}, AFTER_TARGET, "MARK", on_mark_target},
+    {{"--or-mark", "--xor-mark", "--and-mark"}, AFTER_TARGET, "MARK", on_mark_target},
+    {{"--random-fully"}, ANYWHERE, NULL, on_random_fully},
+    {{"--reject-with"}, AFTER_TARGET, "REJECT", on_reject_with},
+};
+
+static bool in_scope(const struct args_state *st, const struct option_spec *spec) {
+  switch (spec->scope) {
+  case IN_MATCH:
+    return module_is(st, spec->owner);
+  case IN_MATCH_OR_NONE:
+    return module_is(st, spec->owner) || st->module[0] == '\0';
+  case IN_PORT_MATCH:
+    return port_module(st);
+  case AFTER_TARGET:
+    return target_is(st->rule, spec->owner);
+  case ANYWHERE:
+  default:
+    return true;
+  }
+}
+
+static const struct option_spec *find_option(const struct args_state *st, const char *opt) {
+  for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+    for (size_t k = 0; k < 3 && options[i].spellings[k] != NULL; k++)
+      if (strcmp(opt, options[i].spellings[k]) == 0 && in_scope(st, &options[i]))
+        return &options[i];
+  return NULL;
 }
 
 static int one_option(struct args_state *st, const struct tok *opt_tok) {
   char opt[40];
-  struct kp_rule *rule = st->rule;
-  char buf[256];
   if (tok_text(opt_tok, opt, sizeof(opt)) < 0)
     return skip_values(st);
-  if (!strcmp(opt, "-s") || !strcmp(opt, "--source") || !strcmp(opt, "--src"))
-    return opt_addr(st, opt, &rule->src);
-  if (!strcmp(opt, "-d") || !strcmp(opt, "--destination") || !strcmp(opt, "--dst"))
-    return opt_addr(st, opt, &rule->dst);
-  if (!strcmp(opt, "-p") || !strcmp(opt, "--protocol")) {
-    if (value(st, opt, buf, sizeof(buf), NULL) != 0)
-      return -1;
-    if (kp_ipt_parse_proto(buf, strlen(buf), &rule->proto_present, &rule->proto) != 0)
-      return 0; /* an unusual protocol name: left in the text */
-    rule->proto_negated = st->negate;
-    return 0;
-  }
-  if (!strcmp(opt, "-i") || !strcmp(opt, "--in-interface"))
-    return opt_iface(st, opt, &rule->in_iface);
-  if (!strcmp(opt, "-o") || !strcmp(opt, "--out-interface"))
-    return opt_iface(st, opt, &rule->out_iface);
-  if (!strcmp(opt, "-m") || !strcmp(opt, "--match")) {
-    struct tok t;
-    if (value(st, opt, NULL, 0, &t) != 0)
-      return -1;
-    if (tok_text(&t, st->module, sizeof(st->module)) < 0)
-      snprintf(st->module, sizeof(st->module), "?"); /* no match we model has a long name */
-    return 0;
-  }
-  if (!strcmp(opt, "-j") || !strcmp(opt, "--jump"))
-    return opt_target(st, opt, false);
-  if (!strcmp(opt, "-g") || !strcmp(opt, "--goto"))
-    return opt_target(st, opt, true);
-  if (!strcmp(opt, "-c") || !strcmp(opt, "--set-counters")) {
-    char b2[32];
-    bool s1, s2;
-    if (value(st, opt, buf, sizeof(buf), NULL) != 0 || value(st, opt, b2, sizeof(b2), NULL) != 0)
-      return -1;
-    if (kp_ipt_parse_count(buf, strlen(buf), &rule->counters.packets, &s1) != 0 ||
-        kp_ipt_parse_count(b2, strlen(b2), &rule->counters.bytes, &s2) != 0 || s1 || s2)
-      return fail(st, "bad counters after %s", opt);
-    rule->counters.present = true;
-    return 0;
-  }
-  if (!strcmp(opt, "-f") || !strcmp(opt, "--fragment"))
-    return 0;
-  if (!strcmp(opt, "--comment") && (module_is(st, "comment") || st->module[0] == '\0'))
-    return opt_string(st, opt, &rule->comment);
-  if ((!strcmp(opt, "--dport") || !strcmp(opt, "--destination-port")) && port_module(st))
-    return opt_ports(st, opt, &rule->dport);
-  if ((!strcmp(opt, "--sport") || !strcmp(opt, "--source-port")) && port_module(st))
-    return opt_ports(st, opt, &rule->sport);
-  if (!strcmp(opt, "--mark") && module_is(st, "mark")) {
-    if (value(st, opt, buf, sizeof(buf), NULL) != 0)
-      return -1;
-    if (kp_ipt_parse_mark(buf, strlen(buf), &rule->mark.value, &rule->mark.mask) != 0)
-      return fail(st, "bad mark value for %s", opt);
-    rule->mark.present = true;
-    rule->mark.negated = st->negate;
-    return 0;
-  }
-  if ((!strcmp(opt, "--src-type") || !strcmp(opt, "--dst-type")) && module_is(st, "addrtype")) {
-    bool src = opt[2] == 's';
-    if (value(st, opt, buf, sizeof(buf), NULL) != 0)
-      return -1;
-    *(src ? &rule->src_type : &rule->dst_type) = kp_arena_strdup(&st->snap->arena, buf);
-    *(src ? &rule->src_type_negated : &rule->dst_type_negated) = st->negate;
-    return 0;
-  }
-  if (!strcmp(opt, "--match-set") && module_is(st, "set")) {
-    char flags[64];
-    if (value(st, opt, buf, sizeof(buf), NULL) != 0 ||
-        value(st, opt, flags, sizeof(flags), NULL) != 0)
-      return -1;
-    rule->match_set = kp_arena_strdup(&st->snap->arena, buf);
-    rule->match_set_flags = kp_arena_strdup(&st->snap->arena, flags);
-    rule->match_set_negated = st->negate;
-    return 0;
-  }
-  if ((!strcmp(opt, "--ctstate") && module_is(st, "conntrack")) ||
-      (!strcmp(opt, "--state") && module_is(st, "state"))) {
-    if (value(st, opt, buf + 1, sizeof(buf) - 1, NULL) != 0)
-      return -1;
-    buf[0] = '!';              /* no negation flag in the model: "!RELATED,ESTABLISHED" */
-    if (rule->ctstate == NULL) /* the first one wins, as for comments */
-      rule->ctstate = kp_arena_strdup(&st->snap->arena, st->negate ? buf : buf + 1);
-    return 0;
-  }
-  if (!strcmp(opt, "--probability") && module_is(st, "statistic"))
-    return opt_string(st, opt, &rule->probability);
-  if ((!strcmp(opt, "--to-destination") && target_is(rule, "DNAT")) ||
-      (!strcmp(opt, "--to-source") && target_is(rule, "SNAT"))) {
-    struct tok t;
-    if (value(st, opt, NULL, 0, &t) != 0)
-      return -1;
-    rule->nat_text = tok_arena(st->snap, &t);
-    if (rule->nat_text != NULL)
-      kp_ipt_parse_nat_to(st->snap, rule, rule->nat_text, strlen(rule->nat_text));
-    return 0;
-  }
-  if (target_is(rule, "MARK") &&
-      (!strcmp(opt, "--set-xmark") || !strcmp(opt, "--set-mark") || !strcmp(opt, "--or-mark") ||
-       !strcmp(opt, "--xor-mark") || !strcmp(opt, "--and-mark")))
-    return opt_mark_target(st, opt);
-  if (!strcmp(opt, "--random-fully")) {
-    rule->random_fully = true;
-    return 0;
-  }
-  if (!strcmp(opt, "--reject-with") && target_is(rule, "REJECT"))
-    return opt_string(st, opt, &rule->reject_with);
-  return skip_values(st);
+  const struct option_spec *spec = find_option(st, opt);
+  return spec != NULL ? spec->parse(st, opt) : skip_values(st);
 }
 
 int kp_parse_ipt_rule_args(struct kp_snapshot *snap, struct kp_rule *rule, const char *args,
                            size_t len, struct kp_dump_error *err) {
   struct args_state st = {.snap = snap, .rule = rule, .cur = {args, args + len, err}};
   if (rule->text == NULL) {
-    rule->text = kp_ipt_strndup(snap, args, len);
-    if (rule->text == NULL)
-      return fail(&st, "out of memory%s", "");
+    if ((rule->text = kp_ipt_strndup(snap, args, len)) == NULL)
+      return oom(&st);
   }
   for (;;) {
     struct tok t;

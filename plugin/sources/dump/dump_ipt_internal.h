@@ -30,13 +30,14 @@ int kp_ipt_next_line(struct kp_ipt_lines *it, const char **line, size_t *n, cons
 int kp_ipt_each_line(const char *buf, size_t len, const char *source, struct kp_dump_error *err,
                      int (*line_fn)(void *state, const char *line, size_t n, size_t lineno),
                      void *state);
-/* iptables-nft prints "iptables-legacy tables present" when legacy tables
- * exist too: such a listing itself came through nf_tables. */
-enum kp_backend kp_ipt_listing_backend(const char *buf, size_t len);
+/* iptables-nft prints "# Warning: iptables-legacy tables present, use
+ * iptables-legacy to see them" when legacy tables exist too: such a listing
+ * itself came through nf_tables (*backend = nft, else unknown), and the
+ * other backend holds tables it does not show: one KP_NOTE_OTHER_BACKEND
+ * note per file, carrying the line. 0, or -1 on OOM. */
+int kp_ipt_note_other_backend(struct kp_snapshot *snap, const char *source, const char *buf,
+                              size_t len, enum kp_backend *backend, struct kp_dump_error *err);
 
-/* Fills err (when not NULL) and returns -1. */
-int kp_ipt_fail(struct kp_dump_error *err, const char *source, size_t line, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 /* Copies at most cap-1 bytes of s, with non-printable bytes as '?', for
  * quoting input in error messages. */
 void kp_ipt_excerpt(const char *s, size_t n, char *out, size_t cap);

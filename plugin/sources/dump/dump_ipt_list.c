@@ -73,7 +73,7 @@ static int listing_start(struct list_state *st, size_t lineno) {
   listing_finish(st);
   st->table = kp_snapshot_table(st->snap, KP_FAMILY_IPV4, st->backend, PENDING_TABLE, true);
   if (st->table == NULL)
-    return kp_ipt_fail(st->err, st->source, lineno, "out of memory");
+    return kp_dump_oom(st->err, st->source, lineno);
   st->table->source = st->source;
   st->builtins = 0;
   st->nat_hint = st->ipv6 = false;
@@ -97,10 +97,10 @@ static int chain_line(struct list_state *st, const char *line, size_t n, size_t 
   struct span w[8];
   size_t count = split(line, n, w, 8);
   if (count < 3 || w[2].p[0] != '(' || line[n - 1] != ')')
-    return kp_ipt_fail(st->err, st->source, lineno, "malformed Chain line");
+    return kp_dump_fail(st->err, st->source, lineno, "malformed Chain line");
   char name[256];
   if (w[1].n >= sizeof(name))
-    return kp_ipt_fail(st->err, st->source, lineno, "chain name too long");
+    return kp_dump_fail(st->err, st->source, lineno, "chain name too long");
   memcpy(name, w[1].p, w[1].n);
   name[w[1].n] = '\0';
   if (st->table == NULL || kp_table_chain(st->table, name) != NULL)
@@ -108,7 +108,7 @@ static int chain_line(struct list_state *st, const char *line, size_t n, size_t 
       return -1;
   struct kp_chain *chain = kp_table_add_chain(st->snap, st->table, name);
   if (chain == NULL)
-    return kp_ipt_fail(st->err, st->source, lineno, "out of memory");
+    return kp_dump_oom(st->err, st->source, lineno);
   st->chain = chain;
   st->have_header = false;
   st->nat_hint |= kp_ipt_is_nat_name(name);
@@ -126,7 +126,7 @@ static int chain_line(struct list_state *st, const char *line, size_t n, size_t 
                         &chain->policy_counters.packets_text) != 0 ||
           parse_counter(st, w[4], &chain->policy_counters.bytes,
                         &chain->policy_counters.bytes_text) != 0)
-        return kp_ipt_fail(st->err, st->source, lineno, "malformed policy counters");
+        return kp_dump_fail(st->err, st->source, lineno, "malformed policy counters");
       chain->policy_counters.present = true;
     }
     return 0;
@@ -137,7 +137,7 @@ static int chain_line(struct list_state *st, const char *line, size_t n, size_t 
     chain->dump_references = (int)refs;
     return 0;
   }
-  return kp_ipt_fail(st->err, st->source, lineno, "malformed Chain line");
+  return kp_dump_fail(st->err, st->source, lineno, "malformed Chain line");
 }
 
 static int header_line(struct list_state *st, const char *line, size_t n, size_t lineno) {
@@ -154,7 +154,7 @@ static int header_line(struct list_state *st, const char *line, size_t n, size_t
     dest |= sp_is(w[i], "destination");
   }
   if (!target || !source || !dest)
-    return kp_ipt_fail(st->err, st->source, lineno, "expected the column header line");
+    return kp_dump_fail(st->err, st->source, lineno, "expected the column header line");
   st->have_header = true;
   return 0;
 }
@@ -316,7 +316,7 @@ static int row_line(struct list_state *st, const char *line, size_t n, size_t li
   size_t count = split(line, n, t, MAX_COLS);
   size_t k = (st->has_num ? 1 : 0) + (st->has_counters ? 2 : 0);
   if (count < k + 3)
-    return kp_ipt_fail(st->err, st->source, lineno, "rule line with too few columns");
+    return kp_dump_fail(st->err, st->source, lineno, "rule line with too few columns");
   /* An empty target leaves a blank column: find it by the opt column, or
    * for ip6tables (blank opt) by the width of the gap before prot. */
   bool has_target, has_opt = true;
@@ -333,10 +333,10 @@ static int row_line(struct list_state *st, const char *line, size_t n, size_t li
   }
   size_t need = k + (has_target ? 1 : 0) + 1 + (has_opt ? 1 : 0) + (st->has_iface ? 2 : 0) + 2;
   if (count < need)
-    return kp_ipt_fail(st->err, st->source, lineno, "rule line with too few columns");
+    return kp_dump_fail(st->err, st->source, lineno, "rule line with too few columns");
   struct kp_rule *rule = kp_chain_add_rule(st->snap, st->chain);
   if (rule == NULL)
-    return kp_ipt_fail(st->err, st->source, lineno, "out of memory");
+    return kp_dump_oom(st->err, st->source, lineno);
   rule->line = lineno;
   rule->source = st->source;
   rule->text = kp_ipt_strndup(st->snap, line, n);
@@ -344,14 +344,14 @@ static int row_line(struct list_state *st, const char *line, size_t n, size_t li
   if (st->has_counters) {
     if (parse_counter(st, t[i], &rule->counters.packets, &rule->counters.packets_text) != 0 ||
         parse_counter(st, t[i + 1], &rule->counters.bytes, &rule->counters.bytes_text) != 0)
-      return kp_ipt_fail(st->err, st->source, lineno, "malformed counter");
+      return kp_dump_fail(st->err, st->source, lineno, "malformed counter");
     rule->counters.present = true;
   }
   i = k;
   if (has_target) {
     rule->target_name = kp_ipt_strndup(st->snap, t[i].p, t[i].n);
     if (rule->target_name == NULL)
-      return kp_ipt_fail(st->err, st->source, lineno, "out of memory");
+      return kp_dump_oom(st->err, st->source, lineno);
     rule->target = kp_target_kind_from_name(rule->target_name);
     st->nat_hint |= kp_ipt_is_nat_name(rule->target_name);
     i++;
@@ -370,7 +370,7 @@ static int row_line(struct list_state *st, const char *line, size_t n, size_t li
     rule->out_iface = row_iface(st, t[i++]);
   }
   if (row_addr(st, t[i], &rule->src) != 0 || row_addr(st, t[i + 1], &rule->dst) != 0)
-    return kp_ipt_fail(st->err, st->source, lineno, "malformed address column");
+    return kp_dump_fail(st->err, st->source, lineno, "malformed address column");
   i += 2;
   if (i < count) {
     size_t at = (size_t)(t[i].p - line);
@@ -389,7 +389,7 @@ static int list_line(void *arg, const char *line, size_t n, size_t lineno) {
   if (n >= 6 && memcmp(line, "Chain ", 6) == 0)
     return chain_line(st, line, n, lineno);
   if (st->chain == NULL)
-    return kp_ipt_fail(st->err, st->source, lineno, "line before any Chain line");
+    return kp_dump_fail(st->err, st->source, lineno, "line before any Chain line");
   if (!st->have_header)
     return header_line(st, line, n, lineno);
   return row_line(st, line, n, lineno);
@@ -400,13 +400,14 @@ int kp_parse_ipt_list(struct kp_snapshot *snap, const char *source, const char *
   struct list_state st = {.snap = snap, .err = err};
   st.source = kp_arena_strdup(&snap->arena, source ? source : "");
   if (st.source == NULL)
-    return kp_ipt_fail(err, source, 0, "out of memory");
-  st.backend = kp_ipt_listing_backend(buf, len);
+    return kp_dump_oom(err, source, 0);
+  if (kp_ipt_note_other_backend(snap, st.source, buf, len, &st.backend, err) != 0)
+    return -1;
   int rc = kp_ipt_each_line(buf, len, source, err, list_line, &st);
   listing_finish(&st);
   if (rc != 0)
     return -1;
   if (st.listings == 0)
-    return kp_ipt_fail(err, source, 0, "no Chain line: not iptables -L output");
+    return kp_dump_fail(err, source, 0, "no Chain line: not iptables -L output");
   return 0;
 }

@@ -49,18 +49,18 @@ static int add_rule(struct kp_snapshot *snap, struct kp_chain *chain, const char
                     struct kp_rule **out) {
   struct kp_rule *rule = kp_chain_add_rule(snap, chain);
   if (rule == NULL)
-    return kp_ipt_fail(err, source, lineno, "out of memory");
+    return kp_dump_oom(err, source, lineno);
   rule->line = lineno;
   rule->source = chain->table->source;
   rule->text = kp_ipt_strndup(snap, line, n);
   if (counters != NULL)
     rule->counters = *counters;
   if (rule->text == NULL)
-    return kp_ipt_fail(err, source, lineno, "out of memory");
+    return kp_dump_oom(err, source, lineno);
   if (kp_parse_ipt_rule_args(snap, rule, line + args_at, n - args_at, err) != 0) {
     char msg[256];
     snprintf(msg, sizeof(msg), "%s", err ? err->message : "");
-    return kp_ipt_fail(err, source, lineno, "%s", msg);
+    return kp_dump_fail(err, source, lineno, "%s", msg);
   }
   if (insert_at >= 0 && (size_t)insert_at < chain->rules.count - 1) {
     void **items = chain->rules.items;
@@ -106,10 +106,10 @@ static int save_chain_decl(struct save_state *st, const char *line, size_t n, si
   size_t pos = 1;
   if (take_word(line, n, &pos, name, sizeof(name)) != 0 ||
       take_word(line, n, &pos, policy, sizeof(policy)) != 0)
-    return kp_ipt_fail(st->err, st->source, lineno, "malformed chain declaration");
+    return kp_dump_fail(st->err, st->source, lineno, "malformed chain declaration");
   struct kp_chain *chain = kp_table_add_chain(st->snap, st->table, name);
   if (chain == NULL)
-    return kp_ipt_fail(st->err, st->source, lineno, "out of memory");
+    return kp_dump_oom(st->err, st->source, lineno);
   chain->declared = true;
   if (take_word(line, n, &pos, counters, sizeof(counters)) == 0) {
     char *colon = strchr(counters, ':');
@@ -121,14 +121,15 @@ static int save_chain_decl(struct save_state *st, const char *line, size_t n, si
         kp_ipt_parse_count(colon + 1, (size_t)(counters + cn - 1 - colon - 1),
                            &chain->policy_counters.bytes, &s2) != 0 ||
         s1 || s2)
-      return kp_ipt_fail(st->err, st->source, lineno, "malformed chain counters");
+      return kp_dump_fail(st->err, st->source, lineno, "malformed chain counters");
     chain->policy_counters.present = strcmp(policy, "-") != 0;
   }
   if (skip_blanks(line, n, pos) != n)
-    return kp_ipt_fail(st->err, st->source, lineno, "trailing text after chain declaration");
+    return kp_dump_fail(st->err, st->source, lineno, "trailing text after chain declaration");
   if (strcmp(policy, "-") != 0) {
     chain->builtin = true;
-    chain->policy = kp_arena_strdup(&st->snap->arena, policy);
+    if ((chain->policy = kp_arena_strdup(&st->snap->arena, policy)) == NULL)
+      return kp_dump_oom(st->err, st->source, lineno);
   }
   return 0;
 }
@@ -182,19 +183,19 @@ static int save_command(struct save_state *st, const char *line, size_t n, size_
                         const struct kp_counters *counters, size_t lineno) {
   char cmd[8], name[256];
   if (take_word(line, n, &pos, cmd, sizeof(cmd)) != 0 || cmd[0] != '-')
-    return kp_ipt_fail(st->err, st->source, lineno, "expected -A, -I, -N, -X or COMMIT");
+    return kp_dump_fail(st->err, st->source, lineno, "expected -A, -I, -N, -X or COMMIT");
   if (st->table == NULL)
-    return kp_ipt_fail(st->err, st->source, lineno, "rule line before any *table line");
+    return kp_dump_fail(st->err, st->source, lineno, "rule line before any *table line");
   if (take_word(line, n, &pos, name, sizeof(name)) != 0) {
     if (strcmp(cmd, "-F") == 0 || strcmp(cmd, "-X") == 0 || strcmp(cmd, "-Z") == 0)
       return 0; /* whole-table flush/delete/zero: nothing to model */
-    return kp_ipt_fail(st->err, st->source, lineno, "%s needs a chain name", cmd);
+    return kp_dump_fail(st->err, st->source, lineno, "%s needs a chain name", cmd);
   }
   if (strcmp(cmd, "-A") == 0 || strcmp(cmd, "-I") == 0) {
     struct kp_chain *chain = rule_chain(st, name);
     long at = -1;
     if (chain == NULL)
-      return kp_ipt_fail(st->err, st->source, lineno, "out of memory");
+      return kp_dump_oom(st->err, st->source, lineno);
     if (cmd[1] == 'I') {
       size_t p2 = pos;
       char num[16];
@@ -214,11 +215,11 @@ static int save_command(struct save_state *st, const char *line, size_t n, size_
     return 0;
   }
   if (counters != NULL && counters->present)
-    return kp_ipt_fail(st->err, st->source, lineno, "counters before %s", cmd);
+    return kp_dump_fail(st->err, st->source, lineno, "counters before %s", cmd);
   if (strcmp(cmd, "-N") == 0) {
     struct kp_chain *chain = kp_table_add_chain(st->snap, st->table, name);
     if (chain == NULL)
-      return kp_ipt_fail(st->err, st->source, lineno, "out of memory");
+      return kp_dump_oom(st->err, st->source, lineno);
     chain->declared = true;
     return 0;
   }
@@ -236,17 +237,18 @@ static int save_command(struct save_state *st, const char *line, size_t n, size_
     char policy[32];
     struct kp_chain *chain = kp_table_add_chain(st->snap, st->table, name);
     if (take_word(line, n, &pos, policy, sizeof(policy)) != 0)
-      return kp_ipt_fail(st->err, st->source, lineno, "-P needs a policy");
+      return kp_dump_fail(st->err, st->source, lineno, "-P needs a policy");
     if (chain == NULL)
-      return kp_ipt_fail(st->err, st->source, lineno, "out of memory");
+      return kp_dump_oom(st->err, st->source, lineno);
     chain->builtin = true;
-    chain->policy = kp_arena_strdup(&st->snap->arena, policy);
+    if ((chain->policy = kp_arena_strdup(&st->snap->arena, policy)) == NULL)
+      return kp_dump_oom(st->err, st->source, lineno);
     return 0;
   }
   if (strcmp(cmd, "-D") == 0 || strcmp(cmd, "-R") == 0 || strcmp(cmd, "-Z") == 0 ||
       strcmp(cmd, "-E") == 0)
     return 0; /* edits of kernel state the dump does not hold */
-  return kp_ipt_fail(st->err, st->source, lineno, "unknown command %s", cmd);
+  return kp_dump_fail(st->err, st->source, lineno, "unknown command %s", cmd);
 }
 
 static int save_commit(struct save_state *st) {
@@ -276,13 +278,13 @@ static int save_line(void *arg, const char *line, size_t n, size_t lineno) {
     char name[64];
     size_t pos = 1;
     if (st->table != NULL)
-      return kp_ipt_fail(st->err, st->source, lineno, "table %s not closed by COMMIT",
-                         st->table->name);
+      return kp_dump_fail(st->err, st->source, lineno, "table %s not closed by COMMIT",
+                          st->table->name);
     if (take_word(line, n, &pos, name, sizeof(name)) != 0 || pos != n || pos != 1 + strlen(name))
-      return kp_ipt_fail(st->err, st->source, lineno, "malformed table line");
+      return kp_dump_fail(st->err, st->source, lineno, "malformed table line");
     st->table = kp_snapshot_source_table(st->snap, st->family, st->backend, name, st->source);
     if (st->table == NULL)
-      return kp_ipt_fail(st->err, st->source, lineno, "out of memory");
+      return kp_dump_oom(st->err, st->source, lineno);
     st->table_line = lineno;
     st->saw_ipv6 = false;
     st->tables++;
@@ -290,21 +292,21 @@ static int save_line(void *arg, const char *line, size_t n, size_t lineno) {
   }
   if (n == 6 && memcmp(line, "COMMIT", 6) == 0) {
     if (st->table == NULL)
-      return kp_ipt_fail(st->err, st->source, lineno, "COMMIT outside a table");
+      return kp_dump_fail(st->err, st->source, lineno, "COMMIT outside a table");
     return save_commit(st);
   }
   if (line[0] == ':') {
     if (st->table == NULL)
-      return kp_ipt_fail(st->err, st->source, lineno, "chain line before any *table line");
+      return kp_dump_fail(st->err, st->source, lineno, "chain line before any *table line");
     return save_chain_decl(st, line, n, lineno);
   }
   struct kp_counters counters = {0};
   size_t pos = 0;
   if (line[0] == '[' && save_rule_counters(line, n, &pos, &counters) != 0)
-    return kp_ipt_fail(st->err, st->source, lineno, "malformed rule counters");
+    return kp_dump_fail(st->err, st->source, lineno, "malformed rule counters");
   size_t at = skip_blanks(line, n, pos);
   if (at >= n || line[at] != '-')
-    return kp_ipt_fail(st->err, st->source, lineno, "not an iptables-save line");
+    return kp_dump_fail(st->err, st->source, lineno, "not an iptables-save line");
   return save_command(st, line, n, pos, &counters, lineno);
 }
 
@@ -313,7 +315,10 @@ int kp_parse_ipt_save(struct kp_snapshot *snap, const char *source, const char *
   struct save_state st = {.snap = snap, .err = err, .family = KP_FAMILY_IPV4};
   st.source = kp_arena_strdup(&snap->arena, source ? source : "");
   if (st.source == NULL)
-    return kp_ipt_fail(err, source, 0, "out of memory");
+    return kp_dump_oom(err, source, 0);
+  enum kp_backend listed; /* the "# Generated by" line says the backend here */
+  if (kp_ipt_note_other_backend(snap, st.source, buf, len, &listed, err) != 0)
+    return -1;
   if (kp_ipt_each_line(buf, len, source, err, save_line, &st) != 0) {
     if (st.table != NULL && st.deleted)
       save_compact(&st);
@@ -322,10 +327,11 @@ int kp_parse_ipt_save(struct kp_snapshot *snap, const char *source, const char *
   if (st.table != NULL) {
     if (st.deleted)
       save_compact(&st);
-    return kp_ipt_fail(err, source, st.table_line, "table %s not closed by COMMIT", st.table->name);
+    return kp_dump_fail(err, source, st.table_line, "table %s not closed by COMMIT",
+                        st.table->name);
   }
-  if (st.tables == 0)
-    return kp_ipt_fail(err, source, 0, "no *table line: not iptables-save output");
+  if (st.tables == 0 && listed == KP_BACKEND_UNKNOWN)
+    return kp_dump_fail(err, source, 0, "no *table line: not iptables-save output");
   return 0;
 }
 
@@ -354,7 +360,7 @@ static int rules_start(struct rules_state *st, size_t lineno) {
   rules_finish(st);
   st->table = kp_snapshot_table(st->snap, KP_FAMILY_IPV4, st->backend, PENDING_TABLE, true);
   if (st->table == NULL)
-    return kp_ipt_fail(st->err, st->source, lineno, "out of memory");
+    return kp_dump_oom(st->err, st->source, lineno);
   st->table->source = st->source;
   st->builtins = 0;
   st->nat_hint = st->ipv6 = st->saw_non_policy = false;
@@ -370,10 +376,10 @@ static int rules_line(void *arg, const char *line, size_t n, size_t lineno) {
     return 0;
   if (take_word(line, n, &pos, cmd, sizeof(cmd)) != 0 ||
       take_word(line, n, &pos, name, sizeof(name)) != 0)
-    return kp_ipt_fail(st->err, st->source, lineno, "not an iptables -S line");
+    return kp_dump_fail(st->err, st->source, lineno, "not an iptables -S line");
   bool policy = strcmp(cmd, "-P") == 0, create = strcmp(cmd, "-N") == 0;
   if (!policy && !create && strcmp(cmd, "-A") != 0)
-    return kp_ipt_fail(st->err, st->source, lineno, "expected -P, -N or -A");
+    return kp_dump_fail(st->err, st->source, lineno, "expected -P, -N or -A");
   /* A second listing concatenated: policies again, or a chain seen twice. */
   if (st->table == NULL || (policy && st->saw_non_policy) ||
       ((policy || create) && kp_table_chain(st->table, name) != NULL))
@@ -381,22 +387,23 @@ static int rules_line(void *arg, const char *line, size_t n, size_t lineno) {
       return -1;
   struct kp_chain *chain = kp_table_add_chain(st->snap, st->table, name);
   if (chain == NULL)
-    return kp_ipt_fail(st->err, st->source, lineno, "out of memory");
+    return kp_dump_oom(st->err, st->source, lineno);
   st->nat_hint |= kp_ipt_is_nat_name(name);
   if (policy) {
     char pol[32], c[4], p[32], b[32];
     bool s1, s2;
     if (take_word(line, n, &pos, pol, sizeof(pol)) != 0)
-      return kp_ipt_fail(st->err, st->source, lineno, "-P needs a policy");
+      return kp_dump_fail(st->err, st->source, lineno, "-P needs a policy");
     chain->builtin = true;
-    chain->policy = kp_arena_strdup(&st->snap->arena, pol);
+    if ((chain->policy = kp_arena_strdup(&st->snap->arena, pol)) == NULL)
+      return kp_dump_oom(st->err, st->source, lineno);
     st->builtins |= kp_ipt_builtin_bit(name);
     if (take_word(line, n, &pos, c, sizeof(c)) == 0) { /* -S -v: "-c p b" */
       if (strcmp(c, "-c") != 0 || take_word(line, n, &pos, p, sizeof(p)) != 0 ||
           take_word(line, n, &pos, b, sizeof(b)) != 0 ||
           kp_ipt_parse_count(p, strlen(p), &chain->policy_counters.packets, &s1) != 0 ||
           kp_ipt_parse_count(b, strlen(b), &chain->policy_counters.bytes, &s2) != 0 || s1 || s2)
-        return kp_ipt_fail(st->err, st->source, lineno, "malformed policy counters");
+        return kp_dump_fail(st->err, st->source, lineno, "malformed policy counters");
       chain->policy_counters.present = true;
     }
     return 0;
@@ -404,7 +411,7 @@ static int rules_line(void *arg, const char *line, size_t n, size_t lineno) {
   st->saw_non_policy = true;
   if (create) {
     if (skip_blanks(line, n, pos) != n)
-      return kp_ipt_fail(st->err, st->source, lineno, "trailing text after -N");
+      return kp_dump_fail(st->err, st->source, lineno, "trailing text after -N");
     return 0;
   }
   struct kp_rule *rule = NULL;
@@ -421,13 +428,14 @@ int kp_parse_ipt_rules(struct kp_snapshot *snap, const char *source, const char 
   struct rules_state st = {.snap = snap, .err = err};
   st.source = kp_arena_strdup(&snap->arena, source ? source : "");
   if (st.source == NULL)
-    return kp_ipt_fail(err, source, 0, "out of memory");
-  st.backend = kp_ipt_listing_backend(buf, len);
+    return kp_dump_oom(err, source, 0);
+  if (kp_ipt_note_other_backend(snap, st.source, buf, len, &st.backend, err) != 0)
+    return -1;
   int rc = kp_ipt_each_line(buf, len, source, err, rules_line, &st);
   rules_finish(&st);
   if (rc != 0)
     return -1;
   if (st.listings == 0)
-    return kp_ipt_fail(err, source, 0, "no -P/-N/-A line: not iptables -S output");
+    return kp_dump_fail(err, source, 0, "no -P/-N/-A line: not iptables -S output");
   return 0;
 }

@@ -2,10 +2,10 @@
  * messages, counters, protocol/port/mark values, table inference. */
 #include "dump_ipt_internal.h"
 
-#include <stdarg.h>
+#include "kp/names.h"
+
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 void kp_ipt_lines_init(struct kp_ipt_lines *it, const char *buf, size_t len) {
   it->buf = buf;
@@ -25,9 +25,9 @@ int kp_ipt_next_line(struct kp_ipt_lines *it, const char **line, size_t *n, cons
   it->lineno++;
   it->pos += nl ? len + 1 : len;
   if (len > KP_IPT_MAX_LINE)
-    return kp_ipt_fail(err, source, it->lineno, "line longer than %d bytes", KP_IPT_MAX_LINE);
+    return kp_dump_fail(err, source, it->lineno, "line longer than %d bytes", KP_IPT_MAX_LINE);
   if (memchr(start, '\0', len) != NULL)
-    return kp_ipt_fail(err, source, it->lineno, "NUL byte in text dump");
+    return kp_dump_fail(err, source, it->lineno, "NUL byte in text dump");
   while (len > 0 && (start[len - 1] == '\r' || start[len - 1] == ' ' || start[len - 1] == '\t'))
     len--;
   *line = start;
@@ -49,21 +49,29 @@ int kp_ipt_each_line(const char *buf, size_t len, const char *source, struct kp_
   return r;
 }
 
-enum kp_backend kp_ipt_listing_backend(const char *buf, size_t len) {
-  static const char marker[] = "iptables-legacy tables present";
-  return memmem(buf, len, marker, sizeof(marker) - 1) != NULL ? KP_BACKEND_NFT : KP_BACKEND_UNKNOWN;
-}
-
-int kp_ipt_fail(struct kp_dump_error *err, const char *source, size_t line, const char *fmt, ...) {
-  if (err == NULL)
-    return -1;
-  snprintf(err->file, sizeof(err->file), "%s", source ? source : "");
-  err->line = line;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err->message, sizeof(err->message), fmt, ap);
-  va_end(ap);
-  return -1;
+int kp_ipt_note_other_backend(struct kp_snapshot *snap, const char *source, const char *buf,
+                              size_t len, enum kp_backend *backend, struct kp_dump_error *err) {
+  /* "iptables-legacy tables present" and "ip6tables-legacy tables present" */
+  static const char marker[] = "tables-legacy tables present";
+  const char *hit = memmem(buf, len, marker, sizeof(marker) - 1);
+  *backend = KP_BACKEND_UNKNOWN;
+  if (hit == NULL)
+    return 0;
+  *backend = KP_BACKEND_NFT;
+  const char *start = hit, *end = hit;
+  size_t line = 1;
+  while (start > buf && start[-1] != '\n')
+    start--;
+  for (const char *p = buf; (p = memchr(p, '\n', (size_t)(start - p))) != NULL; p++)
+    line++;
+  while (end < buf + len && *end != '\n' && *end != '\r')
+    end++;
+  char text[256];
+  kp_ipt_excerpt(start, (size_t)(end - start), text, sizeof(text));
+  enum kp_family family = strstr(text, "ip6tables") != NULL ? KP_FAMILY_IPV6 : KP_FAMILY_IPV4;
+  if (kp_snapshot_add_note(snap, KP_NOTE_OTHER_BACKEND, source, line, NULL, family, text) == NULL)
+    return kp_dump_oom(err, source, line);
+  return 0;
 }
 
 void kp_ipt_excerpt(const char *s, size_t n, char *out, size_t cap) {
@@ -148,35 +156,17 @@ static bool span_eq(const char *s, size_t n, const char *word) {
 }
 
 int kp_ipt_parse_proto(const char *s, size_t n, bool *present, uint8_t *proto) {
-  static const struct {
-    const char *name;
-    uint8_t num;
-  } names[] = {
-      {"all", 0},        {"tcp", 6},    {"udp", 17},      {"icmp", 1},  {"icmpv6", 58},
-      {"ipv6-icmp", 58}, {"sctp", 132}, {"udplite", 136}, {"esp", 50},  {"ah", 51},
-      {"gre", 47},       {"ipip", 4},   {"igmp", 2},      {"dccp", 33}, {"mh", 135},
-  };
-  uint32_t num;
   size_t digits = 0;
   while (digits < n && s[digits] >= '0' && s[digits] <= '9')
     digits++;
-  if (n > 0 && digits == n) {
-    if (n > 3 || kp_ipt_parse_u32(s, n, &num) != 0)
-      return -1;
-    if (num > 255)
-      return -1;
-    *present = num != 0;
-    *proto = (uint8_t)num;
-    return 0;
-  }
-  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-    if (n == strlen(names[i].name) && strncasecmp(s, names[i].name, n) == 0) {
-      *present = names[i].num != 0;
-      *proto = names[i].num;
-      return 0;
-    }
-  }
-  return -1;
+  if (n > 3 && digits == n)
+    return -1; /* iptables prints at most three digits */
+  int number = kp_proto_from_name(s, n);
+  if (number < 0)
+    return -1;
+  *present = number != 0;
+  *proto = (uint8_t)number;
+  return 0;
 }
 
 static int parse_port(const char *s, size_t n, uint16_t *out) {

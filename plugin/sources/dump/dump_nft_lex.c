@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-void nft_lex_init(struct nft_lexer *lx, const char *buf, size_t len) {
+void kp_nft_lex_init(struct kp_nft_lexer *lx, const char *buf, size_t len) {
   lx->buf = buf;
   lx->len = len;
   lx->pos = 0;
@@ -32,8 +32,8 @@ static bool is_word_char(char c) {
   }
 }
 
-struct nft_token nft_lex_next(struct nft_lexer *lx) {
-  struct nft_token t = {NFT_EOF, NULL, 0, lx->line};
+struct kp_nft_token kp_nft_lex_next(struct kp_nft_lexer *lx) {
+  struct kp_nft_token t = {KP_NFT_TOK_EOF, NULL, 0, lx->line};
   const char *b = lx->buf;
   for (;;) {
     if (lx->pos >= lx->len) {
@@ -58,23 +58,23 @@ struct nft_token nft_lex_next(struct nft_lexer *lx) {
   char c = b[lx->pos];
   switch (c) {
   case '\n':
-    t.type = NFT_NL;
+    t.type = KP_NFT_TOK_NL;
     t.n = 1;
     lx->pos++;
     lx->line++;
     return t;
   case '{':
-    t.type = NFT_LBRACE;
+    t.type = KP_NFT_TOK_LBRACE;
     t.n = 1;
     lx->pos++;
     return t;
   case '}':
-    t.type = NFT_RBRACE;
+    t.type = KP_NFT_TOK_RBRACE;
     t.n = 1;
     lx->pos++;
     return t;
   case ';':
-    t.type = NFT_SEMI;
+    t.type = KP_NFT_TOK_SEMI;
     t.n = 1;
     lx->pos++;
     return t;
@@ -86,7 +86,7 @@ struct nft_token nft_lex_next(struct nft_lexer *lx) {
         lx->pos++;
       lx->pos++;
     }
-    t.type = NFT_STRING;
+    t.type = KP_NFT_TOK_STRING;
     t.p = b + start;
     t.n = lx->pos - start;
     if (lx->pos < lx->len && b[lx->pos] == '"')
@@ -99,14 +99,14 @@ struct nft_token nft_lex_next(struct nft_lexer *lx) {
   size_t start = lx->pos;
   while (lx->pos < lx->len && is_word_char(b[lx->pos]))
     lx->pos++;
-  t.type = NFT_WORD;
+  t.type = KP_NFT_TOK_WORD;
   t.n = lx->pos - start;
   return t;
 }
 
-bool nft_tok_is(const struct nft_token *t, const char *word) {
+bool kp_nft_tok_is(const struct kp_nft_token *t, const char *word) {
   size_t n = strlen(word);
-  return t->type == NFT_WORD && t->n == n && memcmp(t->p, word, n) == 0;
+  return t->type == KP_NFT_TOK_WORD && t->n == n && memcmp(t->p, word, n) == 0;
 }
 
 /* Copies src[0..n) dropping the backslash of escapes when unescape is set. */
@@ -121,15 +121,15 @@ static size_t copy_text(char *out, size_t cap, const char *src, size_t n, bool u
   return o;
 }
 
-size_t nft_tok_copy(const struct nft_token *t, char *out, size_t cap) {
+size_t kp_nft_tok_copy(const struct kp_nft_token *t, char *out, size_t cap) {
   if (cap == 0)
     return 0;
-  return copy_text(out, cap, t->p, t->n, t->type == NFT_STRING);
+  return copy_text(out, cap, t->p, t->n, t->type == KP_NFT_TOK_STRING);
 }
 
-char *nft_tok_dup(struct kp_arena *arena, const struct nft_token *t) {
+char *kp_nft_tok_dup(struct kp_arena *arena, const struct kp_nft_token *t) {
   char *out = kp_arena_alloc(arena, t->n + 1);
   if (out != NULL)
-    copy_text(out, t->n + 1, t->p, t->n, t->type == NFT_STRING);
+    copy_text(out, t->n + 1, t->p, t->n, t->type == KP_NFT_TOK_STRING);
   return out;
 }

@@ -32,14 +32,6 @@ static bool next_line(const char *buf, size_t len, size_t *pos, size_t *no, stru
   return true;
 }
 
-static int metrics_error(struct kp_dump_error *err, const char *source, size_t line,
-                         const char *message) {
-  snprintf(err->file, sizeof(err->file), "%s", source);
-  err->line = line;
-  snprintf(err->message, sizeof(err->message), "%s", message);
-  return -1;
-}
-
 static bool line_is(const struct line *l, const char *prefix) {
   size_t n = strlen(prefix);
   return l->n >= n && memcmp(l->p, prefix, n) == 0;
@@ -106,7 +98,7 @@ static int parse_livez(struct kp_snapshot *snap, const char *source, const char 
   char last[128], now[128];
   double last_ts = 0, now_ts = 0;
   if (!json_string(body, len, "lastUpdated", last, sizeof(last)) || !parse_go_time(last, &last_ts))
-    return metrics_error(err, source, line, "livez body without a readable \"lastUpdated\"");
+    return kp_dump_fail(err, source, line, "livez body without a readable \"lastUpdated\"");
   bool has_now =
       json_string(body, len, "currentTime", now, sizeof(now)) && parse_go_time(now, &now_ts);
   ps->has_livez = true;
@@ -151,7 +143,7 @@ static int parse_prometheus(struct kp_snapshot *snap, const char *source, const 
     while (i < l.n && l.p[i] != '{' && l.p[i] != ' ' && l.p[i] != '\t')
       i++;
     if (i == 0 || i >= sizeof(name) || i >= l.n)
-      return metrics_error(err, source, l.no, "not a Prometheus sample line");
+      return kp_dump_fail(err, source, l.no, "not a Prometheus sample line");
     memcpy(name, l.p, i);
     name[i] = '\0';
     if (l.p[i] == '{') { /* labels: skip to the closing brace outside quotes */
@@ -163,7 +155,7 @@ static int parse_prometheus(struct kp_snapshot *snap, const char *source, const 
           quoted = !quoted;
       }
       if (i >= l.n)
-        return metrics_error(err, source, l.no, "unterminated label set");
+        return kp_dump_fail(err, source, l.no, "unterminated label set");
       i++;
     }
     while (i < l.n && (l.p[i] == ' ' || l.p[i] == '\t'))
@@ -176,7 +168,7 @@ static int parse_prometheus(struct kp_snapshot *snap, const char *source, const 
     char *end;
     double d = strtod(value, &end);
     if (v == 0 || *end != '\0')
-      return metrics_error(err, source, l.no, "sample without a numeric value");
+      return kp_dump_fail(err, source, l.no, "sample without a numeric value");
     if (!isnan(d))
       metric_sample(&snap->proxy, name, d);
   }
@@ -196,7 +188,7 @@ int kp_parse_metrics(struct kp_snapshot *snap, const char *source, const char *b
   for (;;) {
     size_t before = pos, before_no = no;
     if (!next_line(buf, len, &pos, &no, &l))
-      return metrics_error(err, source, 0, "empty kube-proxy metrics file");
+      return kp_dump_fail(err, source, 0, "empty kube-proxy metrics file");
     if (l.n == 0)
       continue;
     if (line_is(&l, "HTTP/") && http_status == 0) {
