@@ -1,6 +1,7 @@
 /* The check engine: ids and names, configuration, carried state, building
  * results, and kp_checks_run which runs every enabled check in id order. */
 #include "checks_internal.h"
+#include "service_traffic.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -125,6 +126,7 @@ void kp_report_free(struct kp_report *report) {
   for (size_t i = 0; i < report->n_results; i++)
     result_free(&report->results[i]);
   free(report->results);
+  kp_service_traffic_free(report);
   memset(report, 0, sizeof(*report));
 }
 
@@ -394,6 +396,10 @@ int kp_checks_run(const struct kp_snapshot *snap, const struct kp_check_config *
   out->mode = ctx.mode;
   out->backend = ctx.backend;
   kp_inventory_compute(snap, ctx.mode, &out->inventory);
+  if (kp_service_traffic_collect(&ctx) != 0) {
+    kp_report_free(out);
+    return -1;
+  }
   for (int id = 0; id < KP_CHECK_COUNT; id++) {
     if (!cfg->enabled[id])
       continue;
