@@ -30,6 +30,9 @@ void kp_report_free(struct kp_report *report) {
   for (size_t i = 0; i < report->n_results; i++)
     result_free(&report->results[i]);
   free(report->results);
+  for (size_t i = 0; i < report->n_service_traffic; i++)
+    free(report->service_traffic[i].name);
+  free(report->service_traffic);
   memset(report, 0, sizeof(*report));
 }
 

@@ -2,6 +2,7 @@
  * and backend, no-endpoint lists, inventory), then calls each enabled
  * check from the table below, in id order. */
 #include "checks_internal.h"
+#include "service_traffic.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,8 @@ int kp_checks_run(const struct kp_snapshot *snap, const struct kp_check_config *
   memset(out, 0, sizeof(*out));
   struct kp_check_ctx ctx = {.snap = snap, .cfg = cfg, .state = state, .report = out};
   int rc = facts_compute(&ctx, &out->inventory);
+  if (rc == 0)
+    rc = kp_service_traffic_collect(&ctx);
   out->mode = ctx.mode;
   out->backend = ctx.backend;
   for (size_t i = 0; rc == 0 && i < sizeof(checks) / sizeof(checks[0]); i++)

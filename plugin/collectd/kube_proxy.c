@@ -84,7 +84,7 @@ static int kpg_init_cb(void) {
        p->cfg.backend == KP_BACKEND_UNKNOWN ? "auto" : kp_backend_name(p->cfg.backend),
        p->cfg.netns_path != NULL ? p->cfg.netns_path : "(collectd's own)",
        p->cfg.ipv6 ? "on" : "off", p->cfg.checks.n_pod_ips,
-       p->cfg.collect_services ? ", per-service series on" : "");
+       p->cfg.checks.service_traffic ? ", per-service series on" : "");
   return 0;
 }
 

@@ -5,6 +5,7 @@
 
 #include "collectd/core/utils/common/common.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,55 +202,84 @@ static int kpg_config_endpoint(const oconfig_item_t *ci, char **out) {
   return 0;
 }
 
-static int kpg_config_one(struct kpg_config *cfg, const oconfig_item_t *c) {
-  const char *k = c->key;
-  if (strcasecmp(k, "Backend") == 0)
-    return kpg_config_backend(cfg, c);
-  if (strcasecmp(k, "NetNS") == 0)
-    return kpg_get_string(c, &cfg->netns_path);
-  if (strcasecmp(k, "KubeProxyMetrics") == 0)
-    return kpg_config_endpoint(c, &cfg->kube_proxy_metrics);
-  if (strcasecmp(k, "KubeProxyHealthz") == 0)
-    return kpg_config_endpoint(c, &cfg->kube_proxy_healthz);
-  if (strcasecmp(k, "IPv6") == 0)
-    return kpg_get_bool(c, &cfg->ipv6);
-  if (strcasecmp(k, "PodIP") == 0)
-    return kpg_config_pod_ip(cfg, c);
-  if (strcasecmp(k, "ActivityIntervals") == 0)
-    return kpg_get_unsigned(c, 1, 100000, &cfg->checks.activity_intervals);
-  if (strcasecmp(k, "Check") == 0)
-    return kpg_config_check(cfg, c);
-  if (strcasecmp(k, "CollectServices") == 0)
-    return kpg_get_bool(c, &cfg->collect_services);
-  if (strcasecmp(k, "ServiceFilter") == 0)
-    return kpg_config_service_filter(cfg, c);
-  if (strcasecmp(k, "MaxServices") == 0)
-    return kpg_get_unsigned(c, 1, 100000, &cfg->max_services);
-  if (strcasecmp(k, "RepeatNotification") == 0)
-    return kpg_get_unsigned(c, 0, 1000000, &cfg->repeat_notification);
-  char values[256];
-  kpg_format_values(c, values, sizeof(values));
-  ERROR(KPG_PLUGIN " plugin: unknown option \"%s\" (value %s); see collectd-kube_proxy(5)", k,
-        values);
-  return -1;
+/* One row per key of the block. single: the key takes one value, so a
+ * second line with it is an error (which one was meant?). */
+struct kpg_key {
+  const char *name;
+  bool single;
+  int (*apply)(struct kpg_config *cfg, const oconfig_item_t *ci, const struct kpg_key *key);
+  size_t offset;     /* the field, for the generic kinds below */
+  unsigned min, max; /* whole numbers */
+};
+
+#define KPG_FIELD(cfg, key, type) ((type *)(void *)((char *)(cfg) + (key)->offset))
+
+static int kpg_key_string(struct kpg_config *cfg, const oconfig_item_t *ci,
+                          const struct kpg_key *key) {
+  return kpg_get_string(ci, KPG_FIELD(cfg, key, char *));
+}
+static int kpg_key_endpoint(struct kpg_config *cfg, const oconfig_item_t *ci,
+                            const struct kpg_key *key) {
+  return kpg_config_endpoint(ci, KPG_FIELD(cfg, key, char *));
+}
+static int kpg_key_bool(struct kpg_config *cfg, const oconfig_item_t *ci,
+                        const struct kpg_key *key) {
+  return kpg_get_bool(ci, KPG_FIELD(cfg, key, bool));
+}
+static int kpg_key_unsigned(struct kpg_config *cfg, const oconfig_item_t *ci,
+                            const struct kpg_key *key) {
+  return kpg_get_unsigned(ci, key->min, key->max, KPG_FIELD(cfg, key, unsigned));
+}
+static int kpg_key_backend(struct kpg_config *cfg, const oconfig_item_t *ci,
+                           const struct kpg_key *key) {
+  (void)key;
+  return kpg_config_backend(cfg, ci);
+}
+static int kpg_key_pod_ip(struct kpg_config *cfg, const oconfig_item_t *ci,
+                          const struct kpg_key *key) {
+  (void)key;
+  return kpg_config_pod_ip(cfg, ci);
+}
+static int kpg_key_check(struct kpg_config *cfg, const oconfig_item_t *ci,
+                         const struct kpg_key *key) {
+  (void)key;
+  return kpg_config_check(cfg, ci);
+}
+static int kpg_key_service_filter(struct kpg_config *cfg, const oconfig_item_t *ci,
+                                  const struct kpg_key *key) {
+  (void)key;
+  return kpg_config_service_filter(cfg, ci);
 }
 
-/* Keys that take one value: given twice in a block, which one was meant? */
-static bool kpg_single_valued(const char *key) {
-  static const char *const keys[] = {
-      "Backend",         "NetNS",         "IPv6",        "ActivityIntervals",
-      "CollectServices", "ServiceFilter", "MaxServices", "RepeatNotification"};
-  for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-    if (strcasecmp(key, keys[i]) == 0)
-      return true;
-  return false;
+#define KPG_AT(field) offsetof(struct kpg_config, field)
+static const struct kpg_key kpg_keys[] = {
+    {"Backend", true, kpg_key_backend, 0, 0, 0},
+    {"NetNS", true, kpg_key_string, KPG_AT(netns_path), 0, 0},
+    {"KubeProxyMetrics", true, kpg_key_endpoint, KPG_AT(kube_proxy_metrics), 0, 0},
+    {"KubeProxyHealthz", true, kpg_key_endpoint, KPG_AT(kube_proxy_healthz), 0, 0},
+    {"IPv6", true, kpg_key_bool, KPG_AT(ipv6), 0, 0},
+    {"PodIP", false, kpg_key_pod_ip, 0, 0, 0},
+    {"ActivityIntervals", true, kpg_key_unsigned, KPG_AT(checks.activity_intervals), 1, 100000},
+    {"Check", false, kpg_key_check, 0, 0, 0},
+    {"CollectServices", true, kpg_key_bool, KPG_AT(checks.service_traffic), 0, 0},
+    {"ServiceFilter", true, kpg_key_service_filter, 0, 0, 0},
+    {"MaxServices", true, kpg_key_unsigned, KPG_AT(max_services), 1, 100000},
+    {"RepeatNotification", true, kpg_key_unsigned, KPG_AT(repeat_notification), 0, 1000000},
+};
+
+static const struct kpg_key *kpg_key_find(const char *name) {
+  for (size_t i = 0; i < sizeof(kpg_keys) / sizeof(kpg_keys[0]); i++)
+    if (strcasecmp(name, kpg_keys[i].name) == 0)
+      return &kpg_keys[i];
+  return NULL;
 }
 
-static bool kpg_duplicate(const oconfig_item_t *ci, int index) {
-  if (!kpg_single_valued(ci->children[index].key))
+/* A single-valued key seen earlier in the same block. */
+static bool kpg_duplicate(const oconfig_item_t *ci, int index, const struct kpg_key *key) {
+  if (!key->single)
     return false;
   for (int i = 0; i < index; i++)
-    if (strcasecmp(ci->children[i].key, ci->children[index].key) == 0)
+    if (strcasecmp(ci->children[i].key, key->name) == 0)
       return true;
   return false;
 }
@@ -259,13 +289,19 @@ int kpg_config_parse(struct kpg_config *cfg, const oconfig_item_t *ci) {
   /* Report every bad key, not just the first. */
   for (int i = 0; i < ci->children_num; i++) {
     const oconfig_item_t *c = &ci->children[i];
-    if (kpg_duplicate(ci, i)) {
-      char values[256];
+    const struct kpg_key *key = kpg_key_find(c->key);
+    char values[256];
+    if (key == NULL) {
+      kpg_format_values(c, values, sizeof(values));
+      ERROR(KPG_PLUGIN " plugin: unknown option \"%s\" (value %s); see collectd-kube_proxy(5)",
+            c->key, values);
+      failed = 1;
+    } else if (kpg_duplicate(ci, i, key)) {
       kpg_format_values(c, values, sizeof(values));
       ERROR(KPG_PLUGIN " plugin: option \"%s\" given twice (again with %s); it takes one value",
             c->key, values);
       failed = 1;
-    } else if (kpg_config_one(cfg, c) != 0) {
+    } else if (key->apply(cfg, c, key) != 0) {
       failed = 1;
     }
   }

@@ -31,8 +31,7 @@ struct kpg_config {
   char *kube_proxy_healthz; /* kube-proxy's /livez address; NULL: not asked */
   bool ipv6;
   struct kp_check_config checks; /* enabled checks, pod IPs, activity window */
-  bool collect_services;
-  bool has_service_filter;
+  bool has_service_filter;       /* CollectServices is checks.service_traffic */
   regex_t service_filter;
   char *service_filter_text;
   unsigned max_services;        /* cap on per-service series per read */
@@ -85,8 +84,8 @@ void kpg_plugin_unref(void *p); /* matches user_data_t.free_func */
 int kpg_read(struct kpg_plugin *p);
 
 /* Values of one read (kube_proxy_values.c). */
-void kpg_dispatch_values(const struct kpg_config *cfg, const struct kp_snapshot *snap,
-                         const struct kp_report *report, cdtime_t duration);
+void kpg_dispatch_values(const struct kpg_config *cfg, const struct kp_report *report,
+                         cdtime_t duration);
 /* "ns/name:port" -> "ns_name_port": no '/' in a collectd identifier. */
 void kpg_service_instance(const char *spn, char *buf, size_t len);
 

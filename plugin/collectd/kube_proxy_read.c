@@ -68,7 +68,7 @@ int kpg_read(struct kpg_plugin *p) {
     return -1;
   }
   cdtime_t duration = cdtime() - start;
-  kpg_dispatch_values(&p->cfg, snap, &report, duration);
+  kpg_dispatch_values(&p->cfg, &report, duration);
   kpg_notify_checks(&p->notified, &p->cfg, &report, &p->state.process);
   kp_report_free(&report);
   kp_snapshot_free(snap);

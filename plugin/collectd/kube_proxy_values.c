@@ -1,10 +1,13 @@
-/* The values of one read (docs/metrics.md lists them): built-in types only,
- * so every server receiving them already knows the data sets. */
+/* The values of one read (docs/metrics.md lists them): the report's figures
+ * mapped to value lists, built-in types only, so every server receiving
+ * them already knows the data sets. Nothing is computed here: the core
+ * fills the report (inventory, traffic, per-service traffic, check states);
+ * this file only names, filters (ServiceFilter, MaxServices) and sanitises
+ * for collectd's identifiers. */
 #include "kube_proxy_glue.h"
 
 #include "collectd/core/utils/common/common.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 static void kpg_dispatch(const char *plugin_instance, const char *type, const char *type_instance,
@@ -32,28 +35,6 @@ static void kpg_dispatch_count(const char *what, size_t n) {
   kpg_dispatch("", "count", what, (value_t){.gauge = (gauge_t)n});
 }
 
-/* Packets/bytes entering a nat chain: the sum over the rules that jump
- * there (kube-proxy rewrites its own chains with zeroed counters; the jump
- * rules in the built-in chains keep theirs). false when no counters. */
-static bool kpg_chain_entry(const struct kp_chain *chain, uint64_t *packets, uint64_t *bytes) {
-  bool any = false;
-  *packets = *bytes = 0;
-  for (size_t i = 0; i < chain->referrers.count; i++) {
-    const struct kp_rule *r = chain->referrers.items[i];
-    if (!r->counters.present)
-      continue;
-    any = true;
-    *packets += r->counters.packets;
-    *bytes += r->counters.bytes;
-  }
-  return any;
-}
-
-struct kpg_service_sum {
-  char spn[DATA_MAX_NAME_LEN];
-  uint64_t packets, bytes;
-};
-
 void kpg_service_instance(const char *spn, char *buf, size_t len) {
   size_t j = 0;
   for (size_t i = 0; spn[i] != '\0' && j + 1 < len; i++) {
@@ -65,81 +46,45 @@ void kpg_service_instance(const char *spn, char *buf, size_t len) {
   buf[j] = '\0';
 }
 
-static bool kpg_is_service_target(const char *name) {
-  static const char *const prefixes[] = {"KUBE-SVC-", "KUBE-SVL-", "KUBE-EXT-", "KUBE-FW-",
-                                         "KUBE-XLB-"};
-  for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-    if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)
-      return true;
-  return false;
+/* The key chains' entry traffic per family (the names are the series'). */
+static void kpg_dispatch_key_chains(enum kp_family family, const struct kp_family_traffic *ft) {
+  const struct {
+    const char *name;
+    const struct kp_traffic *traffic;
+  } chains[] = {
+      {"KUBE-SERVICES", &ft->services},
+      {"KUBE-NODEPORTS", &ft->nodeports},
+      {"KUBE-POSTROUTING", &ft->postrouting},
+  };
+  for (size_t i = 0; i < sizeof(chains) / sizeof(chains[0]); i++)
+    if (chains[i].traffic->present)
+      kpg_dispatch_traffic(kp_family_name(family), chains[i].name, chains[i].traffic->packets,
+                           chains[i].traffic->bytes);
 }
 
-/* Per-service traffic: the rules of nat KUBE-SERVICES that jump to a
- * service chain, grouped by the "ns/name:port" that starts their comment
- * (cluster IP, external IP and load-balancer IP rules add up). */
-static void kpg_dispatch_services(const struct kpg_config *cfg, const struct kp_chain *services,
-                                  const char *plugin_instance) {
-  struct kpg_service_sum *sums = calloc(cfg->max_services, sizeof(*sums));
-  if (sums == NULL)
-    return;
-  size_t n = 0;
-  bool capped = false;
-  for (size_t i = 0; i < services->rules.count; i++) {
-    const struct kp_rule *r = services->rules.items[i];
-    if (!kp_rule_jumps(r) || r->target_name == NULL || !kpg_is_service_target(r->target_name) ||
-        r->comment == NULL || !r->counters.present)
+/* Per-service series of one family: the names ServiceFilter keeps, at most
+ * MaxServices of them, in the report's order. A name longer than a collectd
+ * identifier would be cut into a different series: skipped. */
+static void kpg_dispatch_services(const struct kpg_config *cfg, const struct kp_report *report,
+                                  enum kp_family family) {
+  char pinst[DATA_MAX_NAME_LEN];
+  ssnprintf(pinst, sizeof(pinst), "%s-" KPG_SERVICES_INSTANCE, kp_family_name(family));
+  unsigned sent = 0;
+  for (size_t i = 0; i < report->n_service_traffic; i++) {
+    const struct kp_service_traffic *st = &report->service_traffic[i];
+    if (st->family != family || strlen(st->name) >= DATA_MAX_NAME_LEN)
       continue;
-    char spn[DATA_MAX_NAME_LEN];
-    size_t len = strcspn(r->comment, " ");
-    if (len == 0 || len >= sizeof(spn))
+    if (cfg->has_service_filter && regexec(&cfg->service_filter, st->name, 0, NULL, 0) != 0)
       continue;
-    memcpy(spn, r->comment, len);
-    spn[len] = '\0';
-    if (cfg->has_service_filter && regexec(&cfg->service_filter, spn, 0, NULL, 0) != 0)
-      continue;
-    size_t k = 0;
-    while (k < n && strcmp(sums[k].spn, spn) != 0)
-      k++;
-    if (k == n) {
-      if (n == cfg->max_services) {
-        capped = true;
-        continue;
-      }
-      memcpy(sums[n].spn, spn, len + 1);
-      n++;
+    if (sent == cfg->max_services) {
+      DEBUG(KPG_PLUGIN " plugin: more than %u services match; MaxServices caps the series",
+            cfg->max_services);
+      break;
     }
-    sums[k].packets += r->counters.packets;
-    sums[k].bytes += r->counters.bytes;
-  }
-  for (size_t k = 0; k < n; k++) {
     char instance[DATA_MAX_NAME_LEN];
-    kpg_service_instance(sums[k].spn, instance, sizeof(instance));
-    kpg_dispatch_traffic(plugin_instance, instance, sums[k].packets, sums[k].bytes);
-  }
-  if (capped) {
-    DEBUG(KPG_PLUGIN " plugin: more than %u services match; MaxServices caps the series",
-          cfg->max_services);
-  }
-  free(sums);
-}
-
-static void kpg_dispatch_family(const struct kpg_config *cfg, const struct kp_snapshot *snap,
-                                enum kp_backend backend, enum kp_family family) {
-  static const char *const chains[] = {"KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-POSTROUTING"};
-  const char *fam = kp_family_name(family);
-  for (size_t i = 0; i < sizeof(chains) / sizeof(chains[0]); i++) {
-    const struct kp_chain *c = kp_snapshot_chain(snap, family, backend, "nat", chains[i]);
-    uint64_t packets, bytes;
-    if (c != NULL && c->declared && kpg_chain_entry(c, &packets, &bytes))
-      kpg_dispatch_traffic(fam, chains[i], packets, bytes);
-  }
-  if (!cfg->collect_services)
-    return;
-  const struct kp_chain *svc = kp_snapshot_chain(snap, family, backend, "nat", "KUBE-SERVICES");
-  if (svc != NULL) {
-    char pinst[DATA_MAX_NAME_LEN];
-    ssnprintf(pinst, sizeof(pinst), "%s-" KPG_SERVICES_INSTANCE, fam);
-    kpg_dispatch_services(cfg, svc, pinst);
+    kpg_service_instance(st->name, instance, sizeof(instance));
+    kpg_dispatch_traffic(pinst, instance, st->packets, st->bytes);
+    sent++;
   }
 }
 
@@ -147,16 +92,17 @@ static gauge_t kpg_severity_gauge(enum kp_severity sev) {
   return sev == KP_SEV_FAIL ? 2 : sev == KP_SEV_WARN ? 1 : 0;
 }
 
-void kpg_dispatch_values(const struct kpg_config *cfg, const struct kp_snapshot *snap,
-                         const struct kp_report *report, cdtime_t duration) {
-  /* The backend holding kube-proxy's rules; any when the report cannot tell. */
-  enum kp_backend backend =
-      report->backend == KP_BACKEND_UNKNOWN ? KP_BACKEND_COUNT : report->backend;
-  kpg_dispatch_family(cfg, snap, backend, KP_FAMILY_IPV4);
-  if (cfg->ipv6)
-    kpg_dispatch_family(cfg, snap, backend, KP_FAMILY_IPV6);
-
+void kpg_dispatch_values(const struct kpg_config *cfg, const struct kp_report *report,
+                         cdtime_t duration) {
   const struct kp_inventory *inv = &report->inventory;
+  for (int f = 0; f < KP_FAMILY_COUNT; f++) {
+    if (!inv->traffic[f].present)
+      continue;
+    kpg_dispatch_key_chains((enum kp_family)f, &inv->traffic[f]);
+    if (cfg->checks.service_traffic)
+      kpg_dispatch_services(cfg, report, (enum kp_family)f);
+  }
+
   kpg_dispatch_count("services", inv->services);
   kpg_dispatch_count("endpoints", inv->endpoints);
   kpg_dispatch_count("services_without_endpoints", inv->services_without_endpoints);

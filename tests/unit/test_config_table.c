@@ -125,6 +125,14 @@ static const struct bad_row bad_rows[] = {
      {{"RepeatNotification", {"#1"}}, {"RepeatNotification", {"#2"}}},
      "RepeatNotification",
      NULL},
+    {"KubeProxyMetrics twice",
+     {{"KubeProxyMetrics", {"127.0.0.1:10249"}}, {"KubeProxyMetrics", {"none"}}},
+     "KubeProxyMetrics",
+     NULL},
+    {"KubeProxyHealthz twice",
+     {{"KubeProxyHealthz", {"127.0.0.1:10256"}}, {"kubeproxyhealthz", {"none"}}},
+     "KubeProxyHealthz",
+     NULL},
 };
 
 #define N_BAD ((int)(sizeof(bad_rows) / sizeof(bad_rows[0])))
@@ -250,7 +258,7 @@ static void sync_back_on(const struct kpg_config *c) {
   ck_assert(c->checks.enabled[KP_CHECK_SYNC]);
 }
 static void services_on(const struct kpg_config *c) {
-  ck_assert(c->collect_services);
+  ck_assert(c->checks.service_traffic);
 }
 static void filter_kube_system(const struct kpg_config *c) {
   ck_assert(c->has_service_filter);

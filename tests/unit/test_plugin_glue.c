@@ -241,7 +241,7 @@ START_TEST(test_config_defaults) {
   ck_assert_int_eq(cfg.backend, KP_BACKEND_UNKNOWN);
   ck_assert_ptr_null(cfg.netns_path);
   ck_assert(!cfg.ipv6);
-  ck_assert(!cfg.collect_services);
+  ck_assert(!cfg.checks.service_traffic);
   ck_assert(!cfg.has_service_filter);
   ck_assert_uint_eq(cfg.max_services, 100);
   ck_assert_uint_eq(cfg.repeat_notification, 0);
@@ -277,7 +277,7 @@ START_TEST(test_config_every_key) {
   ck_assert_uint_eq(cfg.checks.activity_intervals, 12);
   ck_assert(!cfg.checks.enabled[KP_CHECK_SYNC]);
   ck_assert(cfg.checks.enabled[KP_CHECK_MASQUERADE]);
-  ck_assert(cfg.collect_services);
+  ck_assert(cfg.checks.service_traffic);
   ck_assert(cfg.has_service_filter);
   ck_assert_uint_eq(cfg.max_services, 7);
   ck_assert_uint_eq(cfg.repeat_notification, 3);
@@ -438,6 +438,69 @@ START_TEST(test_per_service_filter_and_cap) {
   ck_assert_int_eq(read_once(), 0);
   ck_assert_uint_eq(stub_count_values("ipv4-services", "ipt_packets"), 1);
   stop();
+}
+END_TEST
+
+/* The figures come from the core's report, not from the glue walking
+ * rules: the per-service sums of the fixture, counted by hand (web/frontend
+ * 3/180, kube-system/kube-dns 2/130; the NODEPORTS jump and the REJECT of
+ * web/empty are no service-chain jumps). */
+START_TEST(test_report_carries_service_traffic) {
+  struct kp_snapshot *snap = kp_snapshot_new();
+  ck_assert_ptr_nonnull(snap);
+  fake_load(snap, healthy);
+  ck_assert_int_eq(kp_snapshot_finalize(snap), 0);
+  struct kp_check_config cfg;
+  kp_check_config_init(&cfg);
+  struct kp_report report;
+  ck_assert_int_eq(kp_checks_run(snap, &cfg, NULL, &report), 0);
+  ck_assert_uint_eq(report.n_service_traffic, 0); /* not asked for */
+  kp_report_free(&report);
+  cfg.service_traffic = true;
+  ck_assert_int_eq(kp_checks_run(snap, &cfg, NULL, &report), 0);
+  ck_assert_uint_eq(report.n_service_traffic, 2);
+  ck_assert_str_eq(report.service_traffic[0].name, "web/frontend:http");
+  ck_assert_int_eq(report.service_traffic[0].family, KP_FAMILY_IPV4);
+  ck_assert_uint_eq(report.service_traffic[0].packets, 3);
+  ck_assert_uint_eq(report.service_traffic[0].bytes, 180);
+  ck_assert_str_eq(report.service_traffic[1].name, "kube-system/kube-dns:dns");
+  ck_assert_uint_eq(report.service_traffic[1].packets, 2);
+  ck_assert_uint_eq(report.service_traffic[1].bytes, 130);
+  /* the key chains' entry traffic the values map, from the inventory */
+  const struct kp_family_traffic *ft = &report.inventory.traffic[KP_FAMILY_IPV4];
+  ck_assert(ft->present && ft->services.present);
+  ck_assert_uint_eq(ft->services.packets, 12);
+  ck_assert_uint_eq(ft->postrouting.bytes, 660);
+  kp_report_free(&report);
+  kp_check_config_free(&cfg);
+  kp_snapshot_free(snap);
+}
+END_TEST
+
+/* Rules of one service port on several IPs add up into one entry. */
+START_TEST(test_service_traffic_adds_up_one_service) {
+  struct kp_snapshot *snap = kp_snapshot_new();
+  fake_load(snap, RULES_HEAD RULES_MASQ
+            "[4:240] -A KUBE-SERVICES -d 192.0.2.10/32 -p tcp -m comment --comment "
+            "\"web/frontend:http external IP\" -m tcp --dport 80 -j KUBE-EXT-WEBWEBWEBWEBWEB1\n"
+            "[1:40] -A KUBE-SERVICES -d 172.30.0.10/32 -p tcp -m comment --comment "
+            "\"web/frontend:http cluster IP\" -m tcp --dport 80 -j KUBE-SVC-WEBWEBWEBWEBWEB1\n"
+            "[9:900] -A KUBE-SERVICES -d 172.30.0.11/32 -p tcp -m comment --comment "
+            "\"web/other:http cluster IP\" -m tcp --dport 80 -j KUBE-MARK-MASQ\n"
+            "COMMIT\n");
+  ck_assert_int_eq(kp_snapshot_finalize(snap), 0);
+  struct kp_check_config cfg;
+  kp_check_config_init(&cfg);
+  cfg.service_traffic = true;
+  struct kp_report report;
+  ck_assert_int_eq(kp_checks_run(snap, &cfg, NULL, &report), 0);
+  ck_assert_uint_eq(report.n_service_traffic, 1); /* KUBE-MARK-MASQ is no service chain */
+  ck_assert_str_eq(report.service_traffic[0].name, "web/frontend:http");
+  ck_assert_uint_eq(report.service_traffic[0].packets, 5);
+  ck_assert_uint_eq(report.service_traffic[0].bytes, 280);
+  kp_report_free(&report);
+  kp_check_config_free(&cfg);
+  kp_snapshot_free(snap);
 }
 END_TEST
 
@@ -674,6 +737,8 @@ static Suite *glue_suite(void) {
   tcase_add_test(tc, test_disabled_check_has_no_gauge);
   tcase_add_test(tc, test_per_service_series);
   tcase_add_test(tc, test_per_service_filter_and_cap);
+  tcase_add_test(tc, test_report_carries_service_traffic);
+  tcase_add_test(tc, test_service_traffic_adds_up_one_service);
   tcase_add_test(tc, test_service_instance_has_no_slash);
   tcase_add_test(tc, test_masquerade_failure_then_okay);
   tcase_add_test(tc, test_failing_at_start_is_notified);
