@@ -1,29 +1,46 @@
 # Helpers for the tests that run the real collectd with kube_proxy.so.
-# Sourced by tests/integration/test-collectd-*.sh and tests/demo.sh; the
-# caller sets KP_BUILD (the build dir holding kube_proxy.so) and KP_TMP
-# (a private temp dir) first. Namespaces are named kp-*, and every test
-# deletes its own on every exit path (trap).
+# Sourced by tests/integration/test-collectd-*.sh and tests/demo.sh, after
+# lib.sh (sourced here: temp dirs, namespaces and processes are registered
+# and removed on every exit path, see lib.sh). The caller sets KP_BUILD (the
+# build dir holding kube_proxy.so). A test starts with
+#   KP_BUILD=${1:-build}
+#   . "$(dirname "$0")/collectd-lib.sh"
+#   kp_begin NAME [TOOL...]   # root, tools, cleanup trap, KP_TMP, NS=kp-NAME-PID
+#   kp_node legacy            # namespace NS (+ NS-c) with kube-proxy's rules
+#   kp_collectd <<EOF         # collectd.conf with this <Plugin kube_proxy> body, started
+#     NetNS "/run/netns/$NS"
+#   EOF
+# and ends in kp_finish.
 
-KP_ROOT=${KP_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 KP_HOST=kp-it
-
-# Prints "SKIP: reason" and exits 77 (counted as skipped by run-all.sh).
-kp_skip() {
-  echo "SKIP: $*"
-  exit 77
-}
 
 # kp_require [TOOL...]: root, collectd, the built plugin, and the tools
 # (default: the iptables-legacy ones).
 kp_require() {
-  [ "$(id -u)" -eq 0 ] || kp_skip "needs root (network namespaces, netfilter tables)"
-  local t tools=("$@")
+  kp_require_root
+  local tools=("$@")
   [ ${#tools[@]} -gt 0 ] || tools=(iptables-legacy-restore iptables-legacy)
-  for t in collectd collectdctl ip flock "${tools[@]}"; do
-    command -v "$t" >/dev/null 2>&1 || kp_skip "$t not installed"
-  done
+  kp_require_tools collectd collectdctl ip flock "${tools[@]}"
   [ -f "$KP_BUILD/kube_proxy.so" ] || kp_skip "$KP_BUILD/kube_proxy.so not built"
   [ -f /usr/lib/collectd/csv.so ] || kp_skip "collectd-core plugins not in /usr/lib/collectd"
+}
+
+# kp_begin NAME [TOOL...]: the common start of a collectd test: kp_require
+# TOOLs, cleanup on every exit path, a private KP_TMP (/tmp/kp-NAME.*) and
+# the name of its node namespace, NS=kp-NAME-PID.
+kp_begin() {
+  local name=$1
+  shift
+  kp_require "$@"
+  kp_trap_cleanup
+  kp_tmp "$name"
+  NS=kp-$name-$$
+}
+
+# kp_node [legacy|nft]: kp_make_node "$NS" BACKEND, or the test ends (exit 1).
+kp_node() {
+  kp_make_node "$NS" "${1:-legacy}" || kp_die "cannot build the test namespace $NS (${1:-legacy})"
 }
 
 # The kube-proxy ruleset: the fixtures generator when present, else a small
@@ -109,11 +126,9 @@ kp_make_node() {
 # kp_make_net NS: the two namespaces and their addresses and routes, no rules.
 kp_make_net() {
   local ns=$1 c="$1-c"
-  ip netns add "$ns"
-  ip netns add "$c"
-  ip link add kpn0 netns "$ns" type veth peer name kpc0 netns "$c"
-  ip -n "$ns" link set lo up
-  ip -n "$c" link set lo up
+  kp_ns_add "$ns"
+  kp_ns_add "$c"
+  ip link add kpn0 netns "$ns" type veth peer name kpc0 netns "$c" || return 1
   ip -n "$ns" addr add 10.99.0.1/24 dev kpn0
   ip -n "$c" addr add 10.99.0.2/24 dev kpc0
   ip -n "$c" addr add 10.180.0.6/32 dev kpc0
@@ -126,8 +141,7 @@ kp_make_net() {
 }
 
 kp_delete_node() {
-  ip netns del "$1" 2>/dev/null || true
-  ip netns del "$1-c" 2>/dev/null || true
+  kp_ns_del "$1" "$1-c"
 }
 
 # N connection attempts from the client to the service's cluster IP
@@ -206,18 +220,46 @@ $body
 EOF
 }
 
+# kp_start_collectd CONF: collectd -f -C CONF, output in KP_TMP/collectd.out;
+# KP_COLLECTD_PID is the daemon itself (tracked: stopped at exit).
 KP_COLLECTD_PID=
 kp_start_collectd() {
-  collectd -f -C "$1" >"$KP_TMP/collectd.out" 2>&1 &
-  KP_COLLECTD_PID=$!
+  kp_start_collectd_by "$KP_TMP/collectd.out" collectd -f -C "$1"
 }
 
+# kp_start_collectd_by OUT CMD...: the daemon started by a command that
+# execs it in the end (setpriv, capsh -c "exec ...", valgrind, ip netns
+# exec), so that KP_COLLECTD_PID is collectd, not a wrapper.
+kp_start_collectd_by() {
+  kp_spawn "$@"
+  KP_COLLECTD_PID=$KP_SPAWNED
+}
+
+# kp_collectd [CONF] <<EOF: kp_write_conf CONF (default KP_TMP/collectd.conf)
+# with the <Plugin kube_proxy> body from stdin, then kp_start_collectd.
+kp_collectd() {
+  local conf=${1:-$KP_TMP/collectd.conf}
+  kp_write_conf "$conf"
+  kp_start_collectd "$conf"
+}
+
+# kp_stop_collectd [SECONDS]: SIGTERM, wait (SIGKILL after SECONDS, default
+# 30); returns collectd's exit status.
 kp_stop_collectd() {
+  local rc=0
   if [ -n "$KP_COLLECTD_PID" ]; then
-    kill -TERM "$KP_COLLECTD_PID" 2>/dev/null || true
-    wait "$KP_COLLECTD_PID" 2>/dev/null || true
+    kp_stop "$KP_COLLECTD_PID" "${1:-30}" || rc=$?
     KP_COLLECTD_PID=
   fi
+  return "$rc"
+}
+
+# kp_log_count REGEX [FILE]: lines of the collectd log (default
+# KP_TMP/collectd.log) matching REGEX (0 when none or no log yet).
+kp_log_count() {
+  local n
+  n=$(grep -c -- "$1" "${2:-$KP_TMP/collectd.log}" 2>/dev/null)
+  echo "${n:-0}"
 }
 
 kp_collectd_alive() {
@@ -331,9 +373,8 @@ kp_putnotif() {
 }
 
 # kp_iptables_suite legacy|nft: the assertions of an iptables-mode node,
-# run against namespace $NS built with kp_make_node "$NS" BACKEND (the
-# caller sets NS, KP_TMP, LOCK_PID= and a trap that kills $LOCK_PID and
-# deletes the namespaces): values exist and grow with real traffic (csv),
+# run against namespace $NS built with kp_node BACKEND after kp_begin (the
+# lock holder is tracked: stopped at exit): values exist and grow with real traffic (csv),
 # FAILURE/OKAY notifications with meta when masquerading breaks and is
 # repaired (exec), PodIP results, a PUTNOTIF about kube-proxy reaching the
 # `process` check (unixsock), reads while /run/xtables.lock is held, and
@@ -342,13 +383,12 @@ kp_iptables_suite() {
   local backend=$1 ipt="iptables-$1"
   local MASQ_RULE=(-t nat -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully)
 
-  kp_write_conf "$KP_TMP/collectd.conf" <<EOF
+  kp_collectd <<EOF
   NetNS "/run/netns/$NS"
   PodIP "10.180.0.6"
   CollectServices true
   ServiceFilter "^web/"
 EOF
-  kp_start_collectd "$KP_TMP/collectd.conf"
 
   # --- values exist ------------------------------------------------------------
   KP_V4=kube_proxy-ipv4
@@ -418,8 +458,8 @@ EOF
 
   # --- reads while /run/xtables.lock is held -----------------------------------------------
   KP_R0=$(kp_csv_rows kube_proxy duration-read)
-  flock /run/xtables.lock sleep 5 &
-  LOCK_PID=$!
+  kp_spawn /dev/null flock /run/xtables.lock sleep 5
+  LOCK_PID=$KP_SPAWNED
   kp_check "the lock is really held" kp_wait 2 bash -c '! flock -n /run/xtables.lock true'
   kp_check "3 reads complete while another process holds /run/xtables.lock" kp_wait 4 kp_suite_more_reads
   kp_check "... and the lock was still held then" kill -0 "$LOCK_PID"
@@ -434,12 +474,11 @@ EOF
 
   # --- Backend forced; a PodIP that has no rules --------------------------------------------
   rm -rf "$KP_TMP/csv" "$KP_TMP/notifications"
-  kp_write_conf "$KP_TMP/collectd.conf" <<EOF
+  kp_collectd <<EOF
   NetNS "/run/netns/$NS"
   Backend "$backend"
   PodIP "10.180.0.60"
 EOF
-  kp_start_collectd "$KP_TMP/collectd.conf"
   kp_check "PodIP 10.180.0.60 (no rules; 10.180.0.6 does not count): check-pod-rules gauge 1" \
     kp_wait 15 kp_csv_is kube_proxy gauge-check-pod-rules 1
   kp_check "WARNING notification naming 10.180.0.60" \
@@ -496,13 +535,13 @@ while True:
         c.close()
 EOF_PY
   KP_LISTENER_PID=$!
+  kp_track "$KP_LISTENER_PID"
   kp_wait 5 grep -q '^listening' "$log"
 }
 
 kp_stop_listener() {
   if [ -n "$KP_LISTENER_PID" ]; then
-    kill "$KP_LISTENER_PID" 2>/dev/null || true
-    wait "$KP_LISTENER_PID" 2>/dev/null || true
+    kp_stop "$KP_LISTENER_PID" 10
     KP_LISTENER_PID=
   fi
 }

@@ -31,36 +31,21 @@
 set -u
 KP_BUILD=${1:-build}
 . "$(dirname "$0")/collectd-lib.sh"
-kp_require
-command -v iptables-nft-restore >/dev/null 2>&1 || kp_skip "iptables-nft-restore not installed"
+kp_begin churn iptables-legacy-restore iptables-legacy iptables-nft-restore
 
 PHASE_SECONDS=${KP_CHURN_SECONDS:-30}
 MAX_RESTORE_MS=1000
 VARIANTS=("5 2" "6 2" "7 3" "6 1" "8 2" "5 3") # services, endpoints per service
-NS_BASE=kp-churn-$$
-KP_TMP=$(mktemp -d /tmp/kp-churn.XXXXXX)
-TRAFFIC_PID=
-NODES=()
-cleanup() {
-  [ -n "$TRAFFIC_PID" ] && kill "$TRAFFIC_PID" 2>/dev/null
-  kp_stop_collectd
-  local n
-  for n in "${NODES[@]}"; do kp_delete_node "$n"; done
-  rm -rf "$KP_TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+NS_BASE=$NS
 
 # churn_node NS BACKEND: the node namespace NS and its client NS-c (veth,
 # node 10.99.0.1, client 10.99.0.2 + pod addresses 10.180.0.6/.7), the
 # variant-0 ruleset loaded whole with iptables-BACKEND-restore.
 churn_node() {
   local ns=$1 c="$1-c"
-  NODES+=("$ns")
-  ip netns add "$ns" && ip netns add "$c" || return 1
+  kp_ns_add "$ns"
+  kp_ns_add "$c"
   ip link add kpn0 netns "$ns" type veth peer name kpc0 netns "$c" || return 1
-  ip -n "$ns" link set lo up
-  ip -n "$c" link set lo up
   ip -n "$ns" addr add 10.99.0.1/24 dev kpn0
   ip -n "$c" addr add 10.99.0.2/24 dev kpc0
   ip -n "$c" addr add 10.180.0.6/32 dev kpc0
@@ -162,6 +147,7 @@ EOF
   (while :; do ip netns exec "$ns-c" timeout 0.2 bash -c 'echo > /dev/tcp/172.30.0.20/80'; done) \
     >/dev/null 2>&1 &
   TRAFFIC_PID=$!
+  kp_track "$TRAFFIC_PID"
   kp_check "$backend: first read" kp_wait 15 kp_csv_last kube_proxy duration-read
   sleep 2 # start-up notifications (web/orphan has no endpoints: endpoints WARNING)
   local notifs0 rows0
@@ -175,13 +161,9 @@ EOF
   rows1=$(kp_csv_rows kube_proxy duration-read)
   notifs1=$(kp_notifs_matching '^Plugin: kube_proxy')
   kp_check "$backend: collectd still running after the churn" kp_collectd_alive
-  kill "$TRAFFIC_PID" 2>/dev/null
-  wait "$TRAFFIC_PID" 2>/dev/null
-  TRAFFIC_PID=
-  kill -TERM "$KP_COLLECTD_PID"
-  wait "$KP_COLLECTD_PID"
-  local rc=$?
-  KP_COLLECTD_PID=
+  kp_stop "$TRAFFIC_PID"
+  local rc=0
+  kp_stop_collectd || rc=$?
   kp_check "$backend: collectd exits 0 on SIGTERM (rc=$rc)" test "$rc" -eq 0
 
   # --- the writer

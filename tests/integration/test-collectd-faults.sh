@@ -7,58 +7,40 @@
 set -u
 KP_BUILD=${1:-build}
 . "$(dirname "$0")/collectd-lib.sh"
-kp_require
-
-NS=kp-it-$$
-KP_TMP=$(mktemp -d /tmp/kp-it.XXXXXX)
-cleanup() {
-  kp_stop_collectd
-  kp_delete_node "$NS"
-  rm -rf "$KP_TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log_count() {
-  local n
-  n=$(grep -c -- "$1" "$KP_TMP/collectd.log" 2>/dev/null)
-  echo "${n:-0}"
-}
+kp_begin it
 
 # --- NetNS path missing at start, created later -----------------------------------
-kp_write_conf "$KP_TMP/collectd.conf" <<EOF
+kp_collectd <<EOF
   NetNS "/run/netns/$NS"
 EOF
-kp_start_collectd "$KP_TMP/collectd.conf"
-first_error() { [ "$(log_count 'kube_proxy plugin: cannot read the netfilter tables')" -ge 1 ]; }
+first_error() { [ "$(kp_log_count 'kube_proxy plugin: cannot read the netfilter tables')" -ge 1 ]; }
 kp_check "missing NetNS: an error in the log" kp_wait 8 first_error
 sleep 5 # several more (failing) intervals
 kp_check "... exactly one, not one per interval" \
-  test "$(log_count 'kube_proxy plugin: cannot read the netfilter tables')" -eq 1
+  test "$(kp_log_count 'kube_proxy plugin: cannot read the netfilter tables')" -eq 1
 kp_check "... naming the path" grep -q "cannot read the netfilter tables.*$NS" "$KP_TMP/collectd.log"
 kp_check "collectd keeps running" kp_collectd_alive
 kp_check "no values while failing" bash -c "! ls '$KP_TMP/csv/$KP_HOST/kube_proxy' >/dev/null 2>&1"
 
-kp_make_node "$NS" || { echo "FAIL cannot build the test namespace"; exit 1; }
-recovered() { [ "$(log_count 'kube_proxy plugin: reading the netfilter tables works again')" -ge 1 ]; }
+kp_node
+recovered() { [ "$(kp_log_count 'kube_proxy plugin: reading the netfilter tables works again')" -ge 1 ]; }
 kp_check "namespace created: recovery logged by itself" kp_wait 10 recovered
 kp_check "values flow again" kp_wait 5 kp_csv_last kube_proxy-ipv4 ipt_packets-KUBE-SERVICES
 sleep 2
 grep 'kube_proxy plugin' "$KP_TMP/collectd.log" | tail -n 3
 kp_check "recovery logged once" \
-  test "$(log_count 'reading the netfilter tables works again')" -eq 1
+  test "$(kp_log_count 'reading the netfilter tables works again')" -eq 1
 kp_stop_collectd
 
 # --- no CAP_NET_ADMIN ----------------------------------------------------------------
 if command -v capsh >/dev/null 2>&1; then
   : >"$KP_TMP/collectd.log"
-  capsh --drop=cap_net_admin -- -c "exec collectd -f -C '$KP_TMP/collectd.conf'" \
-    >"$KP_TMP/collectd.out" 2>&1 &
-  KP_COLLECTD_PID=$!
+  kp_start_collectd_by "$KP_TMP/collectd.out" \
+    capsh --drop=cap_net_admin -- -c "exec collectd -f -C '$KP_TMP/collectd.conf'"
   kp_check "without CAP_NET_ADMIN: an error in the log" kp_wait 8 first_error
   sleep 4
   kp_check "... exactly one" \
-    test "$(log_count 'kube_proxy plugin: cannot read the netfilter tables')" -eq 1
+    test "$(kp_log_count 'kube_proxy plugin: cannot read the netfilter tables')" -eq 1
   kp_check "... saying CAP_NET_ADMIN is needed" grep -q "CAP_NET_ADMIN" "$KP_TMP/collectd.log"
   kp_check "collectd keeps running" kp_collectd_alive
   grep 'kube_proxy plugin' "$KP_TMP/collectd.log" | tail -n 2

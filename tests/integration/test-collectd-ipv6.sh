@@ -15,23 +15,10 @@
 set -u
 KP_BUILD=${1:-build}
 . "$(dirname "$0")/collectd-lib.sh"
-kp_require iptables-legacy-restore ip6tables-legacy-restore ip6tables-legacy \
-  iptables-nft-restore ip6tables-nft-restore ip6tables-nft python3
 [ -f "$KP_ROOT/tests/fixtures/make-ruleset-v6.sh" ] || kp_skip "tests/fixtures/make-ruleset-v6.sh missing"
 [ -e /proc/sys/net/ipv6 ] || kp_skip "no IPv6 in this kernel"
-
-NS=
-KP_TMP=$(mktemp -d /tmp/kp-it6.XXXXXX)
-NAMESPACES=()
-cleanup() {
-  kp_stop_collectd
-  kp_stop_listener
-  local n
-  for n in "${NAMESPACES[@]}"; do kp_delete_node "$n"; done
-  rm -rf "$KP_TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+kp_begin it6 iptables-legacy-restore ip6tables-legacy-restore ip6tables-legacy \
+  iptables-nft-restore ip6tables-nft-restore ip6tables-nft python3
 
 # IPv6 addresses and routes on top of kp_make_net's IPv4 ones (nodad: usable
 # at once, no duplicate address detection wait).
@@ -72,7 +59,6 @@ services_consistent() {
 run_backend() {
   local b=$1 p0 s0 m0 q0
   NS=kp-it6$b-$$
-  NAMESPACES+=("$NS")
   echo "--- $b: iptables-$b-restore + ip6tables-$b-restore in $NS"
   rm -rf "$KP_TMP/csv" "$KP_TMP/notifications"
   if ! kp_make_net "$NS" || ! make_v6_net "$NS" ||
@@ -83,14 +69,13 @@ run_backend() {
   fi
   kp_start_listener "$NS-c" "$KP_TMP/pod-$b" fd00:180::6 fd00:180::7 || kp_fail "$b: pod server"
 
-  kp_write_conf "$KP_TMP/collectd.conf" <<EOF
+  kp_collectd <<EOF
   NetNS "/run/netns/$NS"
   IPv6 true
   PodIP "fd00:180::6"
   CollectServices true
   ServiceFilter "^web/"
 EOF
-  kp_start_collectd "$KP_TMP/collectd.conf"
 
   kp_check "$b: first values written ($V6/ipt_packets-KUBE-SERVICES)" \
     kp_wait 15 kp_csv_last $V6 ipt_packets-KUBE-SERVICES
@@ -147,7 +132,6 @@ nft_services_consistent() {
 }
 run_nftables_mode() {
   NS=kp-it6m-$$
-  NAMESPACES+=("$NS")
   echo "--- nftables mode: nft -f of table ip kube-proxy and ip6 kube-proxy in $NS"
   rm -rf "$KP_TMP/csv" "$KP_TMP/notifications"
   local gen="$KP_ROOT/tests/fixtures/make-nft-ruleset.sh" handle
@@ -157,12 +141,11 @@ run_nftables_mode() {
     return
   fi
   kp_start_listener "$NS-c" "$KP_TMP/pod-nftables" fd00:180::6 fd00:180::7 || kp_fail "nftables mode: pod server"
-  kp_write_conf "$KP_TMP/collectd.conf" <<EOF
+  kp_collectd <<EOF
   NetNS "/run/netns/$NS"
   IPv6 true
   PodIP "fd00:180::7"
 EOF
-  kp_start_collectd "$KP_TMP/collectd.conf"
   kp_check "nftables mode: first values written" kp_wait 15 kp_csv_last kube_proxy count-endpoints
   # make-nft-ruleset.sh: 8 endpoint chains per family
   kp_check "nftables mode: count-endpoints 16 (8 ip + 8 ip6)" kp_csv_is kube_proxy count-endpoints 16

@@ -11,19 +11,6 @@
 set -u
 KP_BUILD=${1:-build}
 . "$(dirname "$0")/collectd-lib.sh"
-kp_require iptables-legacy-restore iptables-legacy
-
-NS=kp-it-$$
-KP_TMP=$(mktemp -d /tmp/kp-it.XXXXXX)
-LOCK_PID=
-cleanup() {
-  kp_stop_collectd
-  [ -n "$LOCK_PID" ] && kill "$LOCK_PID" 2>/dev/null
-  kp_delete_node "$NS"
-  rm -rf "$KP_TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-kp_make_node "$NS" legacy || { echo "FAIL cannot build the test namespace"; exit 1; }
+kp_begin it iptables-legacy-restore iptables-legacy
+kp_node legacy
 kp_iptables_suite legacy

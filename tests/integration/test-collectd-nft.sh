@@ -10,19 +10,6 @@
 set -u
 KP_BUILD=${1:-build}
 . "$(dirname "$0")/collectd-lib.sh"
-kp_require iptables-nft-restore iptables-nft
-
-NS=kp-itn-$$
-KP_TMP=$(mktemp -d /tmp/kp-itn.XXXXXX)
-LOCK_PID=
-cleanup() {
-  kp_stop_collectd
-  [ -n "$LOCK_PID" ] && kill "$LOCK_PID" 2>/dev/null
-  kp_delete_node "$NS"
-  rm -rf "$KP_TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-kp_make_node "$NS" nft || { echo "FAIL cannot build the test namespace"; exit 1; }
+kp_begin itn iptables-nft-restore iptables-nft
+kp_node nft
 kp_iptables_suite nft

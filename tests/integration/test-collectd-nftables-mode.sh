@@ -13,34 +13,21 @@
 set -u
 KP_BUILD=${1:-build}
 . "$(dirname "$0")/collectd-lib.sh"
-kp_require nft python3
 GEN="$KP_ROOT/tests/fixtures/make-nft-ruleset.sh"
 [ -f "$GEN" ] || kp_skip "tests/fixtures/make-nft-ruleset.sh missing"
+kp_begin itm nft python3
 
-NS=kp-itm-$$
-KP_TMP=$(mktemp -d /tmp/kp-itm.XXXXXX)
-cleanup() {
-  kp_stop_collectd
-  kp_stop_listener
-  kp_delete_node "$NS"
-  rm -rf "$KP_TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-kp_make_net "$NS" || { echo "FAIL cannot build the test namespaces"; exit 1; }
-bash "$GEN" | ip netns exec "$NS" nft -f - || { echo "FAIL nft -f of the generated ruleset"; exit 1; }
+kp_make_net "$NS" || kp_die "cannot build the test namespaces"
+bash "$GEN" | ip netns exec "$NS" nft -f - || kp_die "nft -f of the generated ruleset"
 PODLOG=$KP_TMP/pod-connections
-kp_start_listener "$NS-c" "$PODLOG" 10.180.0.6 10.180.0.7 ||
-  { echo "FAIL the pod server did not start"; exit 1; }
+kp_start_listener "$NS-c" "$PODLOG" 10.180.0.6 10.180.0.7 || kp_die "the pod server did not start"
 
-kp_write_conf "$KP_TMP/collectd.conf" <<EOF
+kp_collectd <<EOF
   NetNS "/run/netns/$NS"
   PodIP "10.180.0.6"
   ActivityIntervals 1
   CollectServices true
 EOF
-kp_start_collectd "$KP_TMP/collectd.conf"
 
 # --- inventory and check states of the healthy ruleset ---------------------------
 kp_check "first values written (csv kube_proxy/count-services)" \
@@ -119,12 +106,11 @@ kp_stop_collectd
 
 # --- Backend "nft" forced; a PodIP that has no rules -------------------------------------
 rm -rf "$KP_TMP/csv" "$KP_TMP/notifications"
-kp_write_conf "$KP_TMP/collectd.conf" <<EOF
+kp_collectd <<EOF
   NetNS "/run/netns/$NS"
   Backend "nft"
   PodIP "10.180.0.60"
 EOF
-kp_start_collectd "$KP_TMP/collectd.conf"
 kp_check "Backend \"nft\", PodIP 10.180.0.60 (no rules; 10.180.0.6 does not count): pod-rules gauge 1" \
   kp_wait 15 kp_csv_is kube_proxy gauge-check-pod-rules 1
 kp_check "WARNING notification naming 10.180.0.60, mode nftables" \

@@ -13,21 +13,10 @@
 set -u
 KP_BUILD=${1:-build}
 . "$(dirname "$0")/collectd-lib.sh"
-kp_require iptables-legacy-restore iptables-legacy iptables-nft-restore iptables-nft
-
-NS=kp-its-$$
-KP_TMP=$(mktemp -d /tmp/kp-its.XXXXXX)
-cleanup() {
-  kp_stop_collectd
-  kp_delete_node "$NS"
-  rm -rf "$KP_TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-kp_make_node "$NS" legacy || { echo "FAIL cannot build the test namespace"; exit 1; }
+kp_begin its iptables-legacy-restore iptables-legacy iptables-nft-restore iptables-nft
+kp_node legacy
 # What an earlier kube-proxy (other backend) left behind.
-ip netns exec "$NS" iptables-nft-restore <<'EOF' || { echo "FAIL iptables-nft-restore of the stale copy"; exit 1; }
+ip netns exec "$NS" iptables-nft-restore <<'EOF' || kp_die "iptables-nft-restore of the stale copy"
 *nat
 :KUBE-SERVICES - [0:0]
 :KUBE-SVC-STALE7X6Y57U2AAAA - [0:0]
@@ -36,10 +25,9 @@ ip netns exec "$NS" iptables-nft-restore <<'EOF' || { echo "FAIL iptables-nft-re
 COMMIT
 EOF
 
-kp_write_conf "$KP_TMP/collectd.conf" <<EOF
+kp_collectd <<EOF
   NetNS "/run/netns/$NS"
 EOF
-kp_start_collectd "$KP_TMP/collectd.conf"
 
 backends_notifs() { kp_notifs_matching 'TypeInstance: check-backends' "$@"; }
 both='kube-proxy rules in both backends: iptables-legacy \([^)]+\) and nft \([^)]+\)'

@@ -14,21 +14,8 @@
 set -u
 KP_BUILD=${1:-build}
 . "$(dirname "$0")/collectd-lib.sh"
-kp_require iptables-legacy-restore python3
-
-NS=kp-itsy-$$
-KP_TMP=$(mktemp -d /tmp/kp-itsy.XXXXXX)
-SERVER_PID=
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
-  kp_stop_collectd
-  kp_delete_node "$NS"
-  rm -rf "$KP_TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-kp_make_node "$NS" legacy || { echo "FAIL cannot build the test namespace"; exit 1; }
+kp_begin itsy iptables-legacy-restore python3
+kp_node legacy
 mkdir -p "$KP_TMP/www"
 
 # The bodies, as kube-proxy writes them (pkg/proxy/healthcheck, metrics).
@@ -80,17 +67,19 @@ for s in servers[1:]:
     threading.Thread(target=s.serve_forever, daemon=True).start()
 servers[0].serve_forever()
 EOF
+start_server() { # the stand-in kube-proxy endpoints, in the namespace
+  kp_spawn /dev/null ip netns exec "$NS" python3 "$KP_TMP/server.py" "$KP_TMP/www"
+  SERVER_PID=$KP_SPAWNED
+}
 serve_state healthy
-ip netns exec "$NS" python3 "$KP_TMP/server.py" "$KP_TMP/www" &
-SERVER_PID=$!
+start_server
 up() { ip netns exec "$NS" bash -c 'echo > /dev/tcp/127.0.0.1/10256' 2>/dev/null; }
 kp_check "stand-in endpoints listening in the namespace" kp_wait 5 up
 
 KP_PROXY_ENDPOINTS='KubeProxyMetrics "127.0.0.1:10249"
-  KubeProxyHealthz "127.0.0.1:10256"' kp_write_conf "$KP_TMP/collectd.conf" <<EOF
+  KubeProxyHealthz "127.0.0.1:10256"' kp_collectd <<EOF
   NetNS "/run/netns/$NS"
 EOF
-kp_start_collectd "$KP_TMP/collectd.conf"
 sync_notifs() { kp_notifs_matching 'TypeInstance: check-sync' "$@"; }
 
 # --- 1. healthy ----------------------------------------------------------------------------
@@ -114,9 +103,7 @@ kp_check "synced again: OKAY for check-sync" \
 kp_check "gauge-check-sync 0" kp_wait 4 kp_csv_is kube_proxy gauge-check-sync 0
 
 # --- 3. kube-proxy gone --------------------------------------------------------------------
-kill "$SERVER_PID"
-wait "$SERVER_PID" 2>/dev/null
-SERVER_PID=
+kp_stop "$SERVER_PID"
 kp_check "endpoints gone: WARNING for check-sync, kube-proxy does not answer" \
   kp_wait 8 kp_has_notif '^Severity: WARNING' 'TypeInstance: check-sync' \
   'kube-proxy does not answer: http://127.0.0.1:10249/metrics: Connection refused'
@@ -126,8 +113,7 @@ kp_check "one FAILURE, one WARNING for check-sync in all" \
 
 # --- 4. the CLI asks the same endpoints --------------------------------------------------------
 serve_state healthy
-ip netns exec "$NS" python3 "$KP_TMP/server.py" "$KP_TMP/www" &
-SERVER_PID=$!
+start_server
 kp_check "stand-in endpoints back" kp_wait 5 up
 out=$("$KP_BUILD/kube-proxy-check" --netns "/run/netns/$NS" 2>&1)
 kp_check "CLI: [OK] kube-proxy syncing" grep -q '^\[OK\] kube-proxy syncing (last sync [0-9]* s ago)$' <<<"$out"

@@ -11,27 +11,12 @@
 set -u
 KP_BUILD=${1:-build}
 . "$(dirname "$0")/collectd-lib.sh"
-kp_require
-command -v valgrind >/dev/null 2>&1 || kp_skip "valgrind not installed"
-command -v iptables-nft-restore >/dev/null 2>&1 || kp_skip "iptables-nft-restore not installed"
+kp_begin vg iptables-legacy-restore iptables-legacy iptables-nft-restore valgrind
 
 MIN_READS=200
-NS=kp-vg-$$
-KP_TMP=$(mktemp -d /tmp/kp-vg.XXXXXX)
 SUPP="$KP_ROOT/tests/valgrind/collectd.supp"
-TRAFFIC_PID= CHANGER_PID=
-cleanup() {
-  [ -n "$TRAFFIC_PID" ] && kill "$TRAFFIC_PID" 2>/dev/null
-  [ -n "$CHANGER_PID" ] && kill "$CHANGER_PID" 2>/dev/null
-  kp_stop_collectd
-  kp_delete_node "$NS"
-  rm -rf "$KP_TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-kp_make_node "$NS" || { echo "FAIL cannot build the test namespace"; exit 1; }
-kp_ruleset | ip netns exec "$NS" iptables-nft-restore || { echo "FAIL iptables-nft-restore"; exit 1; }
+kp_node
+kp_ruleset | ip netns exec "$NS" iptables-nft-restore || kp_die "iptables-nft-restore"
 kp_check "legacy nat table loaded" bash -c "ip netns exec $NS iptables-legacy-save -t nat | grep -q KUBE-SERVICES"
 kp_check "nft nat table loaded" bash -c "ip netns exec $NS iptables-nft-save -t nat 2>/dev/null | grep -q KUBE-SERVICES"
 
@@ -45,15 +30,15 @@ sed -i 's/^Interval 1$/Interval 0.05/; s/^MaxReadInterval 2$/MaxReadInterval 0.2
   "$KP_TMP/collectd.conf"
 kp_check "config has Interval 0.05" grep -q '^Interval 0.05$' "$KP_TMP/collectd.conf"
 
-valgrind --tool=memcheck --error-exitcode=99 --leak-check=full \
+kp_start_collectd_by "$KP_TMP/collectd.out" \
+  valgrind --tool=memcheck --error-exitcode=99 --leak-check=full \
   --errors-for-leak-kinds=definite --suppressions="$SUPP" --num-callers=30 \
-  --log-file="$KP_TMP/valgrind.log" \
-  collectd -f -C "$KP_TMP/collectd.conf" >"$KP_TMP/collectd.out" 2>&1 &
-KP_COLLECTD_PID=$!
+  --log-file="$KP_TMP/valgrind.log" collectd -f -C "$KP_TMP/collectd.conf"
 
 # Connections through the nat chains all along (a few per second).
 (while :; do kp_traffic "$NS" 2; sleep 0.3; done) >/dev/null 2>&1 &
 TRAFFIC_PID=$!
+kp_track "$TRAFFIC_PID"
 # A chain added and removed in both backends every 0.5 s: new nft
 # generations (full decode instead of the cached copy) and new legacy
 # table contents keep both readers' whole code paths running.
@@ -64,15 +49,15 @@ TRAFFIC_PID=$!
   sleep 0.25
 done) >/dev/null 2>&1 &
 CHANGER_PID=$!
+kp_track "$CHANGER_PID"
 
 start=$(date +%s)
 reads() { kp_csv_rows kube_proxy duration-read; }
 enough() { [ "$(reads)" -ge $((MIN_READS + 10)) ]; }
 kp_check "first read under valgrind" kp_wait 60 kp_csv_last kube_proxy duration-read
 kp_check "$MIN_READS+ reads within 150 s" kp_wait 150 enough
-kill "$TRAFFIC_PID" "$CHANGER_PID" 2>/dev/null
-wait "$TRAFFIC_PID" "$CHANGER_PID" 2>/dev/null
-TRAFFIC_PID= CHANGER_PID=
+kp_stop "$TRAFFIC_PID"
+kp_stop "$CHANGER_PID"
 n_reads=$(reads)
 secs=$(($(date +%s) - start))
 echo "reads under valgrind: $n_reads in ${secs}s"

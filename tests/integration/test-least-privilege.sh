@@ -16,29 +16,17 @@
 set -u
 KP_BUILD=${1:-build}
 . "$(dirname "$0")/collectd-lib.sh"
-kp_require iptables-legacy-restore iptables-nft-restore
-command -v setpriv >/dev/null 2>&1 || kp_skip "setpriv not installed (util-linux)"
+kp_require_tools setpriv
 id nobody >/dev/null 2>&1 || kp_skip "no user nobody"
 getent group nogroup >/dev/null 2>&1 || kp_skip "no group nogroup"
 CLI="$KP_BUILD/kube-proxy-check"
 [ -x "$CLI" ] || kp_skip "$CLI not built"
+kp_begin lp iptables-legacy-restore iptables-nft-restore # NS: the legacy node (and NS-c, its client)
+NSN=kp-lpn-$$                                            # the nft-only node
 
-NS=kp-lp-$$  # legacy node (and NS-c, its client)
-NSN=kp-lpn-$$ # nft-only node
-KP_TMP=$(mktemp -d /tmp/kp-lp.XXXXXX)
-cleanup() {
-  kp_stop_collectd
-  kp_delete_node "$NS"
-  ip netns del "$NSN" 2>/dev/null
-  rm -rf "$KP_TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-kp_make_node "$NS" || { echo "FAIL cannot build the legacy namespace"; exit 1; }
-ip netns add "$NSN" || { echo "FAIL cannot build the nft namespace"; exit 1; }
-ip -n "$NSN" link set lo up
-kp_ruleset | ip netns exec "$NSN" iptables-nft-restore || { echo "FAIL iptables-nft-restore"; exit 1; }
+kp_node legacy
+kp_ns_add "$NSN"
+kp_ruleset | ip netns exec "$NSN" iptables-nft-restore || kp_die "iptables-nft-restore"
 cp "$CLI" "$KP_TMP/kube-proxy-check"
 chmod 755 "$KP_TMP" "$KP_TMP/kube-proxy-check"
 CLI="$KP_TMP/kube-proxy-check" # readable and executable by nobody
@@ -148,28 +136,22 @@ ${2:+  NetNS \"$2\"}
 EOF
   chown -R nobody:nogroup "$d"
 }
-# lp_start NAME WHERE CAPS: collectd -f as nobody (WHERE: namespace or "-").
+# lp_start NAME WHERE CAPS: collectd -f as nobody (WHERE: namespace or "-"),
+# started by setpriv itself, not through a shell function (whose subshell
+# would be $!: stopping it left collectd running as nobody), so
+# KP_COLLECTD_PID is collectd (setpriv and ip netns exec exec it).
 lp_start() {
-  local d="$KP_TMP/$1"
-  if [ "$2" = - ]; then
-    as_nobody "$3" collectd -f -C "$d/collectd.conf" >"$d/out" 2>&1 &
-  else
-    ip netns exec "$2" setpriv --reuid=nobody --regid=nogroup --clear-groups \
-      --inh-caps="${3:--all}" ${3:+--ambient-caps="$3"} -- collectd -f -C "$d/collectd.conf" \
-      >"$d/out" 2>&1 &
-  fi
-  KP_COLLECTD_PID=$! # setpriv and ip netns exec exec: this is collectd
+  local d="$KP_TMP/$1" caps=$3 run=()
+  [ "$2" = - ] || run=(ip netns exec "$2")
+  kp_start_collectd_by "$d/out" "${run[@]}" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+    --inh-caps="${caps:--all}" ${caps:+--ambient-caps="$caps"} -- collectd -f -C "$d/collectd.conf"
 }
 lp_value() { # lp_value NAME SERIES -> last value
   local f
   f=$(ls -1 "$KP_TMP/$1/csv/$KP_HOST/kube_proxy/$2"-* 2>/dev/null | tail -n 1)
   [ -n "$f" ] && tail -n 1 "$f" | awk -F, '$1 ~ /^[0-9.]+$/ { v = $2; sub(/\.0+$/, "", v); print v; ok = 1 } END { exit !ok }'
 }
-lp_errors() {
-  local n
-  n=$(grep -c 'cannot read the netfilter tables' "$KP_TMP/$1/collectd.log" 2>/dev/null)
-  echo "${n:-0}"
-}
+lp_errors() { kp_log_count 'cannot read the netfilter tables' "$KP_TMP/$1/collectd.log"; }
 lp_user() { ps -o user= -p "$KP_COLLECTD_PID" 2>/dev/null | tr -d ' '; }
 
 echo "--- collectd as nobody"
