@@ -10,8 +10,8 @@
 #include "kp/dump.h"
 #include "kp/report.h"
 
+#include "dump_metrics.h"
 #include "dump_parsers.h"
-#include "proxy_metrics.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* kube-proxy /metrics, /livez and /proxyMode bodies into snap->proxy. */
+#include "dump_metrics.h"
 #include "kp/dump.h"
-#include "proxy_metrics.h"
 
 #include <check.h>
 #include <math.h>

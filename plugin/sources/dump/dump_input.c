@@ -3,8 +3,8 @@
  * that is a dump, in name order). */
 #include "kp/dump.h"
 
+#include "dump_metrics.h"
 #include "dump_parsers.h"
-#include "proxy_metrics.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -17,7 +17,7 @@
  *  - No privilege, or any other failure, is always an error. */
 #include "live_internal.h"
 #include "live_nft.h"
-#include "proxy_fetch.h"
+#include "live_proxy_fetch.h"
 
 #include <errno.h>
 #include <stdio.h>

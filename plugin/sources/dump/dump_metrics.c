@@ -1,7 +1,7 @@
 /* kube-proxy's own view of itself, from saved HTTP bodies: /metrics
  * (Prometheus text), /livez or /healthz (JSON), /proxyMode (one word).
  * An optional HTTP status line and headers (curl -i) are accepted. */
-#include "proxy_metrics.h"
+#include "dump_metrics.h"
 
 #include <math.h>
 #include <stdio.h>

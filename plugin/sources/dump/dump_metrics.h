@@ -1,8 +1,8 @@
 /* kube-proxy's own view of itself, for the `sync` check: its /metrics,
  * /livez and /proxyMode answers. This parser reads them from a saved file
  * (the dump source) and from the live answers (proxy_http.c). */
-#ifndef KP_PROXY_METRICS_H
-#define KP_PROXY_METRICS_H
+#ifndef KP_DUMP_METRICS_H
+#define KP_DUMP_METRICS_H
 
 #include "kp/dump.h"
 #include "kp/model.h"

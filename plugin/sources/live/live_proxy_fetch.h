@@ -1,8 +1,8 @@
 /* kube-proxy's own view of itself, for the `sync` check: its /metrics,
  * /livez and /proxyMode answers. The live source asks them over HTTP from
  * inside the node's namespace. */
-#ifndef KP_PROXY_FETCH_H
-#define KP_PROXY_FETCH_H
+#ifndef KP_LIVE_PROXY_FETCH_H
+#define KP_LIVE_PROXY_FETCH_H
 
 #include "kp/model.h"
 

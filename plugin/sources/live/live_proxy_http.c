@@ -3,8 +3,8 @@
  * healthzBindAddress (:10256). The bodies go through the same parser as
  * saved ones (kp_parse_metrics), into snap->proxy for the `sync` check.
  * Short timeouts: a hung kube-proxy must not hold up the read. */
-#include "proxy_fetch.h"
-#include "proxy_metrics.h"
+#include "dump_metrics.h"
+#include "live_proxy_fetch.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
