@@ -9,7 +9,13 @@ demo=(build-essential pkg-config check collectd-core collectd-dev collectd-utils
 pkgs=("${demo[@]}")
 if [ "${1:-all}" != demo ]; then
   pkgs+=(clang clang-format valgrind ipset util-linux libcap2-bin
-         debhelper rpm python3-yaml python3-jinja2 libmicrohttpd12)
+         debhelper rpm python3-yaml python3-jinja2 libmicrohttpd12
+         # packaging tests (issue #11): write_prometheus needs libprotobuf-c1
+         # too; Prometheus, sos, Ansible, rpmlint, the image's rootfs
+         libprotobuf-c1 prometheus curl sosreport ansible rpmlint mmdebstrap dpkg-dev ipvsadm)
+  # npm (schema validation of the manifests): Debian's, unless Node.js
+  # from elsewhere already brought one
+  command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

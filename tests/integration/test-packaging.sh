@@ -350,7 +350,7 @@ PY
 # into KP_TMP, the packaged plugin dir added, Interval 1; write_prometheus
 # listens on 9103 inside the test namespace only.
 if [ -n "${NS:-}" ] && ldd /usr/lib/collectd/write_prometheus.so 2>/dev/null | grep -q 'not found'; then
-  skip "write_prometheus.so cannot load (libmicrohttpd12 missing): manifest config not run"
+  skip "write_prometheus.so cannot load ($(ldd /usr/lib/collectd/write_prometheus.so | awk '/not found/ { printf "%s ", $1 }')missing; tests/install-deps.sh installs libmicrohttpd12 and libprotobuf-c1): manifest config not run"
 elif [ -n "${NS:-}" ]; then
   python3 - "$MANIFEST" "$KP_TMP/k8s" "$X/usr/lib/collectd" <<'PY'
 import os, sys, yaml
