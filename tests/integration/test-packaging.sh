@@ -85,11 +85,14 @@ check "no file outside the plugin, CLI, drop-in, docs and man pages" python3 - "
 import re, sys
 ok = re.compile(r'\./(etc/collectd/collectd\.conf\.d/kube_proxy\.conf|usr/lib/collectd/kube_proxy\.so'
                 r'|usr/sbin/kube-proxy-check|usr/share/doc/collectd-kube-proxy/[^/]+'
-                r'|usr/share/man/man[58]/[^/]+|usr/share/lintian/overrides/collectd-kube-proxy)$')
+                r'|usr/share/man/man[58]/[^/]+|usr/share/lintian/overrides/collectd-kube-proxy'
+                r'|usr/lib/python3/dist-packages/sos/report/plugins/kube_proxy\.py)$')
 bad = [l.strip() for l in open(sys.argv[1]) if not l.strip().endswith('/') and not ok.match(l.strip())]
 if bad:
     sys.exit('unexpected: %s' % bad)
 PY
+check "sos plugin in sos's plugin package (usr/lib/python3/dist-packages/sos/report/plugins/kube_proxy.py)" \
+  has_file 'usr/lib/python3/dist-packages/sos/report/plugins/kube_proxy\.py'
 mode=$(dpkg-deb -c "$DEB" | awk '$NF == "./usr/lib/collectd/kube_proxy.so" { print $1 }')
 check "kube_proxy.so is -rw-r--r-- root/root ($mode)" test "$mode" = "-rw-r--r--"
 dpkg-deb -e "$DEB" "$KP_TMP/control"
