@@ -190,7 +190,8 @@ if [ "$have_jinja" = 1 ]; then
   check "... with the expected lines" python3 - "$KP_TMP/kube_proxy.conf" <<'PY'
 import sys
 lines = [l.strip() for l in open(sys.argv[1]) if l.strip() and not l.lstrip().startswith('#')]
-want = ['LoadPlugin kube_proxy', '<Plugin kube_proxy>', 'Backend "auto"', 'IPv6 true',
+want = ['LoadPlugin kube_proxy', '<Plugin kube_proxy>', 'Backend "auto"',
+        'KubeProxyMetrics "127.0.0.1:10249"', 'KubeProxyHealthz "127.0.0.1:10256"', 'IPv6 true',
         'PodIP "10.180.0.2"', 'PodIP "fd00:10:180::2"', 'ActivityIntervals 3',
         'Check "process" false', 'Check "sync" false', 'CollectServices true',
         'ServiceFilter "^web/"', 'MaxServices 50', 'RepeatNotification 4', '</Plugin>']
