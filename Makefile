@@ -248,3 +248,12 @@ deb:
 	  { tail -n 40 "$$tmp/build.log" >&2; echo "make deb: dpkg-buildpackage failed" >&2; exit 1; }; \
 	mkdir -p "$(BUILD)"; cp "$$tmp"/*.deb "$(BUILD)/"; cp "$$tmp/build.log" "$(BUILD)/deb-build.log"; \
 	ls -1 "$(BUILD)"/*.deb
+
+# make rpm: the RPM (packaging/rpm/collectd-kube-proxy.spec) built here with
+# rpmbuild --nodeps (its BuildRequires are Fedora names) against collectd's
+# source from Debian's source package; packages in $(BUILD)/rpm/RPMS/.
+# packaging/rpm/README.md says more. Needs rpm and a deb-src entry
+# (tests/install-deps.sh).
+.PHONY: rpm
+rpm:
+	@packaging/rpm/build-rpm.sh $(BUILD) $(VERSION)

@@ -9,7 +9,31 @@ demo=(build-essential pkg-config check collectd-core collectd-dev collectd-utils
 pkgs=("${demo[@]}")
 if [ "${1:-all}" != demo ]; then
   pkgs+=(clang clang-format valgrind ipset util-linux libcap2-bin
-         debhelper rpm python3-yaml python3-jinja2 libmicrohttpd12)
+         debhelper rpm python3-yaml python3-jinja2 libmicrohttpd12
+         # packaging tests (issue #11): write_prometheus needs libprotobuf-c1
+         # too; Prometheus, sos, Ansible, rpmlint, the image's rootfs
+         libprotobuf-c1 prometheus curl sosreport ansible rpmlint mmdebstrap dpkg-dev ipvsadm
+         # make rpm: configuring collectd's source tree for its config.h
+         autoconf automake libtool flex bison rpm2cpio cpio)
+  # npm (schema validation of the manifests): Debian's, unless Node.js
+  # from elsewhere already brought one
+  command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+fi
+# make rpm takes collectd's source from Debian's source package: a deb-src
+# entry for bookworm (added once, next to the machine's own entries).
+src_list=/etc/apt/sources.list.d/kp-deb-src.sources
+if [ "${1:-all}" != demo ] && [ ! -e "$src_list" ] &&
+  ! grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: no deb-src entry for make rpm (run as root to add $src_list)" >&2
+    exit 1
+  fi
+  # the machine's own Debian mirror (first deb entry)
+  mirror=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/*.sources 2>/dev/null)
+  [ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $2 !~ /^\[/ { print $2; exit }' /etc/apt/sources.list 2>/dev/null)
+  [ -n "$mirror" ] || { echo "install-deps: no Debian mirror found in the apt sources" >&2; exit 1; }
+  printf 'Types: deb-src\nURIs: %s\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$mirror" >"$src_list"
+  apt-get update -qq
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -85,11 +85,14 @@ check "no file outside the plugin, CLI, drop-in, docs and man pages" python3 - "
 import re, sys
 ok = re.compile(r'\./(etc/collectd/collectd\.conf\.d/kube_proxy\.conf|usr/lib/collectd/kube_proxy\.so'
                 r'|usr/sbin/kube-proxy-check|usr/share/doc/collectd-kube-proxy/[^/]+'
-                r'|usr/share/man/man[58]/[^/]+|usr/share/lintian/overrides/collectd-kube-proxy)$')
+                r'|usr/share/man/man[58]/[^/]+|usr/share/lintian/overrides/collectd-kube-proxy'
+                r'|usr/lib/python3/dist-packages/sos/report/plugins/kube_proxy\.py)$')
 bad = [l.strip() for l in open(sys.argv[1]) if not l.strip().endswith('/') and not ok.match(l.strip())]
 if bad:
     sys.exit('unexpected: %s' % bad)
 PY
+check "sos plugin in sos's plugin package (usr/lib/python3/dist-packages/sos/report/plugins/kube_proxy.py)" \
+  has_file 'usr/lib/python3/dist-packages/sos/report/plugins/kube_proxy\.py'
 mode=$(dpkg-deb -c "$DEB" | awk '$NF == "./usr/lib/collectd/kube_proxy.so" { print $1 }')
 check "kube_proxy.so is -rw-r--r-- root/root ($mode)" test "$mode" = "-rw-r--r--"
 dpkg-deb -e "$DEB" "$KP_TMP/control"
@@ -187,7 +190,8 @@ if [ "$have_jinja" = 1 ]; then
   check "... with the expected lines" python3 - "$KP_TMP/kube_proxy.conf" <<'PY'
 import sys
 lines = [l.strip() for l in open(sys.argv[1]) if l.strip() and not l.lstrip().startswith('#')]
-want = ['LoadPlugin kube_proxy', '<Plugin kube_proxy>', 'Backend "auto"', 'IPv6 true',
+want = ['LoadPlugin kube_proxy', '<Plugin kube_proxy>', 'Backend "auto"',
+        'KubeProxyMetrics "127.0.0.1:10249"', 'KubeProxyHealthz "127.0.0.1:10256"', 'IPv6 true',
         'PodIP "10.180.0.2"', 'PodIP "fd00:10:180::2"', 'ActivityIntervals 3',
         'Check "process" false', 'Check "sync" false', 'CollectServices true',
         'ServiceFilter "^web/"', 'MaxServices 50', 'RepeatNotification 4', '</Plugin>']
@@ -350,7 +354,7 @@ PY
 # into KP_TMP, the packaged plugin dir added, Interval 1; write_prometheus
 # listens on 9103 inside the test namespace only.
 if [ -n "${NS:-}" ] && ldd /usr/lib/collectd/write_prometheus.so 2>/dev/null | grep -q 'not found'; then
-  skip "write_prometheus.so cannot load (libmicrohttpd12 missing): manifest config not run"
+  skip "write_prometheus.so cannot load ($(ldd /usr/lib/collectd/write_prometheus.so | awk '/not found/ { printf "%s ", $1 }')missing; tests/install-deps.sh installs libmicrohttpd12 and libprotobuf-c1): manifest config not run"
 elif [ -n "${NS:-}" ]; then
   python3 - "$MANIFEST" "$KP_TMP/k8s" "$X/usr/lib/collectd" <<'PY'
 import os, sys, yaml
@@ -393,8 +397,8 @@ if command -v rpmspec >/dev/null 2>&1; then
   check "... Version matches the Makefile ($VERSION)" \
     test "$(rpmspec -q --qf '%{VERSION}' --srpm "$SPEC" 2>/dev/null)" = "$VERSION"
   br=$(rpmspec -q --buildrequires "$SPEC" 2>/dev/null | sort | tr '\n' ' ')
-  check "... BuildRequires gcc make pkgconfig collectd-devel iptables-devel libnftnl-devel libmnl-devel" \
-    test "$br" = "collectd-devel gcc iptables-devel libmnl-devel libnftnl-devel make pkgconfig "
+  check "... BuildRequires: no collectd-devel (Fedora/EPEL have none), autotools for collectd's config.h" \
+    test "$br" = "autoconf automake bison flex gcc iptables-devel libmnl-devel libnftnl-devel libtool make pkgconfig python3-rpm-macros "
   check "... Requires collectd" bash -c "rpmspec -q --requires '$SPEC' 2>/dev/null | grep -qx collectd"
   check "... the drop-in is %config(noreplace)" \
     grep -q '^%config(noreplace) /etc/collectd.d/kube_proxy.conf$' "$KP_TMP/spec.out"
