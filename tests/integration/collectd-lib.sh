@@ -159,6 +159,7 @@ kp_traffic() {
 # body read from stdin. Everything lives under KP_TMP.
 kp_write_conf() {
   local conf=$1 body
+  kp_adopt_tmp
   body=$(cat)
   mkdir -p "$KP_TMP/base" "$KP_TMP/csv" "$KP_TMP/plugins" "$KP_TMP/notifications"
   chmod 755 "$KP_TMP"
