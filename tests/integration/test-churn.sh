@@ -150,8 +150,8 @@ EOF
   notifs1=$(kp_notifs_matching '^Plugin: kube_proxy')
   kp_check "$backend: collectd still running after the churn" kp_collectd_alive
   kp_stop "$TRAFFIC_PID"
-  local rc=0
-  kp_stop_collectd || rc=$?
+  kp_stop_collectd
+  local rc=$KP_COLLECTD_RC
   kp_check "$backend: collectd exits 0 on SIGTERM (rc=$rc)" test "$rc" -eq 0
 
   # --- the writer
