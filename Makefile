@@ -117,16 +117,19 @@ $(GLUE_TEST_BIN): $(BUILD)/tests/%: tests/unit/%.c tests/unit/plugin_stubs.c $(T
 
 # ---- tests -----------------------------------------------------------------
 # Installs missing Debian packages first (root), then runs the suites in
-# order; each prints its own "N passed, N failed" line, integration last.
+# order (stopping at the first that fails); each prints its own "N passed,
+# N failed" line, integration last. Ends with the leftover guard: the
+# integration helpers record every namespace, temp dir and process they
+# create in KP_RUN_DIR, and tests/integration/leftovers.sh fails the check,
+# naming each, if any of them is still there.
+CHECK_STEPS := all layers format-check unit clang asan fuzz-smoke integration
 check: deps
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory layers
-	@$(MAKE) --no-print-directory format-check
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory clang
-	@$(MAKE) --no-print-directory asan
-	@$(MAKE) --no-print-directory fuzz-smoke
-	@$(MAKE) --no-print-directory integration
+	@KP_RUN_DIR=$$(mktemp -d /tmp/kp-run.XXXXXX) && chmod 755 "$$KP_RUN_DIR" && export KP_RUN_DIR && \
+	rc=0; for step in $(CHECK_STEPS); do \
+	  $(MAKE) --no-print-directory $$step || { rc=1; echo "make check: $$step failed"; break; }; \
+	done; \
+	tests/integration/leftovers.sh "$$KP_RUN_DIR" || rc=1; \
+	rm -rf "$$KP_RUN_DIR"; exit $$rc
 
 deps:
 	@tests/install-deps.sh

@@ -159,6 +159,7 @@ kp_traffic() {
 # body read from stdin. Everything lives under KP_TMP.
 kp_write_conf() {
   local conf=$1 body
+  kp_adopt_tmp
   body=$(cat)
   mkdir -p "$KP_TMP/base" "$KP_TMP/csv" "$KP_TMP/plugins" "$KP_TMP/notifications"
   chmod 755 "$KP_TMP"
@@ -244,14 +245,15 @@ kp_collectd() {
 }
 
 # kp_stop_collectd [SECONDS]: SIGTERM, wait (SIGKILL after SECONDS, default
-# 30); returns collectd's exit status.
+# 30); collectd's exit status in KP_COLLECTD_RC (returns 0, as it always did).
+KP_COLLECTD_RC=
 kp_stop_collectd() {
-  local rc=0
   if [ -n "$KP_COLLECTD_PID" ]; then
-    kp_stop "$KP_COLLECTD_PID" "${1:-30}" || rc=$?
+    KP_COLLECTD_RC=0
+    kp_stop "$KP_COLLECTD_PID" "${1:-30}" || KP_COLLECTD_RC=$?
     KP_COLLECTD_PID=
   fi
-  return "$rc"
+  return 0
 }
 
 # kp_log_count REGEX [FILE]: lines of the collectd log (default

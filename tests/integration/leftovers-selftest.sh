@@ -12,8 +12,8 @@
 #  - other runs' things (a kp- namespace, a process under another kp- temp
 #    dir, a recorded pid whose start time differs: a reused pid) are not
 #    counted;
-#  - a process the child started without tracking, still in its temp dir
-#    at exit: the cleanup kills it and fails the child.
+#  - processes the child started without tracking, still in its temp dir
+#    or its namespace at exit: the cleanup kills them and fails the child.
 #   leftovers-selftest.sh   (root; exit 0 pass, 1 fail, 77 skip)
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -154,13 +154,18 @@ check "... nor in the leak run's check" bash -c "! grep -q -e '$FOREIGN_NS' -e '
 # --- the cleanup catches what a test started without tracking ----------------------
 child untracked 'kp_trap_cleanup
 kp_tmp guard-untracked
+kp_ns_add kp-gu-$$
 (cd "$KP_TMP" && exec sleep 600) >/dev/null 2>&1 &
+ip netns exec kp-gu-$$ sleep 601 >/dev/null 2>&1 &
+sleep 0.3
 exit 0'
 run_child untracked
 guard untracked
-check "untracked process in the temp dir: the child fails (rc=$crc)" test "$crc" -eq 1
-check "... naming it" grep -q '^FAIL: cleanup: pid [0-9]* (not stopped by the test) still uses its temp dir, killed: sleep 600' \
-  "$KP_TMP/untracked.out"
+check "untracked processes in the temp dir and the namespace: the child fails (rc=$crc)" test "$crc" -eq 1
+check "... naming the one in the temp dir" \
+  grep -q '^FAIL: cleanup: pid [0-9]* (not stopped by the test) still uses its temp dir, killed: sleep 600' "$KP_TMP/untracked.out"
+check "... naming the one in the namespace" \
+  grep -Eq '^FAIL: cleanup: pid [0-9]+ \(not stopped by the test\) still in namespace kp-gu-[0-9]+, killed: sleep 601' "$KP_TMP/untracked.out"
 check "... and nothing is left (rc=$grc)" test "$grc" -eq 0
 
 check "the guard refuses a missing run dir (exit 2)" bash -c "bash '$GUARD' '$KP_TMP/none' >/dev/null 2>&1; [ \$? -eq 2 ]"

@@ -94,9 +94,18 @@ kp_tmp() {
   printf -v "${2:-KP_TMP}" '%s' "$d"
 }
 
+# kp_adopt_tmp: registers KP_TMP when a script made it itself (mktemp -d
+# instead of kp_tmp), so that the cleanup removes it and the guard sees it.
+kp_adopt_tmp() {
+  [ -n "${KP_TMP:-}" ] && [ -d "$KP_TMP" ] || return 0
+  [[ " ${KP_TMPS[*]} " == *" $KP_TMP "* ]] && return 0
+  KP_TMPS+=("$KP_TMP")
+  kp_record tmp "$KP_TMP" "$KP_TEST_NAME"
+}
+
 # kp_track PID: a background process of this shell (a program or a
 # ( ... ) & subshell), stopped at exit.
-declare -A KP_PID_START=()
+declare -gA KP_PID_START=()
 kp_track() {
   local start
   start=$(kp_pid_start "$1") || start=0
@@ -115,6 +124,7 @@ KP_SPAWNED=
 kp_spawn() {
   local out=$1
   shift
+  kp_adopt_tmp
   [ "$(type -t "$1")" = file ] || kp_die "kp_spawn: $1 is not a program ($(type -t "$1"))"
   "$@" >"$out" 2>&1 &
   KP_SPAWNED=$!
@@ -168,8 +178,8 @@ kp_procs_under() {
 }
 
 # Stops every process this script started (tracked ones; then any other
-# still working in or naming its temp dirs, which fails the test: it
-# started something it did not stop), deletes every namespace it created
+# still working in or naming its temp dirs or inside its namespaces, which
+# fails the test: it started something it did not stop), deletes every namespace it created
 # and its temp dirs (KP_TMP too when set). Idempotent. A test run on its own
 # then runs the leftover guard: anything left fails the test.
 kp_cleanup() {
@@ -179,7 +189,7 @@ kp_cleanup() {
     kp_stop "${KP_PIDS[$i]}" 10
   done
   KP_PIDS=()
-  [ -n "${KP_TMP:-}" ] && [ -d "$KP_TMP" ] && ! [[ " ${KP_TMPS[*]} " == *" $KP_TMP "* ]] && KP_TMPS+=("$KP_TMP")
+  kp_adopt_tmp
   if [ ${#KP_TMPS[@]} -gt 0 ]; then
     while read -r p line; do
       [ -n "$p" ] || continue
@@ -192,6 +202,12 @@ kp_cleanup() {
     done < <(kp_procs_under "${KP_TMPS[@]}")
   fi
   for ns in "${KP_NAMESPACES[@]}"; do
+    # a process left inside would keep the namespace alive after ip netns del
+    for p in $(ip netns pids "$ns" 2>/dev/null); do
+      echo "FAIL: cleanup: pid $p (not stopped by the test) still in namespace $ns, killed: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)"
+      kill -KILL "$p" 2>/dev/null
+      rc=1
+    done
     ip netns del "$ns" 2>/dev/null || true
   done
   KP_NAMESPACES=()
@@ -224,6 +240,7 @@ kp_trap_cleanup() {
 # kp_ns_add NAME: creates a network namespace (name must start with kp-),
 # loopback up, registered for deletion.
 kp_ns_add() {
+  kp_adopt_tmp
   case "$1" in
   kp-*) ;;
   *) kp_die "namespace names start with kp-: $1" ;;

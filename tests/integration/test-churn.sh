@@ -38,24 +38,12 @@ MAX_RESTORE_MS=1000
 VARIANTS=("5 2" "6 2" "7 3" "6 1" "8 2" "5 3") # services, endpoints per service
 NS_BASE=$NS
 
-# churn_node NS BACKEND: the node namespace NS and its client NS-c (veth,
-# node 10.99.0.1, client 10.99.0.2 + pod addresses 10.180.0.6/.7), the
-# variant-0 ruleset loaded whole with iptables-BACKEND-restore.
+# churn_node NS BACKEND: the node namespace NS and its client NS-c
+# (kp_make_net: veth, node 10.99.0.1, client 10.99.0.2 + pod addresses
+# 10.180.0.6/.7), the variant-0 ruleset loaded whole with
+# iptables-BACKEND-restore.
 churn_node() {
-  local ns=$1 c="$1-c"
-  kp_ns_add "$ns"
-  kp_ns_add "$c"
-  ip link add kpn0 netns "$ns" type veth peer name kpc0 netns "$c" || return 1
-  ip -n "$ns" addr add 10.99.0.1/24 dev kpn0
-  ip -n "$c" addr add 10.99.0.2/24 dev kpc0
-  ip -n "$c" addr add 10.180.0.6/32 dev kpc0
-  ip -n "$c" addr add 10.180.0.7/32 dev kpc0
-  ip -n "$ns" link set kpn0 up
-  ip -n "$c" link set kpc0 up
-  ip -n "$c" route add 172.30.0.0/16 via 10.99.0.1
-  ip -n "$ns" route add 10.180.0.0/16 via 10.99.0.2
-  ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1
-  ip netns exec "$ns" "iptables-$2-restore" <"$KP_TMP/full.0"
+  kp_make_net "$1" && ip netns exec "$1" "iptables-$2-restore" <"$KP_TMP/full.0"
 }
 
 # payload OLD NEW: what kube-proxy's sync writes to go from ruleset OLD to
@@ -162,8 +150,8 @@ EOF
   notifs1=$(kp_notifs_matching '^Plugin: kube_proxy')
   kp_check "$backend: collectd still running after the churn" kp_collectd_alive
   kp_stop "$TRAFFIC_PID"
-  local rc=0
-  kp_stop_collectd || rc=$?
+  kp_stop_collectd
+  local rc=$KP_COLLECTD_RC
   kp_check "$backend: collectd exits 0 on SIGTERM (rc=$rc)" test "$rc" -eq 0
 
   # --- the writer

@@ -21,7 +21,7 @@ FIX="$KP_ROOT/tests/fixtures/parse"
 kp_require_tools python3
 [ -x "$CLI" ] || kp_skip "$CLI not built"
 kp_trap_cleanup
-KP_TMP=$(mktemp -d /tmp/kp-cli-hostile.XXXXXX)
+kp_tmp cli-hostile
 failures=0
 check() { # check DESCRIPTION COMMAND...
   if "${@:2}"; then echo "PASS $1"; else echo "FAIL $1"; failures=$((failures + 1)); fi

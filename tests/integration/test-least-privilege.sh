@@ -146,11 +146,7 @@ lp_start() {
   kp_start_collectd_by "$d/out" "${run[@]}" setpriv --reuid=nobody --regid=nogroup --clear-groups \
     --inh-caps="${caps:--all}" ${caps:+--ambient-caps="$caps"} -- collectd -f -C "$d/collectd.conf"
 }
-lp_value() { # lp_value NAME SERIES -> last value
-  local f
-  f=$(ls -1 "$KP_TMP/$1/csv/$KP_HOST/kube_proxy/$2"-* 2>/dev/null | tail -n 1)
-  [ -n "$f" ] && tail -n 1 "$f" | awk -F, '$1 ~ /^[0-9.]+$/ { v = $2; sub(/\.0+$/, "", v); print v; ok = 1 } END { exit !ok }'
-}
+lp_value() { KP_TMP=$KP_TMP/$1 kp_csv_last kube_proxy "$2"; } # lp_value NAME SERIES -> last value
 lp_errors() { kp_log_count 'cannot read the netfilter tables' "$KP_TMP/$1/collectd.log"; }
 lp_user() { ps -o user= -p "$KP_COLLECTD_PID" 2>/dev/null | tr -d ' '; }
 

@@ -16,7 +16,7 @@ kp_require_root
 kp_require_tools ip iptables-legacy-restore iptables-legacy-save setpriv
 [ -x "$CLI" ] || kp_skip "$CLI not built"
 kp_trap_cleanup
-KP_TMP=$(mktemp -d /tmp/kp-live-iptc.XXXXXX)
+kp_tmp live-iptc
 NS=kp-liptc-$$
 kp_ns_add "$NS"
 kp_services_ruleset 20 | kp_load "$NS" 4

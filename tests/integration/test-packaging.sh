@@ -31,17 +31,13 @@ kp_require_tools dpkg-buildpackage dpkg-deb python3 make
 command -v dh >/dev/null 2>&1 || kp_skip "debhelper not installed (dh missing)"
 python3 -c 'import yaml' 2>/dev/null || kp_skip "python3-yaml not installed"
 kp_trap_cleanup
-KP_TMP=$(mktemp -d /tmp/kp-pkg.XXXXXX)
+kp_tmp pkg
 chmod 755 "$KP_TMP"
 COLLECTD_PID=
 stop_collectd() {
-  if [ -n "$COLLECTD_PID" ]; then
-    kill -TERM "$COLLECTD_PID" 2>/dev/null || true
-    wait "$COLLECTD_PID" 2>/dev/null || true
-    COLLECTD_PID=
-  fi
+  kp_stop "$COLLECTD_PID"
+  COLLECTD_PID=
 }
-trap 'stop_collectd; kp_cleanup' EXIT
 
 passed=0 failed=0
 check() { # check DESCRIPTION COMMAND...
@@ -218,8 +214,8 @@ fi
 # ---- real collectd with the packaged plugin -------------------------------------------------
 # run_collectd CONF: collectd -f in namespace $NS, log in $KP_TMP/run/collectd.log
 run_collectd() {
-  ip netns exec "$NS" collectd -f -C "$1" >"$KP_TMP/run/collectd.out" 2>&1 &
-  COLLECTD_PID=$!
+  kp_spawn "$KP_TMP/run/collectd.out" ip netns exec "$NS" collectd -f -C "$1"
+  COLLECTD_PID=$KP_SPAWNED
 }
 alive() { [ -n "$COLLECTD_PID" ] && kill -0 "$COLLECTD_PID" 2>/dev/null; }
 csv_has() { ls "$KP_TMP/run/csv/kp-pkg/$1/$2"-* >/dev/null 2>&1; }
@@ -376,8 +372,8 @@ open(out + '/collectd.conf', 'w').write('Hostname "kp-pkg"\n' + conf)
 open(out + '/collectd.conf.d/kube_proxy.conf', 'w').write(data['kube_proxy.conf'])
 PY
   mkdir -p "$KP_TMP/run"
-  ip netns exec "$NS" collectd -f -C "$KP_TMP/k8s/collectd.conf" >"$KP_TMP/k8s/collectd.out" 2>&1 &
-  COLLECTD_PID=$!
+  kp_spawn "$KP_TMP/k8s/collectd.out" ip netns exec "$NS" collectd -f -C "$KP_TMP/k8s/collectd.conf"
+  COLLECTD_PID=$KP_SPAWNED
   scrape() {
     ip netns exec "$NS" python3 -c '
 import sys, urllib.request
