@@ -19,6 +19,9 @@
 
 #define KPG_PLUGIN "kube_proxy"
 #define KPG_SERVICES_INSTANCE "services" /* plugin_instance of per-service series */
+/* gauge-read-failed: 1 after a failed read (no other values then), 0 after
+ * a good one; sent every interval so a backend tells stale from healthy. */
+#define KPG_READ_FAILED "read-failed"
 #define KPG_DEFAULT_MAX_SERVICES 100
 #define KPG_DEFAULT_KUBE_PROXY_METRICS "127.0.0.1:10249" /* metricsBindAddress */
 #define KPG_DEFAULT_KUBE_PROXY_HEALTHZ "127.0.0.1:10256" /* healthzBindAddress */
@@ -79,13 +82,17 @@ struct kpg_plugin *kpg_plugin_new(void);
 void kpg_plugin_ref(struct kpg_plugin *p);
 void kpg_plugin_unref(void *p); /* matches user_data_t.free_func */
 
-/* One read: snapshot, checks, values, notifications. 0, or -1 when the
- * tables could not be read (logged once until it works again). */
+/* One read: snapshot, checks, values, notifications. Always 0: a failed
+ * read is logged once (until it works again) and reported as the
+ * read-failed value, because collectd backs off a read callback that
+ * returns an error (doubling its wait up to MaxReadInterval). */
 int kpg_read(struct kpg_plugin *p);
 
 /* Values of one read (kube_proxy_values.c). */
 void kpg_dispatch_values(const struct kpg_config *cfg, const struct kp_report *report,
                          cdtime_t duration);
+/* gauge-read-failed 0 or 1 (KPG_READ_FAILED). */
+void kpg_dispatch_read_failed(bool failed);
 /* "ns/name:port" -> "ns_name_port": no '/' in a collectd identifier. */
 void kpg_service_instance(const char *spn, char *buf, size_t len);
 

@@ -1,7 +1,10 @@
 /* One collectd read: the live tables into a fresh snapshot, the checks
  * (with the state carried from the last read), then values and
- * notifications. A source fault is logged once and the read fails until
- * the cause goes away; then the recovery is logged once. */
+ * notifications. A source fault is logged once, and every read until the
+ * cause goes away dispatches read-failed 1 and nothing else; then the
+ * recovery is logged once. The callback never returns an error: collectd
+ * would stretch the interval of a failing read (up to MaxReadInterval) and
+ * values would come back long after the cause went away. */
 #include "kube_proxy_glue.h"
 
 #include <string.h>
@@ -28,7 +31,8 @@ int kpg_read(struct kpg_plugin *p) {
   struct kp_snapshot *snap = kp_snapshot_new();
   if (snap == NULL) {
     ERROR(KPG_PLUGIN " plugin: out of memory");
-    return -1;
+    kpg_dispatch_read_failed(true);
+    return 0;
   }
   struct kp_live_options opt = {
       .backend = p->cfg.backend,
@@ -44,12 +48,14 @@ int kpg_read(struct kpg_plugin *p) {
       err.fault = KP_LIVE_OTHER;
     kpg_complain(p, &err);
     kp_snapshot_free(snap);
-    return -1;
+    kpg_dispatch_read_failed(true);
+    return 0;
   }
   if (kp_snapshot_finalize(snap) != 0) {
     ERROR(KPG_PLUGIN " plugin: out of memory while indexing the snapshot");
     kp_snapshot_free(snap);
-    return -1;
+    kpg_dispatch_read_failed(true);
+    return 0;
   }
   c_release(LOG_INFO, &p->complaint,
             KPG_PLUGIN " plugin: reading the netfilter tables works again");
@@ -65,7 +71,8 @@ int kpg_read(struct kpg_plugin *p) {
     ERROR(KPG_PLUGIN " plugin: out of memory while running the checks");
     kp_report_free(&report);
     kp_snapshot_free(snap);
-    return -1;
+    kpg_dispatch_read_failed(true);
+    return 0;
   }
   cdtime_t duration = cdtime() - start;
   kpg_dispatch_values(&p->cfg, &report, duration);

@@ -35,6 +35,10 @@ static void kpg_dispatch_count(const char *what, size_t n) {
   kpg_dispatch("", "count", what, (value_t){.gauge = (gauge_t)n});
 }
 
+void kpg_dispatch_read_failed(bool failed) {
+  kpg_dispatch("", "gauge", KPG_READ_FAILED, (value_t){.gauge = failed ? 1 : 0});
+}
+
 void kpg_service_instance(const char *spn, char *buf, size_t len) {
   size_t j = 0;
   for (size_t i = 0; spn[i] != '\0' && j + 1 < len; i++) {
@@ -118,4 +122,5 @@ void kpg_dispatch_values(const struct kpg_config *cfg, const struct kp_report *r
     kpg_dispatch("", "gauge", instance, (value_t){.gauge = g});
   }
   kpg_dispatch("", "duration", "read", (value_t){.gauge = CDTIME_T_TO_DOUBLE(duration)});
+  kpg_dispatch_read_failed(false);
 }

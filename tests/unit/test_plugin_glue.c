@@ -379,7 +379,8 @@ START_TEST(test_values_from_one_read) {
   ck_assert_double_eq(gauge_of("", "gauge", "check-masquerade"), 0);
   ck_assert_double_eq(gauge_of("", "gauge", "check-hooks"), 0);
   ck_assert_double_eq(gauge_of("", "gauge", "check-chains"), 0);
-  ck_assert_uint_eq(stub_count_values("", "gauge"), KP_CHECK_COUNT);
+  ck_assert_uint_eq(stub_count_values("", "gauge"), KP_CHECK_COUNT + 1); /* + read-failed */
+  ck_assert_double_eq(gauge_of("", "gauge", "read-failed"), 0);
   double d = gauge_of("", "duration", "read");
   ck_assert(d >= 0 && d < 5);
   for (size_t i = 0; i < stub_n_values; i++) {
@@ -399,7 +400,8 @@ START_TEST(test_disabled_check_has_no_gauge) {
   fake_ruleset = no_masquerade;
   ck_assert_int_eq(read_once(), 0);
   ck_assert_ptr_null(stub_find_value("", "gauge", "check-masquerade"));
-  ck_assert_uint_eq(stub_count_values("", "gauge"), KP_CHECK_COUNT - 1);
+  ck_assert_uint_eq(stub_count_values("", "gauge"),
+                    KP_CHECK_COUNT); /* - masquerade + read-failed */
   ck_assert_uint_eq(stub_count_notifs("kube_proxy", "check-masquerade"), 0);
   stop();
 }
@@ -698,26 +700,39 @@ END_TEST
 
 /* ---- faults -------------------------------------------------------------------------- */
 
+/* A failed read returns 0 (collectd backs off a callback returning an
+ * error), logs once, and dispatches read-failed 1 and no other value. */
 START_TEST(test_fault_logged_once_then_recovery_once) {
   start(NULL);
   fake_fault = KP_LIVE_NO_PRIVILEGE;
   for (int i = 0; i < 5; i++)
-    ck_assert_int_eq(read_once(), -1);
+    ck_assert_int_eq(read_once(), 0);
   ck_assert_uint_eq(stub_count_log(LOG_ERR, "cannot read the netfilter tables"), 1);
   ck_assert_uint_eq(stub_count_log(LOG_ERR, "CAP_NET_ADMIN"), 1);
   ck_assert_uint_eq(stub_count_log(LOG_ERR, "Permission denied"), 1);
-  ck_assert_uint_eq(stub_n_values, 0);
+  ck_assert_uint_eq(stub_n_values, 5); /* one per read: read-failed only */
+  for (size_t i = 0; i < stub_n_values; i++) {
+    ck_assert_str_eq(stub_values[i].plugin_instance, "");
+    ck_assert_str_eq(stub_values[i].type, "gauge");
+    ck_assert_str_eq(stub_values[i].type_instance, "read-failed");
+    ck_assert_double_eq(stub_values[i].value.gauge, 1);
+  }
 
   fake_fault = KP_LIVE_OK;
+  stub_clear_captures();
   ck_assert_int_eq(read_once(), 0);
+  ck_assert_double_eq(gauge_of("", "gauge", "read-failed"), 0);
+  ck_assert_uint_eq(stub_count_values("", "gauge"), KP_CHECK_COUNT + 1);
   ck_assert_int_eq(read_once(), 0);
   ck_assert_uint_eq(stub_count_log(LOG_INFO, "works again"), 1);
   ck_assert_ptr_nonnull(stub_find_value("", "duration", "read"));
 
   fake_fault = KP_LIVE_NO_NETNS; /* a new fault is logged again, once */
-  ck_assert_int_eq(read_once(), -1);
-  ck_assert_int_eq(read_once(), -1);
-  ck_assert_uint_eq(stub_count_log(LOG_ERR, "cannot read the netfilter tables"), 2);
+  ck_assert_int_eq(read_once(), 0);
+  ck_assert_int_eq(read_once(), 0);
+  ck_assert_double_eq(gauge_of("", "gauge", "read-failed"), 1);
+  ck_assert_uint_eq(stub_count_log(LOG_ERR, "cannot read the netfilter tables"),
+                    1); /* since clear */
   ck_assert_uint_eq(stub_count_log(LOG_ERR, "NetNS"), 1);
   stop();
 }
