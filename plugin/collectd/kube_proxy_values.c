@@ -69,8 +69,8 @@ static void kpg_dispatch_key_chains(enum kp_family family, const struct kp_famil
 /* Per-service series of one family: the names ServiceFilter keeps, at most
  * MaxServices of them, in the report's order. A name longer than a collectd
  * identifier would be cut into a different series: skipped. */
-static void kpg_dispatch_services(const struct kpg_config *cfg, const struct kp_report *report,
-                                  enum kp_family family) {
+static void kpg_dispatch_services(const struct kp_plugin_config *cfg,
+                                  const struct kp_report *report, enum kp_family family) {
   char pinst[DATA_MAX_NAME_LEN];
   ssnprintf(pinst, sizeof(pinst), "%s-" KPG_SERVICES_INSTANCE, kp_family_name(family));
   unsigned sent = 0;
@@ -96,7 +96,7 @@ static gauge_t kpg_severity_gauge(enum kp_severity sev) {
   return sev == KP_SEV_FAIL ? 2 : sev == KP_SEV_WARN ? 1 : 0;
 }
 
-void kpg_dispatch_values(const struct kpg_config *cfg, const struct kp_report *report,
+void kpg_dispatch_values(const struct kp_plugin_config *cfg, const struct kp_report *report,
                          cdtime_t duration) {
   const struct kp_inventory *inv = &report->inventory;
   for (int f = 0; f < KP_FAMILY_COUNT; f++) {

@@ -200,8 +200,8 @@ static long long derive_of(const char *pinst, const char *type, const char *tins
 }
 
 static int config_fails(const char *key, const char *v1, const char *v2) {
-  struct kpg_config cfg;
-  kpg_config_init(&cfg);
+  struct kp_plugin_config cfg;
+  kp_plugin_config_init(&cfg);
   oconfig_item_t *b = stub_block("Plugin");
   if (v2 != NULL)
     stub_child(b, key, v1, v2, NULL);
@@ -209,7 +209,7 @@ static int config_fails(const char *key, const char *v1, const char *v2) {
     stub_child(b, key, v1, NULL);
   int rc = kpg_config_parse(&cfg, b);
   stub_free_block(b);
-  kpg_config_free(&cfg);
+  kp_plugin_config_free(&cfg);
   return rc != 0;
 }
 
@@ -234,8 +234,8 @@ END_TEST
 /* ---- config --------------------------------------------------------------------- */
 
 START_TEST(test_config_defaults) {
-  struct kpg_config cfg;
-  kpg_config_init(&cfg);
+  struct kp_plugin_config cfg;
+  kp_plugin_config_init(&cfg);
   oconfig_item_t *b = stub_block("Plugin");
   ck_assert_int_eq(kpg_config_parse(&cfg, b), 0);
   ck_assert_int_eq(cfg.backend, KP_BACKEND_UNKNOWN);
@@ -250,13 +250,13 @@ START_TEST(test_config_defaults) {
   for (int i = 0; i < KP_CHECK_COUNT; i++)
     ck_assert(cfg.checks.enabled[i]);
   stub_free_block(b);
-  kpg_config_free(&cfg);
+  kp_plugin_config_free(&cfg);
 }
 END_TEST
 
 START_TEST(test_config_every_key) {
-  struct kpg_config cfg;
-  kpg_config_init(&cfg);
+  struct kp_plugin_config cfg;
+  kp_plugin_config_init(&cfg);
   oconfig_item_t *b = stub_block("Plugin");
   stub_child(b, "Backend", "legacy", NULL);
   stub_child(b, "NetNS", "/run/netns/kp-x", NULL);
@@ -294,7 +294,7 @@ START_TEST(test_config_every_key) {
   ck_assert_int_eq(kpg_config_parse(&cfg, b), 0);
   ck_assert_int_eq(cfg.backend, KP_BACKEND_UNKNOWN);
   stub_free_block(b);
-  kpg_config_free(&cfg);
+  kp_plugin_config_free(&cfg);
 }
 END_TEST
 
