@@ -235,7 +235,10 @@ static int load_dumps(struct kp_snapshot *snap, const struct cli_options *opt) {
 static int load_live(struct kp_snapshot *snap, const struct cli_options *opt) {
   struct kp_live_error err;
   memset(&err, 0, sizeof(err));
-  if (kp_live_read(snap, &opt->live, &err) != 0) {
+  struct kp_live_options live = opt->live;
+  if (!opt->checks.enabled[KP_CHECK_SYNC]) /* kube-proxy is asked for the sync check only */
+    live.kube_proxy_metrics = live.kube_proxy_healthz = NULL;
+  if (kp_live_read(snap, &live, &err) != 0) {
     char message[512];
     kp_sanitize_line(err.message, message, sizeof(message));
     fprintf(stderr, "kube-proxy-check: %s\n", message);

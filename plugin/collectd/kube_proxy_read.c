@@ -34,12 +34,15 @@ int kpg_read(struct kpg_plugin *p) {
     kpg_dispatch_read_failed(true);
     return 0;
   }
+  /* kube-proxy's endpoints are asked only for the sync check: with it off,
+   * no probe (each is a connection through nat OUTPUT of the namespace). */
+  bool probe = p->cfg.checks.enabled[KP_CHECK_SYNC];
   struct kp_live_options opt = {
       .backend = p->cfg.backend,
       .ipv6 = p->cfg.ipv6,
       .netns_path = p->cfg.netns_path,
-      .kube_proxy_metrics = p->cfg.kube_proxy_metrics,
-      .kube_proxy_healthz = p->cfg.kube_proxy_healthz,
+      .kube_proxy_metrics = probe ? p->cfg.kube_proxy_metrics : NULL,
+      .kube_proxy_healthz = probe ? p->cfg.kube_proxy_healthz : NULL,
   };
   struct kp_live_error err;
   memset(&err, 0, sizeof(err));

@@ -393,6 +393,24 @@ START_TEST(test_values_from_one_read) {
 }
 END_TEST
 
+/* kube-proxy's endpoints are probed for the sync check only. */
+START_TEST(test_sync_off_stops_the_probes) {
+  start(NULL);
+  ck_assert_int_eq(read_once(), 0);
+  ck_assert_str_eq(fake_seen_opt.kube_proxy_metrics, "127.0.0.1:10249"); /* the defaults */
+  ck_assert_str_eq(fake_seen_opt.kube_proxy_healthz, "127.0.0.1:10256");
+  stop();
+
+  oconfig_item_t *b = stub_block("Plugin");
+  stub_child(b, "Check", "sync", "@false", NULL);
+  start(b);
+  ck_assert_int_eq(read_once(), 0);
+  ck_assert_ptr_null(fake_seen_opt.kube_proxy_metrics);
+  ck_assert_ptr_null(fake_seen_opt.kube_proxy_healthz);
+  stop();
+}
+END_TEST
+
 START_TEST(test_disabled_check_has_no_gauge) {
   oconfig_item_t *b = stub_block("Plugin");
   stub_child(b, "Check", "masquerade", "@false", NULL);
@@ -749,6 +767,7 @@ static Suite *glue_suite(void) {
   tcase_add_test(tc, test_config_bad_values_name_key_and_value);
   tcase_add_test(tc, test_config_failure_reaches_daemon);
   tcase_add_test(tc, test_values_from_one_read);
+  tcase_add_test(tc, test_sync_off_stops_the_probes);
   tcase_add_test(tc, test_disabled_check_has_no_gauge);
   tcase_add_test(tc, test_per_service_series);
   tcase_add_test(tc, test_per_service_filter_and_cap);
