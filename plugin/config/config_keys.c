@@ -111,8 +111,8 @@ static int key_string(struct apply_ctx *a, struct kp_plugin_config *cfg,
   return get_string(a, it, FIELD(cfg, key, char *));
 }
 
-static int key_bool(struct apply_ctx *a, struct kp_plugin_config *cfg,
-                    const struct kp_cfg_item *it, const struct key *key) {
+static int key_bool(struct apply_ctx *a, struct kp_plugin_config *cfg, const struct kp_cfg_item *it,
+                    const struct key *key) {
   return get_bool(a, it, FIELD(cfg, key, bool));
 }
 
@@ -127,7 +127,8 @@ static int key_backend(struct apply_ctx *a, struct kp_plugin_config *cfg,
   static const struct {
     const char *name;
     enum kp_backend backend;
-  } names[] = {{"auto", KP_BACKEND_UNKNOWN}, {"legacy", KP_BACKEND_LEGACY}, {"nft", KP_BACKEND_NFT}};
+  } names[] = {
+      {"auto", KP_BACKEND_UNKNOWN}, {"legacy", KP_BACKEND_LEGACY}, {"nft", KP_BACKEND_NFT}};
   if (!one_of(it, KP_CFG_STRING))
     return bad(a, it, "expected one quoted string");
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)

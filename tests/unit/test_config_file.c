@@ -92,18 +92,18 @@ END_TEST
 
 /* Every error of a block, with its line, key and value as written. */
 START_TEST(test_bad_file_reports_every_error) {
-  static const char bad[] = "LoadPlugin kube_proxy\n"         /* 1 */
-                            "<Plugin kube_proxy>\n"           /* 2 */
-                            "  PodIP \"10.0.0.300\"\n"        /* 3 bad pod IP */
-                            "  ServiceFilter \"a{2,1}\"\n"    /* 4 bad regex */
-                            "  Backend \"legacy\"\n"          /* 5 */
-                            "  backend \"nft\"\n"             /* 6 duplicate */
-                            "  Intervall 10\n"                /* 7 unknown key */
-                            "  MaxServices \"100\"\n"         /* 8 not a number */
-                            "  ActivityIntervals 2.5\n"       /* 9 not whole */
-                            "  KubeProxyMetrics \"none\"\n"   /* 10 */
-                            "  KubeProxyMetrics \"a:1\"\n"    /* 11 duplicate */
-                            "  RepeatNotification 1000001\n"  /* 12 out of range */
+  static const char bad[] = "LoadPlugin kube_proxy\n"        /* 1 */
+                            "<Plugin kube_proxy>\n"          /* 2 */
+                            "  PodIP \"10.0.0.300\"\n"       /* 3 bad pod IP */
+                            "  ServiceFilter \"a{2,1}\"\n"   /* 4 bad regex */
+                            "  Backend \"legacy\"\n"         /* 5 */
+                            "  backend \"nft\"\n"            /* 6 duplicate */
+                            "  Intervall 10\n"               /* 7 unknown key */
+                            "  MaxServices \"100\"\n"        /* 8 not a number */
+                            "  ActivityIntervals 2.5\n"      /* 9 not whole */
+                            "  KubeProxyMetrics \"none\"\n"  /* 10 */
+                            "  KubeProxyMetrics \"a:1\"\n"   /* 11 duplicate */
+                            "  RepeatNotification 1000001\n" /* 12 out of range */
                             "</Plugin>\n";
   struct kp_plugin_config cfg;
   struct seen seen;
@@ -169,7 +169,8 @@ END_TEST
 
 /* Tokens as collectd's scanner reads them: numbers, booleans, words. */
 START_TEST(test_tokens_as_collectd_reads_them) {
-  static const char text[] = "A 12 -3 0x1f 1.5 .5e+3 1e10 true on no TRUE 10.0.0.1:80 [fd00::1]:53\n";
+  static const char text[] =
+      "A 12 -3 0x1f 1.5 .5e+3 1e10 true on no TRUE 10.0.0.1:80 [fd00::1]:53\n";
   struct kp_cfg_tree tree;
   kp_cfg_tree_init(&tree);
   ck_assert_int_eq(kp_cfg_parse_text(&tree, text, strlen(text), NULL, NULL), 0);
@@ -242,7 +243,7 @@ START_TEST(test_truncated_and_mangled_text) {
       if (k < sizeof(odd) && cut < len)
         copy[cut] = odd[k];
       size_t n = k < sizeof(odd) ? len : cut; /* mangled whole text, or the prefix */
-      char *exact = malloc(n > 0 ? n : 1); /* n bytes exactly: ASan sees a read past them */
+      char *exact = malloc(n > 0 ? n : 1);    /* n bytes exactly: ASan sees a read past them */
       ck_assert_ptr_nonnull(exact);
       memcpy(exact, copy, n);
       struct kp_cfg_tree tree;
