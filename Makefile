@@ -18,19 +18,22 @@ COLLECTD_CFLAGS := -DHAVE_CONFIG_H -I/usr/include/collectd
 # ---- layout ------------------------------------------------------------------
 # plugin/ is the pipeline, one folder per stage (docs/architecture.md):
 #   sources/{dump,live} -> model -> checks -> output, collectd (the glue), cli.
+#   config: the <Plugin kube_proxy> key table and a reader of collectd config
+#   syntax, without collectd (used by the glue and by kube-proxy-check --check-config).
 # Each folder compiles with its own private headers (-Iplugin/<folder>), the
 # private headers of the folders listed in PRIVATE_<folder>, and a copy of
 # only the public headers (include/kp) listed in USES_<folder> (linked into
 # $(BUILD)/inc/<folder>/kp): including
 # anything else fails to compile. Only the collectd folder sees collectd.
-DIRS := model sources/dump sources/live checks output collectd cli
+DIRS := model sources/dump sources/live checks config output collectd cli
 USES_model         := arena model names
 USES_sources/dump  := arena model names dump
 USES_sources/live  := arena model names live dump
 USES_checks        := arena model names checks
+USES_config        := arena model names checks config
 USES_output        := arena model names checks report
-USES_collectd      := arena model names checks live report
-USES_cli           := arena model names checks dump live report
+USES_collectd      := arena model names checks config live report
+USES_cli           := arena model names checks config dump live report
 # kube-proxy's /metrics answers go through the dump source's parser.
 PRIVATE_sources/live := sources/dump
 EXTRA_collectd     := $(COLLECTD_CFLAGS)

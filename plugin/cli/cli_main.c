@@ -1,6 +1,7 @@
 /* kube-proxy-check: the plugin's checks, run once on saved dumps or on the
  * live node, printed as text or JSON. Exit 0 OK/INFO, 1 warning, 2 failure,
  * 3 an input could not be read, 64 usage. */
+#include "cli_check_config.h"
 #include "kp/checks.h"
 #include "kp/dump.h"
 #include "kp/live.h"
@@ -20,6 +21,7 @@ struct cli_options {
   const char **dirs;
   size_t n_dirs;
   bool json;
+  const char *check_config; /* --check-config FILE */
   struct kp_live_options live;
   struct kp_check_config checks;
 };
@@ -45,6 +47,11 @@ static void usage(FILE *out) {
         "      --disable ID      turn one check off (repeatable): mode, chains, hooks,\n"
         "                        activity, masquerade, pod-rules, endpoints, stale,\n"
         "                        backends, canary, process, sync\n"
+        "Configuration:\n"
+        "      --check-config FILE  check the <Plugin kube_proxy> blocks of a collectd\n"
+        "                        config file or drop-in (Include is not followed);\n"
+        "                        errors as FILE:LINE: KEY VALUE: why; exit 0 clean,\n"
+        "                        1 errors, 3 the file cannot be read\n"
         "Output:\n"
         "  -j, --json            one JSON object instead of text lines\n"
         "  -h, --help            this text\n"
@@ -85,7 +92,15 @@ static int parse_backend(const char *text, enum kp_backend *out) {
 
 /* Returns -1 to exit with status *status (0 after --help/--version). */
 static int parse_options(int argc, char **argv, struct cli_options *opt, int *status) {
-  enum { OPT_NETNS = 256, OPT_BACKEND, OPT_IPV6, OPT_DISABLE, OPT_METRICS, OPT_HEALTHZ };
+  enum {
+    OPT_NETNS = 256,
+    OPT_BACKEND,
+    OPT_IPV6,
+    OPT_DISABLE,
+    OPT_METRICS,
+    OPT_HEALTHZ,
+    OPT_CHECK_CONFIG
+  };
   static const struct option long_options[] = {
       {"dir", required_argument, NULL, 'd'},
       {"file", required_argument, NULL, 'f'},
@@ -99,6 +114,7 @@ static int parse_options(int argc, char **argv, struct cli_options *opt, int *st
       {"kube-proxy-metrics", required_argument, NULL, OPT_METRICS},
       {"kube-proxy-healthz", required_argument, NULL, OPT_HEALTHZ},
       {"disable", required_argument, NULL, OPT_DISABLE},
+      {"check-config", required_argument, NULL, OPT_CHECK_CONFIG},
       {NULL, 0, NULL, 0}};
   int c;
   *status = EXIT_USAGE;
@@ -141,6 +157,9 @@ static int parse_options(int argc, char **argv, struct cli_options *opt, int *st
     case OPT_IPV6:
       opt->live.ipv6 = true;
       break;
+    case OPT_CHECK_CONFIG:
+      opt->check_config = optarg;
+      break;
     case OPT_METRICS:
       opt->live.kube_proxy_metrics = strcmp(optarg, "none") == 0 ? NULL : optarg;
       break;
@@ -163,6 +182,12 @@ static int parse_options(int argc, char **argv, struct cli_options *opt, int *st
   }
   if (optind < argc) {
     usage_error("unexpected argument ", argv[optind], "files go after --file");
+    return -1;
+  }
+  if (opt->check_config != NULL && (opt->n_files || opt->n_dirs || opt->live.netns_path)) {
+    fputs("kube-proxy-check: --check-config checks a config file; it does not go with "
+          "--file/--dir/--netns\n",
+          stderr);
     return -1;
   }
   if ((opt->n_files || opt->n_dirs) && opt->live.netns_path) {
@@ -210,7 +235,10 @@ static int load_dumps(struct kp_snapshot *snap, const struct cli_options *opt) {
 static int load_live(struct kp_snapshot *snap, const struct cli_options *opt) {
   struct kp_live_error err;
   memset(&err, 0, sizeof(err));
-  if (kp_live_read(snap, &opt->live, &err) != 0) {
+  struct kp_live_options live = opt->live;
+  if (!opt->checks.enabled[KP_CHECK_SYNC]) /* kube-proxy is asked for the sync check only */
+    live.kube_proxy_metrics = live.kube_proxy_healthz = NULL;
+  if (kp_live_read(snap, &live, &err) != 0) {
     char message[512];
     kp_sanitize_line(err.message, message, sizeof(message));
     fprintf(stderr, "kube-proxy-check: %s\n", message);
@@ -232,6 +260,10 @@ int main(int argc, char **argv) {
 
   if (parse_options(argc, argv, &opt, &status) != 0)
     goto out;
+  if (opt.check_config != NULL) {
+    status = kp_cli_check_config(opt.check_config);
+    goto out;
+  }
   status = EXIT_INPUT;
   snap = kp_snapshot_new();
   if (snap == NULL)

@@ -20,10 +20,11 @@ struct kpg_plugin *kpg_plugin_new(void) {
   if (p == NULL)
     return NULL;
   p->refs = 1;
-  kpg_config_init(&p->cfg);
   p->source = kpg_live_source_read;
   p->source_ctx = kp_live_source_new();
-  if (p->source_ctx == NULL) {
+  if (kp_plugin_config_init(&p->cfg) != 0 || p->source_ctx == NULL) {
+    kp_plugin_config_free(&p->cfg);
+    kp_live_source_free(p->source_ctx);
     free(p);
     return NULL;
   }
@@ -41,7 +42,7 @@ void kpg_plugin_unref(void *arg) {
   struct kpg_plugin *p = arg;
   if (p == NULL || __atomic_sub_fetch(&p->refs, 1, __ATOMIC_SEQ_CST) > 0)
     return;
-  kpg_config_free(&p->cfg);
+  kp_plugin_config_free(&p->cfg);
   kp_live_source_free(p->source_ctx);
   pthread_mutex_destroy(&p->process_lock);
   free(p);

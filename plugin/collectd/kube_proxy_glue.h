@@ -10,39 +10,21 @@
 #include "collectd/core/daemon/utils_complain.h"
 
 #include "kp/checks.h"
+#include "kp/config.h"
 #include "kp/live.h"
 #include "kp/model.h"
 
 #include <pthread.h>
-#include <regex.h>
 #include <stdbool.h>
 
 #define KPG_PLUGIN "kube_proxy"
 #define KPG_SERVICES_INSTANCE "services" /* plugin_instance of per-service series */
-#define KPG_DEFAULT_MAX_SERVICES 100
-#define KPG_DEFAULT_KUBE_PROXY_METRICS "127.0.0.1:10249" /* metricsBindAddress */
-#define KPG_DEFAULT_KUBE_PROXY_HEALTHZ "127.0.0.1:10256" /* healthzBindAddress */
-
-/* Everything the <Plugin kube_proxy> block sets. */
-struct kpg_config {
-  enum kp_backend backend;  /* KP_BACKEND_UNKNOWN = auto */
-  char *netns_path;         /* NULL: collectd's own namespace */
-  char *kube_proxy_metrics; /* kube-proxy's /metrics + /proxyMode address; NULL: not asked */
-  char *kube_proxy_healthz; /* kube-proxy's /livez address; NULL: not asked */
-  bool ipv6;
-  struct kp_check_config checks; /* enabled checks, pod IPs, activity window */
-  bool has_service_filter;       /* CollectServices is checks.service_traffic */
-  regex_t service_filter;
-  char *service_filter_text;
-  unsigned max_services;        /* cap on per-service series per read */
-  unsigned repeat_notification; /* intervals between repeats; 0 = only on change */
-};
-
-void kpg_config_init(struct kpg_config *cfg);
-void kpg_config_free(struct kpg_config *cfg);
-/* Applies one <Plugin kube_proxy> block. 0, or -1 after logging an error
- * that names the key and the value. */
-int kpg_config_parse(struct kpg_config *cfg, const oconfig_item_t *ci);
+/* gauge-read-failed: 1 after a failed read (no other values then), 0 after
+ * a good one; sent every interval so a backend tells stale from healthy. */
+#define KPG_READ_FAILED "read-failed"
+/* Applies one <Plugin kube_proxy> block (the key table of kp/config.h).
+ * 0, or -1 after logging every error, naming the key and the value. */
+int kpg_config_parse(struct kp_plugin_config *cfg, const oconfig_item_t *ci);
 
 /* What was last notified per check: state changes and repeats. */
 struct kpg_notify_state {
@@ -60,7 +42,7 @@ typedef int (*kpg_source_fn)(void *ctx, struct kp_snapshot *snap, const struct k
  * (reference counted: each registration holds one reference). */
 struct kpg_plugin {
   int refs;
-  struct kpg_config cfg;
+  struct kp_plugin_config cfg;
   kpg_source_fn source;
   void *source_ctx;
 
@@ -79,18 +61,22 @@ struct kpg_plugin *kpg_plugin_new(void);
 void kpg_plugin_ref(struct kpg_plugin *p);
 void kpg_plugin_unref(void *p); /* matches user_data_t.free_func */
 
-/* One read: snapshot, checks, values, notifications. 0, or -1 when the
- * tables could not be read (logged once until it works again). */
+/* One read: snapshot, checks, values, notifications. Always 0: a failed
+ * read is logged once (until it works again) and reported as the
+ * read-failed value, because collectd backs off a read callback that
+ * returns an error (doubling its wait up to MaxReadInterval). */
 int kpg_read(struct kpg_plugin *p);
 
 /* Values of one read (kube_proxy_values.c). */
-void kpg_dispatch_values(const struct kpg_config *cfg, const struct kp_report *report,
+void kpg_dispatch_values(const struct kp_plugin_config *cfg, const struct kp_report *report,
                          cdtime_t duration);
+/* gauge-read-failed 0 or 1 (KPG_READ_FAILED). */
+void kpg_dispatch_read_failed(bool failed);
 /* "ns/name:port" -> "ns_name_port": no '/' in a collectd identifier. */
 void kpg_service_instance(const char *spn, char *buf, size_t len);
 
 /* Check state notifications (kube_proxy_notify.c). */
-void kpg_notify_checks(struct kpg_notify_state *st, const struct kpg_config *cfg,
+void kpg_notify_checks(struct kpg_notify_state *st, const struct kp_plugin_config *cfg,
                        const struct kp_report *report, const struct kp_process_state *process);
 /* Maps a notification about the kube-proxy process into *out; false when it
  * is not one (other plugin, other host, our own). */

@@ -153,7 +153,7 @@ static void kpg_send(const struct kp_report *report, enum kp_check_id id, int le
   plugin_notification_meta_free(n.meta);
 }
 
-void kpg_notify_checks(struct kpg_notify_state *st, const struct kpg_config *cfg,
+void kpg_notify_checks(struct kpg_notify_state *st, const struct kp_plugin_config *cfg,
                        const struct kp_report *report, const struct kp_process_state *process) {
   for (int i = 0; i < KP_CHECK_COUNT; i++) {
     enum kp_check_id id = (enum kp_check_id)i;

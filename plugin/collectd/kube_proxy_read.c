@@ -1,7 +1,10 @@
 /* One collectd read: the live tables into a fresh snapshot, the checks
  * (with the state carried from the last read), then values and
- * notifications. A source fault is logged once and the read fails until
- * the cause goes away; then the recovery is logged once. */
+ * notifications. A source fault is logged once, and every read until the
+ * cause goes away dispatches read-failed 1 and nothing else; then the
+ * recovery is logged once. The callback never returns an error: collectd
+ * would stretch the interval of a failing read (up to MaxReadInterval) and
+ * values would come back long after the cause went away. */
 #include "kube_proxy_glue.h"
 
 #include <string.h>
@@ -28,14 +31,18 @@ int kpg_read(struct kpg_plugin *p) {
   struct kp_snapshot *snap = kp_snapshot_new();
   if (snap == NULL) {
     ERROR(KPG_PLUGIN " plugin: out of memory");
-    return -1;
+    kpg_dispatch_read_failed(true);
+    return 0;
   }
+  /* kube-proxy's endpoints are asked only for the sync check: with it off,
+   * no probe (each is a connection through nat OUTPUT of the namespace). */
+  bool probe = p->cfg.checks.enabled[KP_CHECK_SYNC];
   struct kp_live_options opt = {
       .backend = p->cfg.backend,
       .ipv6 = p->cfg.ipv6,
       .netns_path = p->cfg.netns_path,
-      .kube_proxy_metrics = p->cfg.kube_proxy_metrics,
-      .kube_proxy_healthz = p->cfg.kube_proxy_healthz,
+      .kube_proxy_metrics = probe ? p->cfg.kube_proxy_metrics : NULL,
+      .kube_proxy_healthz = probe ? p->cfg.kube_proxy_healthz : NULL,
   };
   struct kp_live_error err;
   memset(&err, 0, sizeof(err));
@@ -44,12 +51,14 @@ int kpg_read(struct kpg_plugin *p) {
       err.fault = KP_LIVE_OTHER;
     kpg_complain(p, &err);
     kp_snapshot_free(snap);
-    return -1;
+    kpg_dispatch_read_failed(true);
+    return 0;
   }
   if (kp_snapshot_finalize(snap) != 0) {
     ERROR(KPG_PLUGIN " plugin: out of memory while indexing the snapshot");
     kp_snapshot_free(snap);
-    return -1;
+    kpg_dispatch_read_failed(true);
+    return 0;
   }
   c_release(LOG_INFO, &p->complaint,
             KPG_PLUGIN " plugin: reading the netfilter tables works again");
@@ -65,7 +74,8 @@ int kpg_read(struct kpg_plugin *p) {
     ERROR(KPG_PLUGIN " plugin: out of memory while running the checks");
     kp_report_free(&report);
     kp_snapshot_free(snap);
-    return -1;
+    kpg_dispatch_read_failed(true);
+    return 0;
   }
   cdtime_t duration = cdtime() - start;
   kpg_dispatch_values(&p->cfg, &report, duration);

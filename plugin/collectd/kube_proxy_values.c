@@ -35,6 +35,10 @@ static void kpg_dispatch_count(const char *what, size_t n) {
   kpg_dispatch("", "count", what, (value_t){.gauge = (gauge_t)n});
 }
 
+void kpg_dispatch_read_failed(bool failed) {
+  kpg_dispatch("", "gauge", KPG_READ_FAILED, (value_t){.gauge = failed ? 1 : 0});
+}
+
 void kpg_service_instance(const char *spn, char *buf, size_t len) {
   size_t j = 0;
   for (size_t i = 0; spn[i] != '\0' && j + 1 < len; i++) {
@@ -65,8 +69,8 @@ static void kpg_dispatch_key_chains(enum kp_family family, const struct kp_famil
 /* Per-service series of one family: the names ServiceFilter keeps, at most
  * MaxServices of them, in the report's order. A name longer than a collectd
  * identifier would be cut into a different series: skipped. */
-static void kpg_dispatch_services(const struct kpg_config *cfg, const struct kp_report *report,
-                                  enum kp_family family) {
+static void kpg_dispatch_services(const struct kp_plugin_config *cfg,
+                                  const struct kp_report *report, enum kp_family family) {
   char pinst[DATA_MAX_NAME_LEN];
   ssnprintf(pinst, sizeof(pinst), "%s-" KPG_SERVICES_INSTANCE, kp_family_name(family));
   unsigned sent = 0;
@@ -92,7 +96,7 @@ static gauge_t kpg_severity_gauge(enum kp_severity sev) {
   return sev == KP_SEV_FAIL ? 2 : sev == KP_SEV_WARN ? 1 : 0;
 }
 
-void kpg_dispatch_values(const struct kpg_config *cfg, const struct kp_report *report,
+void kpg_dispatch_values(const struct kp_plugin_config *cfg, const struct kp_report *report,
                          cdtime_t duration) {
   const struct kp_inventory *inv = &report->inventory;
   for (int f = 0; f < KP_FAMILY_COUNT; f++) {
@@ -118,4 +122,5 @@ void kpg_dispatch_values(const struct kpg_config *cfg, const struct kp_report *r
     kpg_dispatch("", "gauge", instance, (value_t){.gauge = g});
   }
   kpg_dispatch("", "duration", "read", (value_t){.gauge = CDTIME_T_TO_DOUBLE(duration)});
+  kpg_dispatch_read_failed(false);
 }

@@ -15,8 +15,9 @@ allowed() {
   sources/dump) echo "model" ;;
   sources/live) echo "model sources/dump" ;; # kube-proxy's /metrics answers: the dump parser
   checks) echo "model" ;;
+  config) echo "model checks" ;;
   output) echo "model checks" ;;
-  collectd | cli) echo "model sources/dump sources/live checks output" ;;
+  collectd | cli) echo "model sources/dump sources/live checks config output" ;;
   *) echo "?" ;;
   esac
 }

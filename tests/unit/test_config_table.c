@@ -210,75 +210,75 @@ END_TEST
 
 /* ---- good rows ------------------------------------------------------------------ */
 
-typedef void (*cfg_check_fn)(const struct kpg_config *cfg);
+typedef void (*cfg_check_fn)(const struct kp_plugin_config *cfg);
 
-static void backend_auto(const struct kpg_config *c) {
+static void backend_auto(const struct kp_plugin_config *c) {
   ck_assert_int_eq(c->backend, KP_BACKEND_UNKNOWN);
 }
-static void backend_legacy(const struct kpg_config *c) {
+static void backend_legacy(const struct kp_plugin_config *c) {
   ck_assert_int_eq(c->backend, KP_BACKEND_LEGACY);
 }
-static void backend_nft(const struct kpg_config *c) {
+static void backend_nft(const struct kp_plugin_config *c) {
   ck_assert_int_eq(c->backend, KP_BACKEND_NFT);
 }
-static void netns_proc1(const struct kpg_config *c) {
+static void netns_proc1(const struct kp_plugin_config *c) {
   ck_assert_str_eq(c->netns_path, "/proc/1/ns/net");
 }
-static void ipv6_on(const struct kpg_config *c) {
+static void ipv6_on(const struct kp_plugin_config *c) {
   ck_assert(c->ipv6);
 }
-static void ipv6_off(const struct kpg_config *c) {
+static void ipv6_off(const struct kp_plugin_config *c) {
   ck_assert(!c->ipv6);
 }
-static void one_pod_ip(const struct kpg_config *c) {
+static void one_pod_ip(const struct kp_plugin_config *c) {
   ck_assert_uint_eq(c->checks.n_pod_ips, 1);
   ck_assert_str_eq(c->checks.pod_ip_texts[0], "10.180.0.5");
 }
-static void two_pod_ips(const struct kpg_config *c) {
+static void two_pod_ips(const struct kp_plugin_config *c) {
   ck_assert_uint_eq(c->checks.n_pod_ips, 2);
   ck_assert_str_eq(c->checks.pod_ip_texts[0], "10.180.0.5");
   ck_assert_str_eq(c->checks.pod_ip_texts[1], "fd00::5");
 }
-static void activity_1(const struct kpg_config *c) {
+static void activity_1(const struct kp_plugin_config *c) {
   ck_assert_uint_eq(c->checks.activity_intervals, 1);
 }
-static void activity_max(const struct kpg_config *c) {
+static void activity_max(const struct kp_plugin_config *c) {
   ck_assert_uint_eq(c->checks.activity_intervals, 100000);
 }
-static void only_sync_off(const struct kpg_config *c) {
+static void only_sync_off(const struct kp_plugin_config *c) {
   for (int i = 0; i < KP_CHECK_COUNT; i++)
     ck_assert_msg(c->checks.enabled[i] == (i != KP_CHECK_SYNC), "check %d", i);
 }
-static void masq_and_stale_off(const struct kpg_config *c) {
+static void masq_and_stale_off(const struct kp_plugin_config *c) {
   for (int i = 0; i < KP_CHECK_COUNT; i++)
     ck_assert_msg(c->checks.enabled[i] == (i != KP_CHECK_MASQUERADE && i != KP_CHECK_STALE),
                   "check %d", i);
 }
-static void sync_back_on(const struct kpg_config *c) {
+static void sync_back_on(const struct kp_plugin_config *c) {
   ck_assert(c->checks.enabled[KP_CHECK_SYNC]);
 }
-static void services_on(const struct kpg_config *c) {
+static void services_on(const struct kp_plugin_config *c) {
   ck_assert(c->checks.service_traffic);
 }
-static void filter_kube_system(const struct kpg_config *c) {
+static void filter_kube_system(const struct kp_plugin_config *c) {
   ck_assert(c->has_service_filter);
   ck_assert_str_eq(c->service_filter_text, "^kube-system/");
   ck_assert_int_eq(regexec(&c->service_filter, "kube-system/kube-dns:dns", 0, NULL, 0), 0);
   ck_assert_int_ne(regexec(&c->service_filter, "web/kube-system:http", 0, NULL, 0), 0);
 }
-static void max_services_1(const struct kpg_config *c) {
+static void max_services_1(const struct kp_plugin_config *c) {
   ck_assert_uint_eq(c->max_services, 1);
 }
-static void max_services_max(const struct kpg_config *c) {
+static void max_services_max(const struct kp_plugin_config *c) {
   ck_assert_uint_eq(c->max_services, 100000);
 }
-static void repeat_0(const struct kpg_config *c) {
+static void repeat_0(const struct kp_plugin_config *c) {
   ck_assert_uint_eq(c->repeat_notification, 0);
 }
-static void repeat_max(const struct kpg_config *c) {
+static void repeat_max(const struct kp_plugin_config *c) {
   ck_assert_uint_eq(c->repeat_notification, 1000000);
 }
-static void repeat_2(const struct kpg_config *c) {
+static void repeat_2(const struct kp_plugin_config *c) {
   ck_assert_uint_eq(c->repeat_notification, 2);
 }
 
@@ -343,8 +343,8 @@ START_TEST(test_every_documented_check_id) {
   ck_assert_int_eq(KP_CHECK_COUNT, (int)(sizeof(ids) / sizeof(ids[0])));
   bool seen[KP_CHECK_COUNT] = {false};
   for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
-    struct kpg_config cfg;
-    kpg_config_init(&cfg);
+    struct kp_plugin_config cfg;
+    kp_plugin_config_init(&cfg);
     oconfig_item_t *b = stub_block("Plugin");
     stub_child(b, "Check", ids[i], "@false", NULL);
     ck_assert_msg(kpg_config_parse(&cfg, b) == 0, "Check \"%s\" refused", ids[i]);
@@ -358,7 +358,7 @@ START_TEST(test_every_documented_check_id) {
     ck_assert_int_eq(n_off, 1);
     ck_assert_msg(!seen[off], "two ids turn off check %d", off);
     seen[off] = true;
-    kpg_config_free(&cfg);
+    kp_plugin_config_free(&cfg);
   }
 }
 END_TEST

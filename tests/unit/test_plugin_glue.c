@@ -200,8 +200,8 @@ static long long derive_of(const char *pinst, const char *type, const char *tins
 }
 
 static int config_fails(const char *key, const char *v1, const char *v2) {
-  struct kpg_config cfg;
-  kpg_config_init(&cfg);
+  struct kp_plugin_config cfg;
+  kp_plugin_config_init(&cfg);
   oconfig_item_t *b = stub_block("Plugin");
   if (v2 != NULL)
     stub_child(b, key, v1, v2, NULL);
@@ -209,7 +209,7 @@ static int config_fails(const char *key, const char *v1, const char *v2) {
     stub_child(b, key, v1, NULL);
   int rc = kpg_config_parse(&cfg, b);
   stub_free_block(b);
-  kpg_config_free(&cfg);
+  kp_plugin_config_free(&cfg);
   return rc != 0;
 }
 
@@ -234,8 +234,8 @@ END_TEST
 /* ---- config --------------------------------------------------------------------- */
 
 START_TEST(test_config_defaults) {
-  struct kpg_config cfg;
-  kpg_config_init(&cfg);
+  struct kp_plugin_config cfg;
+  kp_plugin_config_init(&cfg);
   oconfig_item_t *b = stub_block("Plugin");
   ck_assert_int_eq(kpg_config_parse(&cfg, b), 0);
   ck_assert_int_eq(cfg.backend, KP_BACKEND_UNKNOWN);
@@ -250,13 +250,13 @@ START_TEST(test_config_defaults) {
   for (int i = 0; i < KP_CHECK_COUNT; i++)
     ck_assert(cfg.checks.enabled[i]);
   stub_free_block(b);
-  kpg_config_free(&cfg);
+  kp_plugin_config_free(&cfg);
 }
 END_TEST
 
 START_TEST(test_config_every_key) {
-  struct kpg_config cfg;
-  kpg_config_init(&cfg);
+  struct kp_plugin_config cfg;
+  kp_plugin_config_init(&cfg);
   oconfig_item_t *b = stub_block("Plugin");
   stub_child(b, "Backend", "legacy", NULL);
   stub_child(b, "NetNS", "/run/netns/kp-x", NULL);
@@ -294,7 +294,7 @@ START_TEST(test_config_every_key) {
   ck_assert_int_eq(kpg_config_parse(&cfg, b), 0);
   ck_assert_int_eq(cfg.backend, KP_BACKEND_UNKNOWN);
   stub_free_block(b);
-  kpg_config_free(&cfg);
+  kp_plugin_config_free(&cfg);
 }
 END_TEST
 
@@ -379,7 +379,8 @@ START_TEST(test_values_from_one_read) {
   ck_assert_double_eq(gauge_of("", "gauge", "check-masquerade"), 0);
   ck_assert_double_eq(gauge_of("", "gauge", "check-hooks"), 0);
   ck_assert_double_eq(gauge_of("", "gauge", "check-chains"), 0);
-  ck_assert_uint_eq(stub_count_values("", "gauge"), KP_CHECK_COUNT);
+  ck_assert_uint_eq(stub_count_values("", "gauge"), KP_CHECK_COUNT + 1); /* + read-failed */
+  ck_assert_double_eq(gauge_of("", "gauge", "read-failed"), 0);
   double d = gauge_of("", "duration", "read");
   ck_assert(d >= 0 && d < 5);
   for (size_t i = 0; i < stub_n_values; i++) {
@@ -392,6 +393,24 @@ START_TEST(test_values_from_one_read) {
 }
 END_TEST
 
+/* kube-proxy's endpoints are probed for the sync check only. */
+START_TEST(test_sync_off_stops_the_probes) {
+  start(NULL);
+  ck_assert_int_eq(read_once(), 0);
+  ck_assert_str_eq(fake_seen_opt.kube_proxy_metrics, "127.0.0.1:10249"); /* the defaults */
+  ck_assert_str_eq(fake_seen_opt.kube_proxy_healthz, "127.0.0.1:10256");
+  stop();
+
+  oconfig_item_t *b = stub_block("Plugin");
+  stub_child(b, "Check", "sync", "@false", NULL);
+  start(b);
+  ck_assert_int_eq(read_once(), 0);
+  ck_assert_ptr_null(fake_seen_opt.kube_proxy_metrics);
+  ck_assert_ptr_null(fake_seen_opt.kube_proxy_healthz);
+  stop();
+}
+END_TEST
+
 START_TEST(test_disabled_check_has_no_gauge) {
   oconfig_item_t *b = stub_block("Plugin");
   stub_child(b, "Check", "masquerade", "@false", NULL);
@@ -399,7 +418,8 @@ START_TEST(test_disabled_check_has_no_gauge) {
   fake_ruleset = no_masquerade;
   ck_assert_int_eq(read_once(), 0);
   ck_assert_ptr_null(stub_find_value("", "gauge", "check-masquerade"));
-  ck_assert_uint_eq(stub_count_values("", "gauge"), KP_CHECK_COUNT - 1);
+  ck_assert_uint_eq(stub_count_values("", "gauge"),
+                    KP_CHECK_COUNT); /* - masquerade + read-failed */
   ck_assert_uint_eq(stub_count_notifs("kube_proxy", "check-masquerade"), 0);
   stop();
 }
@@ -698,26 +718,39 @@ END_TEST
 
 /* ---- faults -------------------------------------------------------------------------- */
 
+/* A failed read returns 0 (collectd backs off a callback returning an
+ * error), logs once, and dispatches read-failed 1 and no other value. */
 START_TEST(test_fault_logged_once_then_recovery_once) {
   start(NULL);
   fake_fault = KP_LIVE_NO_PRIVILEGE;
   for (int i = 0; i < 5; i++)
-    ck_assert_int_eq(read_once(), -1);
+    ck_assert_int_eq(read_once(), 0);
   ck_assert_uint_eq(stub_count_log(LOG_ERR, "cannot read the netfilter tables"), 1);
   ck_assert_uint_eq(stub_count_log(LOG_ERR, "CAP_NET_ADMIN"), 1);
   ck_assert_uint_eq(stub_count_log(LOG_ERR, "Permission denied"), 1);
-  ck_assert_uint_eq(stub_n_values, 0);
+  ck_assert_uint_eq(stub_n_values, 5); /* one per read: read-failed only */
+  for (size_t i = 0; i < stub_n_values; i++) {
+    ck_assert_str_eq(stub_values[i].plugin_instance, "");
+    ck_assert_str_eq(stub_values[i].type, "gauge");
+    ck_assert_str_eq(stub_values[i].type_instance, "read-failed");
+    ck_assert_double_eq(stub_values[i].value.gauge, 1);
+  }
 
   fake_fault = KP_LIVE_OK;
+  stub_clear_captures();
   ck_assert_int_eq(read_once(), 0);
+  ck_assert_double_eq(gauge_of("", "gauge", "read-failed"), 0);
+  ck_assert_uint_eq(stub_count_values("", "gauge"), KP_CHECK_COUNT + 1);
   ck_assert_int_eq(read_once(), 0);
   ck_assert_uint_eq(stub_count_log(LOG_INFO, "works again"), 1);
   ck_assert_ptr_nonnull(stub_find_value("", "duration", "read"));
 
   fake_fault = KP_LIVE_NO_NETNS; /* a new fault is logged again, once */
-  ck_assert_int_eq(read_once(), -1);
-  ck_assert_int_eq(read_once(), -1);
-  ck_assert_uint_eq(stub_count_log(LOG_ERR, "cannot read the netfilter tables"), 2);
+  ck_assert_int_eq(read_once(), 0);
+  ck_assert_int_eq(read_once(), 0);
+  ck_assert_double_eq(gauge_of("", "gauge", "read-failed"), 1);
+  ck_assert_uint_eq(stub_count_log(LOG_ERR, "cannot read the netfilter tables"),
+                    1); /* since clear */
   ck_assert_uint_eq(stub_count_log(LOG_ERR, "NetNS"), 1);
   stop();
 }
@@ -734,6 +767,7 @@ static Suite *glue_suite(void) {
   tcase_add_test(tc, test_config_bad_values_name_key_and_value);
   tcase_add_test(tc, test_config_failure_reaches_daemon);
   tcase_add_test(tc, test_values_from_one_read);
+  tcase_add_test(tc, test_sync_off_stops_the_probes);
   tcase_add_test(tc, test_disabled_check_has_no_gauge);
   tcase_add_test(tc, test_per_service_series);
   tcase_add_test(tc, test_per_service_filter_and_cap);
