@@ -80,3 +80,11 @@ void kp_check_state_init(struct kp_check_state *state) {
   memset(state, 0, sizeof(*state));
 }
 
+void kp_check_state_free(struct kp_check_state *state) {
+  if (state == NULL)
+    return;
+  struct kp_process_state process = state->process;
+  free(state->rule_counts);
+  kp_check_state_init(state);
+  state->process = process;
+}

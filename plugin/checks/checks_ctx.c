@@ -53,4 +53,3 @@ void kp_table_label(const struct kp_table *table, char *buf, size_t len) {
   else
     snprintf(buf, len, "%s", table->name);
 }
-

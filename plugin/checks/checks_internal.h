@@ -61,6 +61,7 @@ struct kp_check_ctx {
   bool families[KP_FAMILY_COUNT]; /* families holding kube-proxy rules */
   struct kp_table_kube *kube;     /* per snap->tables index */
   struct kp_no_endpoints no_endpoints[KP_FAMILY_COUNT];
+  const struct kp_rule *service_sample; /* the service rule with most packets */
 };
 
 /* ---- helpers (checks_ctx.c) ---- */
@@ -104,6 +105,10 @@ void kp_ctx_detect(struct kp_check_ctx *ctx);
 /* Fills ctx->no_endpoints[] (checks_no_endpoints.c). 0 / -1 OOM. */
 int kp_no_endpoints_collect(struct kp_check_ctx *ctx);
 void kp_no_endpoints_free(struct kp_no_endpoints *ne);
+/* The service rules' figures into inv and ctx->service_sample; live, the
+ * packets since the last read, carried in ctx->state
+ * (checks_service_rules.c). 0 / -1 OOM. */
+int kp_service_rules_compute(struct kp_check_ctx *ctx, struct kp_inventory *inv);
 /* Counts and key-chain traffic into inv (checks_inventory.c). */
 void kp_inventory_fill(const struct kp_check_ctx *ctx, struct kp_inventory *inv);
 

@@ -14,8 +14,8 @@ bool kp_is_nft_svc_chain(const char *name, const char *prefix) {
   return kp_name_has_prefix(name, prefix) && strchr(name, '/') != NULL;
 }
 
-const char *const kp_kubelet_chains[] = {"KUBE-KUBELET-CANARY", "KUBE-FIREWALL",
-                                         "KUBE-MARK-DROP", "KUBE-IPTABLES-HINT"};
+const char *const kp_kubelet_chains[] = {"KUBE-KUBELET-CANARY", "KUBE-FIREWALL", "KUBE-MARK-DROP",
+                                         "KUBE-IPTABLES-HINT"};
 const size_t kp_n_kubelet_chains = sizeof(kp_kubelet_chains) / sizeof(kp_kubelet_chains[0]);
 
 bool kp_is_kubelet_chain(const char *name) {
@@ -44,8 +44,9 @@ static bool name_in(const char *name, const char *const *names) {
 }
 
 static bool is_ipvs_chain(const char *name) {
-  static const char *const names[] = {"KUBE-NODE-PORT", "KUBE-LOAD-BALANCER", "KUBE-IPVS-FILTER",
-                                      "KUBE-IPVS-OUT-FILTER", "KUBE-SOURCE-RANGES-FIREWALL", NULL};
+  static const char *const names[] = {
+      "KUBE-NODE-PORT",       "KUBE-LOAD-BALANCER",          "KUBE-IPVS-FILTER",
+      "KUBE-IPVS-OUT-FILTER", "KUBE-SOURCE-RANGES-FIREWALL", NULL};
   return name_in(name, names);
 }
 

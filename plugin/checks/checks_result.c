@@ -161,4 +161,3 @@ enum kp_severity kp_report_worst(const struct kp_report *report) {
       worst = report->results[i].severity;
   return worst;
 }
-

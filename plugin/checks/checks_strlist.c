@@ -60,4 +60,3 @@ int kp_strlist_add_unique(struct kp_strlist *list, const char *item) {
   list->slots[s] = list->count;
   return 0;
 }
-
