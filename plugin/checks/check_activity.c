@@ -127,7 +127,7 @@ int kp_check_activity(struct kp_check_ctx *ctx) {
     const struct kp_table *part = partial_table(ctx);
     if (ctx->mode != KP_MODE_NFTABLES && !services_chain_seen(ctx))
       r = kp_report_add(ctx->report, KP_CHECK_ACTIVITY, KP_SEV_INFO,
-                        "no nat KUBE-SERVICES chain in the input: traffic not judged");
+                        "no nat KUBE-SERVICES rules in the input: traffic not judged");
     else
       r = kp_report_add(ctx->report, KP_CHECK_ACTIVITY, KP_SEV_INFO,
                         "no service rule in the input%s%s%s: traffic not judged", part ? " (" : "",

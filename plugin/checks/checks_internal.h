@@ -48,6 +48,7 @@ struct kp_no_endpoints {
   struct kp_strlist local; /* no local endpoints (DROP / drop) */
   struct kp_arena arena;   /* owns the name strings */
   bool filter_seen;        /* iptables mode: a filter table was in the input */
+  bool filter_partial;     /* ... shown only in part */
 };
 
 struct kp_check_ctx {
@@ -77,6 +78,12 @@ const struct kp_table_kube *kp_ctx_kube(const struct kp_check_ctx *ctx,
                                         const struct kp_table *table);
 /* A chain that really exists (declared, not just named by a dangling jump). */
 const struct kp_chain *kp_chain_present(const struct kp_table *table, const char *name);
+/* A chain the node has: declared, or, in a table the input shows only in
+ * part, jumped to (the kernel refuses a jump to a missing chain), though
+ * its rules are not in the input. */
+const struct kp_chain *kp_chain_exists(const struct kp_table *table, const char *name);
+/* Some table of the input is shown only in part (a fragment, cut short). */
+bool kp_ctx_partial(const struct kp_check_ctx *ctx);
 /* Table label for messages: "nat", "ip6 nat" (IPv6), "ip kube-proxy". */
 void kp_table_label(const struct kp_table *table, char *buf, size_t len);
 

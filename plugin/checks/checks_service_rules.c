@@ -66,12 +66,12 @@ static uint64_t rule_key(const struct kp_rule *rule) {
   kp_addr_format(&rule->src, src, sizeof(src));
   kp_addr_format(&rule->nat_addr, nat, sizeof(nat));
   const struct kp_table *t = rule->chain->table;
-  int n = snprintf(buf, sizeof(buf), "%d|%s|%s|%s|%d|%s|%s|%u|%u-%u|%s|%s|%s|%s|%u-%u|%s", t->family,
-                   t->name, rule->chain->name, rule->target_name ? rule->target_name : "",
-                   rule->target, dst, src, rule->proto, rule->dport.lo, rule->dport.hi,
-                   rule->comment ? rule->comment : "", rule->match_set ? rule->match_set : "",
-                   rule->dst_type ? rule->dst_type : "", nat, rule->nat_ports.lo,
-                   rule->nat_ports.hi, rule->probability ? rule->probability : "");
+  int n = snprintf(
+      buf, sizeof(buf), "%d|%s|%s|%s|%d|%s|%s|%u|%u-%u|%s|%s|%s|%s|%u-%u|%s", t->family, t->name,
+      rule->chain->name, rule->target_name ? rule->target_name : "", rule->target, dst, src,
+      rule->proto, rule->dport.lo, rule->dport.hi, rule->comment ? rule->comment : "",
+      rule->match_set ? rule->match_set : "", rule->dst_type ? rule->dst_type : "", nat,
+      rule->nat_ports.lo, rule->nat_ports.hi, rule->probability ? rule->probability : "");
   return kp_hash_bytes(buf, n > 0 && (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
@@ -206,8 +206,7 @@ static void live_delta(struct scan *s, struct kp_check_state *st) {
   }
   struct kp_inventory *inv = s->inv;
   inv->service_delta_known = st->have_previous;
-  inv->service_new_packets =
-      st->have_previous ? (rise[0] > rise[1] ? rise[0] : rise[1]) : 0;
+  inv->service_new_packets = st->have_previous ? (rise[0] > rise[1] ? rise[0] : rise[1]) : 0;
   free(st->rule_counts);
   st->rule_counts = s->counts;
   st->n_rule_counts = s->n_counts;

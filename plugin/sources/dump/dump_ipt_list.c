@@ -57,7 +57,7 @@ struct list_state {
   unsigned builtins;
   bool nat_hint, ipv6;
   bool guess_nat; /* a rule kube-proxy puts in nat (used for fragments only) */
-  size_t listings, first_line;
+  size_t listings, first_line, last_line;
   struct kp_chain *chain;
   bool have_header, has_num, has_counters, has_iface;
 };
@@ -90,14 +90,15 @@ static int listing_finish(struct list_state *st) {
   if (whole && missing == NULL)
     return 0;
   char why[320];
-  if (missing != NULL)
+  if (missing != NULL) /* the line: where the listing ends */
     snprintf(why, sizeof(why), "chain %.200s is jumped to but not listed", missing);
   else
     snprintf(why, sizeof(why), "a listing of some chains only");
   t->partial = true;
-  if (kp_ipt_note(st->snap, KP_NOTE_FRAGMENT, st->source, st->first_line, t, why, st->err) != 0 ||
-      (!whole && kp_ipt_note(st->snap, KP_NOTE_TABLE_GUESSED, st->source, st->first_line, t,
-                             "table told by its chain names", st->err) != 0))
+  if (kp_ipt_note(st->snap, KP_NOTE_FRAGMENT, st->source, missing ? st->last_line : st->first_line,
+                  t, why, st->err) != 0 ||
+      (!whole && kp_ipt_note(st->snap, KP_NOTE_TABLE_GUESSED, st->source, st->first_line, t, NULL,
+                             st->err) != 0))
     return -1;
   return 0;
 }
@@ -426,13 +427,17 @@ static int list_line(void *arg, const char *line, size_t n, size_t lineno) {
     b++;
   if (b == n || line[b] == '#')
     return 0;
+  int rc;
   if (n >= 6 && memcmp(line, "Chain ", 6) == 0)
-    return chain_line(st, line, n, lineno);
-  if (st->chain == NULL)
-    return kp_ipt_fail(st->err, st->source, lineno, "line before any Chain line");
-  if (!st->have_header)
-    return header_line(st, line, n, lineno);
-  return row_line(st, line, n, lineno);
+    rc = chain_line(st, line, n, lineno);
+  else if (st->chain == NULL)
+    rc = kp_ipt_fail(st->err, st->source, lineno, "line before any Chain line");
+  else if (!st->have_header)
+    rc = header_line(st, line, n, lineno);
+  else
+    rc = row_line(st, line, n, lineno);
+  st->last_line = lineno; /* after: a Chain line of the next listing ends this one before it */
+  return rc;
 }
 
 int kp_parse_ipt_list(struct kp_snapshot *snap, const char *source, const char *buf, size_t len,

@@ -36,7 +36,7 @@ static int rules_finish(struct rules_state *st) {
   if (kp_ipt_note(st->snap, KP_NOTE_FRAGMENT, st->source, st->first_line, t,
                   "a listing of some chains only", st->err) != 0 ||
       kp_ipt_note(st->snap, KP_NOTE_TABLE_GUESSED, st->source, st->first_line, t,
-                  "table told by its chain names", st->err) != 0)
+                  NULL, st->err) != 0)
     return -1;
   return 0;
 }

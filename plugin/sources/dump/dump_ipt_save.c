@@ -138,8 +138,7 @@ static struct kp_table *guessed_table(struct save_state *st, const char *name, s
   if (st->n_guessed < sizeof(st->guessed) / sizeof(st->guessed[0]))
     st->guessed[st->n_guessed++] = t;
   t->partial = true;
-  if (kp_ipt_note(st->snap, KP_NOTE_TABLE_GUESSED, st->source, lineno, t, "placed by chain name",
-                  st->err) != 0)
+  if (kp_ipt_note(st->snap, KP_NOTE_TABLE_GUESSED, st->source, lineno, t, NULL, st->err) != 0)
     return NULL;
   return t;
 }
@@ -192,8 +191,10 @@ static int headerless_command(struct save_state *st, const char *line, size_t n,
     return -1;
   int rc = save_command(st, line, n, pos, counters, lineno);
   struct kp_chain *chain = kp_table_chain(st->table, name);
-  if (chain != NULL)
+  if (chain != NULL) {
     chain->declared = true; /* the kernel takes -A only for a chain that exists */
+    chain->cut = true;      /* but a fragment need not hold all its rules */
+  }
   st->table = NULL;
   return rc;
 }
