@@ -100,6 +100,13 @@ struct kp_inventory {
   uint64_t service_packets;          /* their packets, summed */
   uint64_t service_sample_packets;   /* the largest single counter among them */
   const char *service_sample_text;   /* its text as the dump showed it ("2675K"), or NULL */
+  size_t service_rules_counted;      /* of them, with counters in the input */
+  /* Live (a carried state and a previous read): packets the service rules
+   * handled since the last read, each rule's rise (a rule that is new or
+   * whose counter fell was rewritten: its whole count is new), the larger
+   * of the two layers (service dispatch, endpoint DNAT), never their sum. */
+  bool service_delta_known;
+  uint64_t service_new_packets;
 };
 
 struct kp_report {
@@ -140,16 +147,27 @@ struct kp_process_state {
 /* Carried between live reads (owned by the caller, zero-initialised with
  * kp_check_state_init). Offline runs pass NULL: activity then judges the
  * counters as they are. */
+/* One service rule's packet counter at the last read, by a hash of what
+ * the rule matches (its place and match, not its position or counters). */
+struct kp_rule_count {
+  uint64_t key, packets;
+  uint8_t layer; /* 0 service dispatch, 1 endpoint DNAT */
+};
+
 struct kp_check_state {
   bool have_previous;
-  uint64_t previous_packets; /* entry packets into KUBE-SERVICES at the last read */
-  unsigned idle_intervals;   /* consecutive reads without new packets */
+  uint64_t previous_packets;         /* service-rule packets at the last read */
+  struct kp_rule_count *rule_counts; /* sorted by key; kp_check_state_free */
+  size_t n_rule_counts;
+  unsigned idle_intervals; /* consecutive reads without new packets */
   unsigned reads;
   uint64_t window_packets; /* packets seen over the current window */
   struct kp_process_state process;
 };
 
 void kp_check_state_init(struct kp_check_state *state);
+/* Releases the per-rule memory (the state stays usable, as after init). */
+void kp_check_state_free(struct kp_check_state *state);
 
 /* Runs every enabled check. out is initialised here; free with
  * kp_report_free. Returns 0, -1 on OOM. */

@@ -34,6 +34,8 @@ struct tally {
   char missing[MAX_ITEMS][128];
   const char *missing_table[MAX_ITEMS], *missing_chain[MAX_ITEMS];
   size_t n_missing, n_present;
+  char not_covered[MAX_ITEMS][128]; /* not in a table the input shows in part */
+  size_t n_not_covered;
   char not_seen[8][32];
   size_t n_not_seen;
 };
@@ -42,8 +44,12 @@ static void check_table(const struct kp_table *table, const char *const *names, 
   char label[64];
   kp_table_label(table, label, sizeof(label));
   for (size_t i = 0; names[i] != NULL; i++) {
-    if (kp_chain_present(table, names[i]) != NULL) {
-      t->n_present++;
+    if (kp_chain_exists(table, names[i]) != NULL) {
+      t->n_present++; /* declared, or jumped to: the node has it */
+    } else if (table->partial) {
+      if (t->n_not_covered < MAX_ITEMS)
+        snprintf(t->not_covered[t->n_not_covered++], sizeof(t->not_covered[0]), "%s %s", label,
+                 names[i]);
     } else if (t->n_missing < MAX_ITEMS) {
       snprintf(t->missing[t->n_missing], sizeof(t->missing[0]), "%s %s", label, names[i]);
       t->missing_table[t->n_missing] = table->name;
@@ -81,11 +87,28 @@ static int report(struct kp_check_ctx *ctx, struct tally *t) {
     if (kp_result_add_capped_list(r, "missing", items, t->n_missing) != 0 ||
         kp_result_add_int(r, "present", (int64_t)t->n_present) != 0)
       return -1;
-  } else {
+  } else if (t->n_not_covered == 0) {
     struct kp_result *r = kp_report_add(ctx->report, KP_CHECK_CHAINS, KP_SEV_OK,
                                         "all %zu required kube-proxy chains present (%s mode)",
                                         t->n_present, kp_mode_name(ctx->mode));
     if (r == NULL || kp_result_add_int(r, "present", (int64_t)t->n_present) != 0)
+      return -1;
+  }
+  if (t->n_not_covered > 0) {
+    char list[512] = "";
+    size_t off = 0;
+    for (size_t i = 0; i < t->n_not_covered && off < sizeof(list); i++) {
+      off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", i ? ", " : "",
+                              t->not_covered[i]);
+      items[i] = t->not_covered[i];
+    }
+    struct kp_result *r =
+        kp_report_add(ctx->report, KP_CHECK_CHAINS, KP_SEV_INFO,
+                      "chain(s) not in the input, which shows the table only in part: %s (%zu "
+                      "required chain(s) seen)",
+                      list, t->n_present);
+    if (r == NULL || kp_result_add_list(r, "not_in_input", items, t->n_not_covered) != 0 ||
+        kp_result_add_int(r, "present", (int64_t)t->n_present) != 0)
       return -1;
   }
   if (t->n_not_seen > 0) {
@@ -107,8 +130,13 @@ static int report(struct kp_check_ctx *ctx, struct tally *t) {
 
 int kp_check_chains(struct kp_check_ctx *ctx) {
   if (ctx->mode == KP_MODE_NONE) {
+    bool partial = kp_ctx_partial(ctx);
     struct kp_result *r =
-        kp_report_add(ctx->report, KP_CHECK_CHAINS, KP_SEV_FAIL, "no kube-proxy chains found");
+        partial ? kp_report_add(ctx->report, KP_CHECK_CHAINS, KP_SEV_INFO,
+                                "no kube-proxy chains in the input, which shows its tables only "
+                                "in part: not judged")
+                : kp_report_add(ctx->report, KP_CHECK_CHAINS, KP_SEV_FAIL,
+                                "no kube-proxy chains found");
     return r == NULL || kp_result_set_where(r, "nat", "KUBE-SERVICES") != 0 ? -1 : 0;
   }
   struct tally t;

@@ -22,6 +22,7 @@ int kp_check_endpoints(struct kp_check_ctx *ctx) {
   for (int f = 0; f < KP_FAMILY_COUNT; f++) {
     const struct kp_no_endpoints *one = &ctx->no_endpoints[f];
     ne.filter_seen |= one->filter_seen;
+    ne.filter_partial |= one->filter_partial;
     for (size_t i = 0; i < one->none.count; i++)
       if (kp_strlist_add_unique(&ne.none, one->none.items[i]) != 0)
         goto out;
@@ -36,7 +37,11 @@ int kp_check_endpoints(struct kp_check_ctx *ctx) {
     rc = r == NULL ? -1 : 0;
     goto out;
   }
-  if (ne.none.count == 0 && ne.local.count == 0) {
+  if (ne.none.count == 0 && ne.local.count == 0 && ne.filter_partial) {
+    r = kp_report_add(ctx->report, KP_CHECK_ENDPOINTS, KP_SEV_INFO,
+                      "no service without endpoints in the input, which shows the filter table "
+                      "only in part: not judged");
+  } else if (ne.none.count == 0 && ne.local.count == 0) {
     r = kp_report_add(ctx->report, KP_CHECK_ENDPOINTS, KP_SEV_OK, "no service without endpoints");
   } else {
     r = kp_report_add(ctx->report, KP_CHECK_ENDPOINTS, KP_SEV_WARN,

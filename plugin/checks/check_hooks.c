@@ -77,11 +77,14 @@ static int check_edges(struct kp_check_ctx *ctx, const struct kp_table *table,
     const struct edge *e = &edges[i];
     if (strcmp(e->table, table->name) != 0)
       continue;
-    const struct kp_chain *to = kp_chain_present(table, e->to);
+    /* declared, or jumped to: a jump proves the chain exists */
+    const struct kp_chain *to = kp_chain_exists(table, e->to);
     if (to == NULL)
       continue; /* the `chains` check reports missing chains */
     const struct kp_chain *from = kp_chain_present(table, e->from);
-    if (from == NULL) {
+    /* not in the input, or not all its rules (cut, a grep'd fragment) and
+     * none of those shown jumps there */
+    if (from == NULL || (from->cut && !jumps_from(to, e->from))) {
       /* a fragment (one chain listed); missing nft base chains are the
        * `chains` check's finding */
       if (f->n_not_seen < MAX_FAULTS)

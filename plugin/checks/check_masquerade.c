@@ -113,12 +113,27 @@ static int check_table(struct kp_check_ctx *ctx, const struct kp_table *t, const
   const struct kp_chain *post = kp_chain_present(t, post_name);
   if (mark == NULL || post == NULL) {
     const char *which = mark == NULL ? mark_name : post_name;
+    /* jumped to (exists, rules not shown), or a table shown in part */
+    if (kp_chain_exists(t, which) != NULL || t->partial) {
+      struct kp_result *r = kp_report_add(
+          rep, KP_CHECK_MASQUERADE, KP_SEV_INFO,
+          "%s %s rules not in the input (%s shows the table only in part): masquerade not checked",
+          label, which, t->source ? t->source : "the input");
+      return add_where(r, t, which, 0);
+    }
     struct kp_result *r =
         kp_report_add(rep, KP_CHECK_MASQUERADE, KP_SEV_FAIL,
                       "%s %s missing: service traffic is not masqueraded", label, which);
     return add_where(r, t, which, 0);
   }
   uint32_t bit = mark_bits(mark);
+  if (bit == 0 && mark->cut) {
+    struct kp_result *r = kp_report_add(rep, KP_CHECK_MASQUERADE, KP_SEV_INFO,
+                                        "%s %s: no MARK rule among the rules in the input (not "
+                                        "all of them are): masquerade not checked",
+                                        label, mark_name);
+    return add_where(r, t, mark_name, 0);
+  }
   if (bit == 0) {
     struct kp_result *r = kp_report_add(rep, KP_CHECK_MASQUERADE, KP_SEV_FAIL,
                                         "%s %s sets no mark (no MARK rule)", label, mark_name);
@@ -149,6 +164,13 @@ static int check_table(struct kp_check_ctx *ctx, const struct kp_table *t, const
     r = kp_report_add(rep, KP_CHECK_MASQUERADE, KP_SEV_WARN,
                       "%s %s masquerades without checking mark 0x%" PRIx32
                       " (all traffic through it is SNATed)",
+                      label, post_name, bit);
+    return add_where(r, t, post_name, bit);
+  }
+  if (post->cut) {
+    r = kp_report_add(rep, KP_CHECK_MASQUERADE, KP_SEV_INFO,
+                      "%s %s: no masquerade rule for mark 0x%" PRIx32
+                      " among the rules in the input (not all of them are): not judged",
                       label, post_name, bit);
     return add_where(r, t, post_name, bit);
   }

@@ -54,6 +54,13 @@ static int one_ip(struct kp_check_ctx *ctx, const struct kp_addr *ip, const char
         kp_result_add_int(r, "dnat_rules", (int64_t)dnat) != 0 ||
         kp_result_add_int(r, "source_rules", (int64_t)source) != 0)
       goto out;
+  } else if (kp_ctx_partial(ctx)) {
+    r = kp_report_add(ctx->report, KP_CHECK_POD_RULES, KP_SEV_INFO,
+                      "No %s rules for pod IP %s in the input, which shows its tables only in "
+                      "part: not judged",
+                      kind, text);
+    if (r == NULL || kp_result_add_capped_list(r, "other_chains", other.items, other.count) != 0)
+      goto out;
   } else {
     r = kp_report_add(ctx->report, KP_CHECK_POD_RULES, KP_SEV_WARN,
                       "No %s rules found for pod IP %s (not an endpoint of any service, or its "

@@ -28,6 +28,7 @@ static bool reaches_endpoint(const struct kp_chain *chain, const char *ep_prefix
 
 struct stale_scan {
   struct kp_strlist stale, empty;
+  size_t unjudged; /* in a table the input shows only in part */
   size_t checked;
   const struct kp_table *first_table;
 };
@@ -40,7 +41,14 @@ static int scan_table(const struct kp_table *t, bool nft, struct stale_scan *s) 
     if (nft ? !is_nft_service_chain(chain->name) : !kp_is_service_chain_name(chain->name))
       continue;
     s->checked++;
-    if (chain->referrers.count == 0 && chain->set_referrers == 0) {
+    /* "(N references)" of a -L header counts referrers outside the input too */
+    bool referenced =
+        chain->referrers.count > 0 || chain->set_referrers > 0 || chain->dump_references > 0;
+    if (!referenced && t->partial) {
+      s->unjudged++; /* its referrer may be in the part not shown */
+      continue;
+    }
+    if (!referenced) {
       if (s->first_table == NULL)
         s->first_table = t;
       if (kp_strlist_add(&s->stale, chain->name) != 0)
@@ -50,6 +58,11 @@ static int scan_table(const struct kp_table *t, bool nft, struct stale_scan *s) 
     bool is_svc = nft ? kp_is_nft_svc_chain(chain->name, "service-")
                       : kp_name_has_prefix(chain->name, "KUBE-SVC-") ||
                             kp_name_has_prefix(chain->name, "KUBE-SVL-");
+    if (is_svc && (chain->cut || t->partial) &&
+        !reaches_endpoint(chain, nft ? "endpoint-" : "KUBE-SEP-")) {
+      s->unjudged++;
+      continue;
+    }
     if (is_svc && !reaches_endpoint(chain, nft ? "endpoint-" : "KUBE-SEP-")) {
       if (s->first_table == NULL)
         s->first_table = t;
@@ -97,6 +110,14 @@ int kp_check_stale(struct kp_check_ctx *ctx) {
       kp_result_add_capped_list(r, "unreferenced", s.stale.items, s.stale.count) != 0 ||
       kp_result_add_capped_list(r, "without_endpoints", s.empty.items, s.empty.count) != 0)
     goto out;
+  if (s.unjudged > 0) {
+    r = kp_report_add(ctx->report, KP_CHECK_STALE, KP_SEV_INFO,
+                      "%zu service chain(s) without a referrer or endpoint chain in the input, "
+                      "which shows the table only in part: not judged",
+                      s.unjudged);
+    if (r == NULL || kp_result_add_int(r, "not_judged", (int64_t)s.unjudged) != 0)
+      goto out;
+  }
   rc = 0;
 out:
   kp_strlist_free(&s.stale);

@@ -79,3 +79,12 @@ int kp_check_config_add_pod_ip(struct kp_check_config *cfg, const char *text) {
 void kp_check_state_init(struct kp_check_state *state) {
   memset(state, 0, sizeof(*state));
 }
+
+void kp_check_state_free(struct kp_check_state *state) {
+  if (state == NULL)
+    return;
+  struct kp_process_state process = state->process;
+  free(state->rule_counts);
+  kp_check_state_init(state);
+  state->process = process;
+}

@@ -45,6 +45,26 @@ const struct kp_chain *kp_chain_present(const struct kp_table *table, const char
   return chain != NULL && chain->declared ? chain : NULL;
 }
 
+const struct kp_chain *kp_chain_exists(const struct kp_table *table, const char *name) {
+  if (table == NULL)
+    return NULL;
+  const struct kp_chain *chain = kp_table_chain(table, name);
+  if (chain == NULL)
+    return NULL;
+  /* A whole table (a complete save, a live read) declares every chain it
+   * has: there a jump to an undeclared one is the input contradicting
+   * itself (a restore input), not proof. */
+  bool jumped = chain->referrers.count > 0 || chain->set_referrers > 0;
+  return chain->declared || (jumped && table->partial) ? chain : NULL;
+}
+
+bool kp_ctx_partial(const struct kp_check_ctx *ctx) {
+  for (size_t i = 0; i < ctx->snap->tables.count; i++)
+    if (((const struct kp_table *)ctx->snap->tables.items[i])->partial)
+      return true;
+  return false;
+}
+
 void kp_table_label(const struct kp_table *table, char *buf, size_t len) {
   if (table->native_nft)
     snprintf(buf, len, "%s %s", table->family == KP_FAMILY_IPV6 ? "ip6" : "ip", table->name);

@@ -48,6 +48,7 @@ struct kp_no_endpoints {
   struct kp_strlist local; /* no local endpoints (DROP / drop) */
   struct kp_arena arena;   /* owns the name strings */
   bool filter_seen;        /* iptables mode: a filter table was in the input */
+  bool filter_partial;     /* ... shown only in part */
 };
 
 struct kp_check_ctx {
@@ -61,6 +62,7 @@ struct kp_check_ctx {
   bool families[KP_FAMILY_COUNT]; /* families holding kube-proxy rules */
   struct kp_table_kube *kube;     /* per snap->tables index */
   struct kp_no_endpoints no_endpoints[KP_FAMILY_COUNT];
+  const struct kp_rule *service_sample; /* the service rule with most packets */
 };
 
 /* ---- helpers (checks_ctx.c) ---- */
@@ -76,6 +78,12 @@ const struct kp_table_kube *kp_ctx_kube(const struct kp_check_ctx *ctx,
                                         const struct kp_table *table);
 /* A chain that really exists (declared, not just named by a dangling jump). */
 const struct kp_chain *kp_chain_present(const struct kp_table *table, const char *name);
+/* A chain the node has: declared, or, in a table the input shows only in
+ * part, jumped to (the kernel refuses a jump to a missing chain), though
+ * its rules are not in the input. */
+const struct kp_chain *kp_chain_exists(const struct kp_table *table, const char *name);
+/* Some table of the input is shown only in part (a fragment, cut short). */
+bool kp_ctx_partial(const struct kp_check_ctx *ctx);
 /* Table label for messages: "nat", "ip6 nat" (IPv6), "ip kube-proxy". */
 void kp_table_label(const struct kp_table *table, char *buf, size_t len);
 
@@ -104,6 +112,10 @@ void kp_ctx_detect(struct kp_check_ctx *ctx);
 /* Fills ctx->no_endpoints[] (checks_no_endpoints.c). 0 / -1 OOM. */
 int kp_no_endpoints_collect(struct kp_check_ctx *ctx);
 void kp_no_endpoints_free(struct kp_no_endpoints *ne);
+/* The service rules' figures into inv and ctx->service_sample; live, the
+ * packets since the last read, carried in ctx->state
+ * (checks_service_rules.c). 0 / -1 OOM. */
+int kp_service_rules_compute(struct kp_check_ctx *ctx, struct kp_inventory *inv);
 /* Counts and key-chain traffic into inv (checks_inventory.c). */
 void kp_inventory_fill(const struct kp_check_ctx *ctx, struct kp_inventory *inv);
 

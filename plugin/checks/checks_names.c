@@ -69,6 +69,13 @@ static bool services_match_cluster_ip_set(const struct kp_chain *chain) {
   return false;
 }
 
+static bool jumped_from_builtin(const struct kp_chain *chain) {
+  for (size_t i = 0; i < chain->referrers.count; i++)
+    if (((const struct kp_rule *)chain->referrers.items[i])->chain->builtin)
+      return true;
+  return false;
+}
+
 void kp_table_kube_stats(const struct kp_table *table, struct kp_table_kube *out) {
   memset(out, 0, sizeof(*out));
   if (table->native_nft) {
@@ -87,6 +94,12 @@ void kp_table_kube_stats(const struct kp_table *table, struct kp_table_kube *out
   for (size_t c = 0; c < table->chains.count; c++) {
     const struct kp_chain *chain = table->chains.items[c];
     const char *name = chain->name;
+    if (!chain->declared && is_ipt_top_chain(name) && jumped_from_builtin(chain)) {
+      /* a built-in chain jumps there: it exists, its rules are not in the input */
+      out->kube_chains++;
+      out->ipt_evidence = true;
+      continue;
+    }
     if (!chain->declared || strncmp(name, "KUBE-", 5) != 0 || kp_is_kubelet_chain(name) ||
         strcmp(name, "KUBE-PROXY-CANARY") == 0)
       continue;

@@ -111,6 +111,7 @@ static int collect_family(const struct kp_check_ctx *ctx, enum kp_family f,
   if (t == NULL)
     return 0;
   out->filter_seen = true;
+  out->filter_partial |= t->partial;
   static const char *const chains[] = {"KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES"};
   for (size_t c = 0; c < 2; c++) {
     const struct kp_chain *chain = kp_chain_present(t, chains[c]);

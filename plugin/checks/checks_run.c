@@ -1,5 +1,5 @@
 /* The runner: computes the facts once (per-table kube-proxy figures, mode
- * and backend, no-endpoint lists, inventory), then calls each enabled
+ * and backend, no-endpoint lists, inventory, service-rule traffic), then calls each enabled
  * check from the table below, in id order. */
 #include "checks_internal.h"
 #include "service_traffic.h"
@@ -45,7 +45,7 @@ static int facts_compute(struct kp_check_ctx *ctx, struct kp_inventory *inv) {
     return -1;
   memset(inv, 0, sizeof(*inv));
   kp_inventory_fill(ctx, inv);
-  return 0;
+  return kp_service_rules_compute(ctx, inv);
 }
 
 int kp_checks_run(const struct kp_snapshot *snap, const struct kp_check_config *cfg,
@@ -88,8 +88,10 @@ void kp_inventory_compute(const struct kp_snapshot *snap, enum kp_mode mode,
       kp_table_kube_stats(snap->tables.items[i], &ctx.kube[i]);
     kp_ctx_detect(&ctx);
     ctx.mode = mode;
-    if (kp_no_endpoints_collect(&ctx) == 0)
+    if (kp_no_endpoints_collect(&ctx) == 0) {
       kp_inventory_fill(&ctx, inv);
+      kp_service_rules_compute(&ctx, inv);
+    }
   }
   facts_free(&ctx);
 }

@@ -43,6 +43,7 @@ void kpg_plugin_unref(void *arg) {
   if (p == NULL || __atomic_sub_fetch(&p->refs, 1, __ATOMIC_SEQ_CST) > 0)
     return;
   kp_plugin_config_free(&p->cfg);
+  kp_check_state_free(&p->state);
   kp_live_source_free(p->source_ctx);
   pthread_mutex_destroy(&p->process_lock);
   free(p);

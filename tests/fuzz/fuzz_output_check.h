@@ -51,17 +51,23 @@ static inline size_t kp_check_utf8_seq(const unsigned char *s, size_t len, uint3
   return n;
 }
 
+/* One line per finding plus the summary; a finding's list items follow it
+ * on lines indented by four spaces (not counted). */
 static inline const char *kp_check_text_output(const char *buf, size_t len, size_t n_results) {
   const unsigned char *s = (const unsigned char *)buf;
-  size_t lines = 0;
+  size_t lines = 0, line_begin = 0;
   for (size_t i = 0; i < len;) {
     uint32_t cp;
     size_t n = kp_check_utf8_seq(s + i, len - i, &cp);
     if (n == 0)
       return "text: invalid UTF-8 byte";
-    if (cp == '\n')
-      lines++;
-    else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f))
+    if (cp == '\n') {
+      bool item = i - line_begin > 4 && memcmp(s + line_begin, "    ", 4) == 0;
+      if (item && lines == 0)
+        return "text: list item before any finding";
+      lines += item ? 0 : 1;
+      line_begin = i + 1;
+    } else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f))
       return "text: raw control character";
     i += n;
   }

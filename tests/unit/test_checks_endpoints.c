@@ -1,7 +1,10 @@
 /* endpoints and stale checks. */
 #include "support_snapshot_builder.h"
 
+#include "kp/report.h"
+
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,12 +134,65 @@ START_TEST(stale_nftables) {
 }
 END_TEST
 
+/* The text report of a node with n services without endpoints
+ * ("ns/svcK:p80", K = 0..n-1) and one without local endpoints. */
+static char *text_with_no_endpoint_services(int n) {
+  struct kp_snapshot *snap = tsb_new();
+  tsb_ipt_healthy(snap, "");
+  for (int k = 0; k < n; k++) {
+    char args[256];
+    snprintf(args, sizeof(args),
+             "-d 172.30.1.%d/32 -p tcp -m comment --comment \"ns/svc%d:p80 has no endpoints\" "
+             "-m tcp --dport 80 -j REJECT",
+             k + 1, k);
+    tsb_rule(snap, "filter", "KUBE-SERVICES", args);
+  }
+  tsb_rule(snap, "filter", "KUBE-EXTERNAL-SERVICES",
+           "-d 1.2.3.4/32 -p tcp -m comment --comment \"ns2/svc2:p80 has no local endpoints\" -m "
+           "tcp --dport 80 -j DROP");
+  struct kp_report rep = tsb_check(snap, NULL);
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+  ck_assert_ptr_nonnull(out);
+  ck_assert_int_eq(kp_report_write_text(out, &rep), 0);
+  fclose(out);
+  kp_report_free(&rep);
+  kp_snapshot_free(snap);
+  return text;
+}
+
+START_TEST(text_lists_every_service_without_endpoints) {
+  char *text = text_with_no_endpoint_services(3);
+  ck_assert_ptr_nonnull(strstr(text, "[WARN] 3 service(s) without endpoints, 1 without local "
+                                     "endpoints: ns/svc0:p80\n"));
+  /* each one on its own line, not only the first */
+  ck_assert_ptr_nonnull(strstr(text, "\n    no endpoints: ns/svc0:p80\n"));
+  ck_assert_ptr_nonnull(strstr(text, "\n    no endpoints: ns/svc1:p80\n"));
+  ck_assert_ptr_nonnull(strstr(text, "\n    no endpoints: ns/svc2:p80\n"));
+  ck_assert_ptr_nonnull(strstr(text, "\n    no local endpoints: ns2/svc2:p80\n"));
+  free(text);
+}
+END_TEST
+
+START_TEST(text_lists_up_to_the_cap_like_json) {
+  char *text = text_with_no_endpoint_services(25);
+  /* the JSON keeps 20 names and services_without_endpoints_total 25 */
+  ck_assert_ptr_nonnull(strstr(text, "\n    no endpoints: ns/svc19:p80\n"));
+  ck_assert_ptr_null(strstr(text, "ns/svc20:p80"));
+  ck_assert_ptr_nonnull(strstr(text, "\n    no endpoints: ... and 5 more\n"));
+  free(text);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("checks_endpoints");
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, endpoints_all_ok);
   tcase_add_test(tc, endpoints_reject_and_drop);
   tcase_add_test(tc, endpoints_nat_only_info);
+  tcase_add_test(tc, text_lists_every_service_without_endpoints);
+  tcase_add_test(tc, text_lists_up_to_the_cap_like_json);
   tcase_add_test(tc, endpoints_nftables_maps);
   tcase_add_test(tc, stale_ok);
   tcase_add_test(tc, stale_unreferenced_and_empty_service);

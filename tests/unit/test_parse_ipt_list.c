@@ -345,6 +345,65 @@ START_TEST(errors_name_the_line) {
 }
 END_TEST
 
+static const struct kp_note *note_kind(const struct kp_snapshot *snap, enum kp_note_kind kind) {
+  for (size_t i = 0; i < snap->notes.count; i++) {
+    const struct kp_note *n = snap->notes.items[i];
+    if (n->kind == kind)
+      return n;
+  }
+  return NULL;
+}
+
+START_TEST(fragments_and_cut_listings) {
+  int rc;
+  struct kp_dump_error err;
+  /* nat's built-in chains, PREROUTING jumping to a KUBE-SERVICES the
+   * listing does not show (its section cut off) */
+  const char *cut_off = "Chain PREROUTING (policy ACCEPT 0 packets, 0 bytes)\n" HDR
+                        "   44  2640 KUBE-SERVICES  all  --  *      *       0.0.0.0/0  0.0.0.0/0\n"
+                        "\nChain INPUT (policy ACCEPT 0 packets, 0 bytes)\n" HDR
+                        "\nChain OUTPUT (policy ACCEPT 0 packets, 0 bytes)\n" HDR
+                        "\nChain POSTROUTING (policy ACCEPT 0 packets, 0 bytes)\n" HDR;
+  struct kp_snapshot *snap = parse_text(cut_off, &rc, &err);
+  ck_assert_msg(rc == 0, "%s", err.message);
+  struct kp_table *t = snap->tables.items[0];
+  ck_assert_str_eq(t->name, "nat");
+  ck_assert(t->partial);
+  const struct kp_note *n = note_kind(snap, KP_NOTE_FRAGMENT);
+  ck_assert_ptr_nonnull(n);
+  ck_assert_str_eq(n->detail, "chain KUBE-SERVICES is jumped to but not listed");
+  ck_assert_ptr_null(note_kind(snap, KP_NOTE_TABLE_GUESSED)); /* the built-ins tell nat */
+  kp_snapshot_free(snap);
+
+  /* `iptables -t nat -L KUBE-SERVICES -n -v`: one chain, (1 references) */
+  const char *one = "Chain KUBE-SERVICES (2 references)\n" HDR
+                    "    3   180 KUBE-SVC-A  6    --  *      *       0.0.0.0/0  10.96.0.1\n";
+  snap = parse_text(one, &rc, &err);
+  ck_assert_msg(rc == 0, "%s", err.message);
+  t = snap->tables.items[0];
+  ck_assert_str_eq(t->name, "nat");
+  ck_assert(t->partial);
+  ck_assert_int_eq(kp_table_chain(t, "KUBE-SERVICES")->dump_references, 2);
+  ck_assert_ptr_nonnull(note_kind(snap, KP_NOTE_TABLE_GUESSED));
+  kp_snapshot_free(snap);
+
+  /* the last line cut mid-rule (no newline): the rules before it stay */
+  const char *mid = "Chain KUBE-SERVICES (2 references)\n" HDR
+                    "    3   180 KUBE-SVC-A  6    --  *      *       0.0.0.0/0  10.96.0.1\n"
+                    "    0     0 KUBE-SVC-B  6    --  *   ";
+  snap = parse_text(mid, &rc, &err);
+  ck_assert_msg(rc == 0, "%s", err.message);
+  t = snap->tables.items[0];
+  struct kp_chain *c = kp_table_chain(t, "KUBE-SERVICES");
+  ck_assert(c->cut && t->partial);
+  ck_assert_uint_eq(c->rules.count, 1);
+  n = note_kind(snap, KP_NOTE_CUT);
+  ck_assert_ptr_nonnull(n);
+  ck_assert_uint_eq(n->line, 4);
+  kp_snapshot_free(snap);
+}
+END_TEST
+
 /* Every prefix of a fixture, in a buffer of exactly that size (ASan sees
  * any read past it), parses or fails with a message. */
 START_TEST(truncated_input_every_offset) {
@@ -403,6 +462,7 @@ int main(void) {
   tcase_add_test(tc, names_without_counters);
   tcase_add_test(tc, corpus_counts);
   tcase_add_test(tc, errors_name_the_line);
+  tcase_add_test(tc, fragments_and_cut_listings);
   tcase_add_test(tc, truncated_input_every_offset);
   tcase_add_test(tc, large_listing_is_fast);
   suite_add_tcase(s, tc);

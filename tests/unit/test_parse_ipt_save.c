@@ -210,8 +210,9 @@ static void expect_error(parser_fn fn, const char *text, size_t len, size_t line
 #define ERR(fn, text, line) expect_error(fn, text, strlen(text), line)
 
 START_TEST(save_errors_name_the_line) {
-  ERR(kp_parse_ipt_save, "-A INPUT -j ACCEPT\n", 1);
-  ERR(kp_parse_ipt_save, "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\n", 1); /* no COMMIT */
+  /* (a lone "-A" line and a file without COMMIT are fragments now:
+   * save_fragments_and_cut_files) */
+  ERR(kp_parse_ipt_save, "hello\n-A INPUT -j ACCEPT\n", 1);
   ERR(kp_parse_ipt_save, "*filter\n:INPUT ACCEPT [0:0]\n[x:1] -A INPUT -j ACCEPT\nCOMMIT\n", 3);
   ERR(kp_parse_ipt_save,
       "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m comment --comment \"x\nCOMMIT\n", 3);
@@ -223,6 +224,97 @@ START_TEST(save_errors_name_the_line) {
   ERR(kp_parse_ipt_rules, "-P INPUT ACCEPT\n-A INPUT -s\n", 2);
   ERR(kp_parse_ipt_rules, "-P INPUT ACCEPT\n*filter\n", 2);
   ERR(kp_parse_ipt_rules, "", 0);
+}
+END_TEST
+
+static const struct kp_note *note_of(const struct kp_snapshot *snap, enum kp_note_kind kind) {
+  for (size_t i = 0; i < snap->notes.count; i++) {
+    const struct kp_note *n = snap->notes.items[i];
+    if (n->kind == kind)
+      return n;
+  }
+  return NULL;
+}
+
+START_TEST(save_fragments_and_cut_files) {
+  int rc;
+  struct kp_dump_error err;
+  /* cut before COMMIT: kept, partial, the note names the last line */
+  struct kp_snapshot *snap = parse_inline(
+      kp_parse_ipt_save, "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j ACCEPT\n", &rc, &err);
+  ck_assert_msg(rc == 0, "%s", err.message);
+  struct kp_table *t = table_named(snap, "filter");
+  ck_assert(t->partial);
+  ck_assert_uint_eq(table_rules(t), 1);
+  ck_assert(kp_table_chain(t, "INPUT")->cut);
+  const struct kp_note *n = note_of(snap, KP_NOTE_CUT);
+  ck_assert_ptr_nonnull(n);
+  ck_assert_uint_eq(n->line, 3);
+  ck_assert_str_eq(n->detail, "no COMMIT for *filter");
+  kp_snapshot_free(snap);
+
+  /* the last line cut mid-rule: the rules before it stay */
+  snap = parse_inline(kp_parse_ipt_save,
+                      "*nat\n:KUBE-SERVICES - [0:0]\n-A KUBE-SERVICES -j KUBE-SVC-A\n"
+                      "-A KUBE-SERVICES -m comment --comment \"def",
+                      &rc, &err);
+  ck_assert_msg(rc == 0, "%s", err.message);
+  t = table_named(snap, "nat");
+  ck_assert(t->partial);
+  ck_assert_uint_eq(kp_table_chain(t, "KUBE-SERVICES")->rules.count, 1);
+  n = note_of(snap, KP_NOTE_CUT);
+  ck_assert_ptr_nonnull(n);
+  ck_assert_uint_eq(n->line, 4);
+  ck_assert_str_eq(n->detail, "last line cut mid-rule");
+  kp_snapshot_free(snap);
+
+  /* headerless [p:b] -A lines: placed where kube-proxy creates the chains */
+  snap = parse_inline(kp_parse_ipt_save,
+                      "[0:0] -A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m tcp --dport 443 -j "
+                      "KUBE-SVC-X\n"
+                      "[5:300] -A KUBE-SERVICES -d 10.96.0.9/32 -p tcp -m comment --comment "
+                      "\"a/b:c has no endpoints\" -j REJECT\n"
+                      "[2:120] -A KUBE-SEP-A -p tcp -j DNAT --to-destination 10.0.0.1:80\n"
+                      "[9:540] -A OUTPUT -m conntrack --ctstate NEW -j KUBE-SERVICES\n"
+                      "[3:180] -A OUTPUT -j KUBE-SERVICES\n"
+                      "[1:60] -A CNI-HOSTPORT-DNAT -j ACCEPT2\n",
+                      &rc, &err);
+  ck_assert_msg(rc == 0, "%s", err.message);
+  struct kp_table *nat = table_named(snap, "nat"), *filter = table_named(snap, "filter");
+  ck_assert(nat->partial && filter->partial);
+  ck_assert_uint_eq(kp_table_chain(nat, "KUBE-SERVICES")->rules.count, 1);
+  ck_assert_uint_eq(kp_table_chain(filter, "KUBE-SERVICES")->rules.count, 1);
+  ck_assert(kp_table_chain(nat, "KUBE-SEP-A")->declared);
+  ck_assert_uint_eq(rule_of(nat, "KUBE-SEP-A", 0)->counters.packets, 2);
+  ck_assert_uint_eq(rule_of(filter, "OUTPUT", 0)->counters.packets, 9); /* ctstate NEW */
+  ck_assert_uint_eq(rule_of(nat, "OUTPUT", 0)->counters.packets, 3);
+  ck_assert_ptr_nonnull(note_of(snap, KP_NOTE_FRAGMENT));
+  ck_assert_str_eq(note_of(snap, KP_NOTE_TABLE_GUESSED)->table, "nat");
+  n = note_of(snap, KP_NOTE_SKIPPED); /* CNI-HOSTPORT-DNAT: no known table */
+  ck_assert_ptr_nonnull(n);
+  ck_assert_uint_eq(n->line, 6);
+  kp_snapshot_free(snap);
+
+  /* grep'd iptables -S (no -P lines) goes the same way */
+  snap = parse_inline(kp_parse_ipt_rules,
+                      "-N KUBE-MARK-MASQ\n-N KUBE-SERVICES\n"
+                      "-A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m tcp --dport 443 -j KUBE-SVC-X\n",
+                      &rc, &err);
+  ck_assert_msg(rc == 0, "%s", err.message);
+  nat = table_named(snap, "nat");
+  ck_assert(nat->partial);
+  ck_assert(kp_table_chain(nat, "KUBE-MARK-MASQ")->declared);
+  ck_assert(kp_table_chain(nat, "KUBE-SERVICES")->declared);
+  ck_assert_uint_eq(snap->tables.count, 1); /* no filter table */
+  kp_snapshot_free(snap);
+
+  /* -S of one chain: -P PREROUTING only */
+  snap = parse_inline(kp_parse_ipt_rules, "-P PREROUTING ACCEPT\n-A PREROUTING -j KUBE-SERVICES\n",
+                      &rc, &err);
+  ck_assert_msg(rc == 0, "%s", err.message);
+  ck_assert(table_named(snap, "nat")->partial);
+  ck_assert_ptr_nonnull(note_of(snap, KP_NOTE_FRAGMENT));
+  kp_snapshot_free(snap);
 }
 END_TEST
 
@@ -365,6 +457,7 @@ int main(void) {
   tcase_add_test(tc, save_corpus_counts);
   tcase_add_test(tc, save_restore_input_forms);
   tcase_add_test(tc, save_errors_name_the_line);
+  tcase_add_test(tc, save_fragments_and_cut_files);
   tcase_add_test(tc, rules_S_fixture_and_corpus);
   tcase_add_test(tc, rule_args_forms);
   tcase_add_test(tc, truncated_input_every_offset);

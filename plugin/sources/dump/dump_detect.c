@@ -115,6 +115,11 @@ static enum kp_dump_format classify(struct span s, const char *buf, size_t len) 
     return KP_DUMP_IPT_SAVE;
   if (starts(s, "-P ") || starts(s, "-N ") || starts(s, "-A "))
     return KP_DUMP_IPT_RULES;
+  /* "[0:0] -A ..." of iptables-save -c without its *table line (grep'd) */
+  const char *close = s.n > 1 && s.p[0] == '[' ? memchr(s.p, ']', s.n) : NULL;
+  if (close != NULL && memchr(s.p, ':', (size_t)(close - s.p)) != NULL &&
+      starts((struct span){close + 1, s.n - (size_t)(close + 1 - s.p)}, " -A "))
+    return KP_DUMP_IPT_SAVE;
   if (starts(s, "table ") || is_chain_block(s) || starts(s, "add table ") ||
       starts(s, "add rule ") || starts(s, "add chain ") || starts(s, "add set ") ||
       starts(s, "add map ") || starts(s, "add element ") || starts(s, "flush ruleset") ||

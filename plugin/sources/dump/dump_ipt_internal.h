@@ -75,6 +75,36 @@ bool kp_ipt_is_nat_name(const char *name);
  * nat hint decides between nat and filter. */
 const char *kp_ipt_infer_table(unsigned builtin_mask, bool nat_hint);
 
+/* True when mask holds every built-in chain of some table (nat, filter,
+ * mangle, raw): a listing with fewer shows only part of its table. */
+bool kp_ipt_builtins_whole(unsigned builtin_mask);
+/* Headerless rules ("-A CHAIN ..." with no *table line): the table
+ * kube-proxy (or kubelet) puts CHAIN in, told by the chain name and, for
+ * names both tables have (KUBE-SERVICES, KUBE-NODEPORTS, OUTPUT), by the
+ * rule's target; args is the text after the chain name (may be empty).
+ * NULL when nothing tells. */
+const char *kp_ipt_guess_table(const char *chain, const char *args, size_t n);
+/* The number of the last line when the input ends without a newline (0
+ * when it ends with one): a rule that does not parse there was cut short,
+ * not malformed. */
+size_t kp_ipt_unterminated_line(const char *buf, size_t len);
+/* Coverage notes (kp/model.h); -1 with err set on OOM. */
+int kp_ipt_note(struct kp_snapshot *snap, enum kp_note_kind kind, const char *source, size_t line,
+                const struct kp_table *table, const char *detail, struct kp_dump_error *err);
+
+/* Words of a save / -S line: blanks skipped from i; the next word into out
+ * (NUL-terminated), *pos past it, -1 when none or too long. */
+size_t kp_ipt_skip_blanks(const char *s, size_t n, size_t i);
+int kp_ipt_take_word(const char *s, size_t n, size_t *pos, char *out, size_t cap);
+bool kp_ipt_rule_is_ipv6(const struct kp_rule *rule);
+/* Adds the rule whose arguments start at args_at of line to chain;
+ * insert_at >= 0 inserts there (-I, 0-based). A rule that does not parse
+ * is not kept. 0, or -1 with err set. */
+int kp_ipt_add_rule(struct kp_snapshot *snap, struct kp_chain *chain, const char *line, size_t n,
+                    size_t args_at, long insert_at, const struct kp_counters *counters,
+                    const char *source, size_t lineno, struct kp_dump_error *err,
+                    struct kp_rule **out);
+
 /* Arena copy of the first n bytes; NULL on OOM. */
 char *kp_ipt_strndup(struct kp_snapshot *snap, const char *s, size_t n);
 

@@ -5,6 +5,7 @@
 #include "dump_ipt_internal.h"
 #include "dump_parsers.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define PENDING_TABLE "(pending)"
@@ -55,22 +56,58 @@ struct list_state {
   struct kp_table *table; /* the current listing, named at its end */
   unsigned builtins;
   bool nat_hint, ipv6;
-  size_t listings;
+  bool guess_nat; /* a rule kube-proxy puts in nat (used for fragments only) */
+  size_t listings, first_line, last_line;
   struct kp_chain *chain;
   bool have_header, has_num, has_counters, has_iface;
 };
 
-static void listing_finish(struct list_state *st) {
-  if (st->table == NULL)
-    return;
-  st->table->name = kp_ipt_infer_table(st->builtins, st->nat_hint);
-  st->table->family = st->ipv6 ? KP_FAMILY_IPV6 : KP_FAMILY_IPV4;
+/* A KUBE- chain some rule jumps to that the listing does not show: a
+ * whole -L listing shows every chain of its table. */
+static const char *unlisted_jump(const struct kp_table *t) {
+  for (size_t c = 0; c < t->chains.count; c++) {
+    const struct kp_chain *chain = t->chains.items[c];
+    for (size_t r = 0; r < chain->rules.count; r++) {
+      const struct kp_rule *rule = chain->rules.items[r];
+      if (rule->target_name != NULL && strncmp(rule->target_name, "KUBE-", 5) == 0 &&
+          kp_table_chain(t, rule->target_name) == NULL)
+        return rule->target_name;
+    }
+  }
+  return NULL;
+}
+
+static int listing_finish(struct list_state *st) {
+  struct kp_table *t = st->table;
+  if (t == NULL)
+    return 0;
+  bool whole = kp_ipt_builtins_whole(st->builtins);
+  t->name = kp_ipt_infer_table(st->builtins, st->nat_hint || (!whole && st->guess_nat));
+  t->family = st->ipv6 ? KP_FAMILY_IPV6 : KP_FAMILY_IPV4;
   st->table = NULL;
   st->chain = NULL;
+  const char *missing = unlisted_jump(t);
+  if (whole && missing == NULL)
+    return 0;
+  char why[320];
+  if (missing != NULL) /* the line: where the listing ends */
+    snprintf(why, sizeof(why), "chain %.200s is jumped to but not listed", missing);
+  else
+    snprintf(why, sizeof(why), "a listing of some chains only");
+  t->partial = true;
+  if (kp_ipt_note(st->snap, KP_NOTE_FRAGMENT, st->source, missing ? st->last_line : st->first_line,
+                  t, why, st->err) != 0 ||
+      (!whole && kp_ipt_note(st->snap, KP_NOTE_TABLE_GUESSED, st->source, st->first_line, t, NULL,
+                             st->err) != 0))
+    return -1;
+  return 0;
 }
 
 static int listing_start(struct list_state *st, size_t lineno) {
-  listing_finish(st);
+  if (listing_finish(st) != 0)
+    return -1;
+  st->first_line = lineno;
+  st->guess_nat = false;
   st->table = kp_snapshot_table(st->snap, KP_FAMILY_IPV4, st->backend, PENDING_TABLE, true);
   if (st->table == NULL)
     return kp_dump_oom(st->err, st->source, lineno);
@@ -354,6 +391,10 @@ static int row_line(struct list_state *st, const char *line, size_t n, size_t li
       return kp_dump_oom(st->err, st->source, lineno);
     rule->target = kp_target_kind_from_name(rule->target_name);
     st->nat_hint |= kp_ipt_is_nat_name(rule->target_name);
+    char args[300];
+    int an = snprintf(args, sizeof(args), "-j %.*s", (int)t[i].n, t[i].p);
+    const char *guess = kp_ipt_guess_table(st->chain->name, args, an > 0 ? (size_t)an : 0);
+    st->guess_nat |= guess != NULL && strcmp(guess, "nat") == 0;
     i++;
   }
   struct span prot = t[i++];
@@ -386,13 +427,17 @@ static int list_line(void *arg, const char *line, size_t n, size_t lineno) {
     b++;
   if (b == n || line[b] == '#')
     return 0;
+  int rc;
   if (n >= 6 && memcmp(line, "Chain ", 6) == 0)
-    return chain_line(st, line, n, lineno);
-  if (st->chain == NULL)
-    return kp_dump_fail(st->err, st->source, lineno, "line before any Chain line");
-  if (!st->have_header)
-    return header_line(st, line, n, lineno);
-  return row_line(st, line, n, lineno);
+    rc = chain_line(st, line, n, lineno);
+  else if (st->chain == NULL)
+    rc = kp_dump_fail(st->err, st->source, lineno, "line before any Chain line");
+  else if (!st->have_header)
+    rc = header_line(st, line, n, lineno);
+  else
+    rc = row_line(st, line, n, lineno);
+  st->last_line = lineno; /* after: a Chain line of the next listing ends this one before it */
+  return rc;
 }
 
 int kp_parse_ipt_list(struct kp_snapshot *snap, const char *source, const char *buf, size_t len,
@@ -404,8 +449,24 @@ int kp_parse_ipt_list(struct kp_snapshot *snap, const char *source, const char *
   if (kp_ipt_note_other_backend(snap, st.source, buf, len, &st.backend, err) != 0)
     return -1;
   int rc = kp_ipt_each_line(buf, len, source, err, list_line, &st);
-  listing_finish(&st);
-  if (rc != 0)
+  if (rc != 0 && st.chain != NULL && err != NULL &&
+      err->line == kp_ipt_unterminated_line(buf, len) &&
+      strstr(err->message, "out of memory") == NULL) {
+    /* the last line, without its newline, cut mid-rule: the listing so
+     * far is kept */
+    size_t cut_line = err->line;
+    memset(err, 0, sizeof(*err));
+    struct kp_chain *chain = st.chain;
+    if (chain->rules.count > 0 &&
+        ((struct kp_rule *)chain->rules.items[chain->rules.count - 1])->line == cut_line)
+      chain->rules.count--; /* half read */
+    chain->cut = true;
+    st.table->partial = true;
+    char why[320];
+    snprintf(why, sizeof(why), "last line cut mid-rule in chain %.200s", chain->name);
+    rc = kp_ipt_note(snap, KP_NOTE_CUT, st.source, cut_line, NULL, why, err);
+  }
+  if (listing_finish(&st) != 0 || rc != 0)
     return -1;
   if (st.listings == 0)
     return kp_dump_fail(err, source, 0, "no Chain line: not iptables -L output");

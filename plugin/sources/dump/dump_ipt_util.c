@@ -296,6 +296,178 @@ const char *kp_ipt_infer_table(unsigned mask, bool nat_hint) {
   return nat_hint ? "nat" : "filter";
 }
 
+bool kp_ipt_builtins_whole(unsigned mask) {
+  static const unsigned tables[] = {
+      KP_IPT_PREROUTING | KP_IPT_INPUT | KP_IPT_OUTPUT | KP_IPT_POSTROUTING, /* nat */
+      KP_IPT_PREROUTING | KP_IPT_OUTPUT | KP_IPT_POSTROUTING,                /* nat before 2.6.36 */
+      KP_IPT_INPUT | KP_IPT_FORWARD | KP_IPT_OUTPUT,                         /* filter, security */
+      KP_IPT_PREROUTING | KP_IPT_INPUT | KP_IPT_FORWARD | KP_IPT_OUTPUT | KP_IPT_POSTROUTING,
+      KP_IPT_PREROUTING | KP_IPT_OUTPUT, /* raw */
+  };
+  for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+    if (mask == tables[i])
+      return true;
+  return false;
+}
+
+/* The word after " -j " or " -g " in args, into out. */
+static void rule_target(const char *args, size_t n, char *out, size_t cap) {
+  out[0] = '\0';
+  for (size_t i = 0; i + 3 < n; i++) {
+    if (args[i] != '-' || (args[i + 1] != 'j' && args[i + 1] != 'g') || args[i + 2] != ' ' ||
+        (i > 0 && args[i - 1] != ' '))
+      continue;
+    size_t b = i + 3, e = b;
+    while (e < n && args[e] != ' ')
+      e++;
+    if (e - b < cap) {
+      memcpy(out, args + b, e - b);
+      out[e - b] = '\0';
+    }
+  }
+}
+
+const char *kp_ipt_guess_table(const char *chain, const char *args, size_t n) {
+  /* Where kube-proxy and kubelet create their chains (corpus STRUCTURE.md 1.1-1.4). */
+  static const struct {
+    const char *name;
+    bool prefix;
+    const char *table;
+  } places[] = {
+      {"KUBE-SVC-", true, "nat"},
+      {"KUBE-SVL-", true, "nat"},
+      {"KUBE-SEP-", true, "nat"},
+      {"KUBE-EXT-", true, "nat"},
+      {"KUBE-FW-", true, "nat"},
+      {"KUBE-XLB-", true, "nat"},
+      {"KUBE-MARK-MASQ", false, "nat"},
+      {"KUBE-POSTROUTING", false, "nat"},
+      {"KUBE-MARK-DROP", false, "nat"},
+      {"KUBE-LOAD-BALANCER", false, "nat"},
+      {"PREROUTING", false, "nat"},
+      {"POSTROUTING", false, "nat"},
+      {"KUBE-FORWARD", false, "filter"},
+      {"KUBE-EXTERNAL-SERVICES", false, "filter"},
+      {"KUBE-PROXY-FIREWALL", false, "filter"},
+      {"KUBE-FIREWALL", false, "filter"},
+      {"KUBE-IPVS-FILTER", false, "filter"},
+      {"KUBE-IPVS-OUT-FILTER", false, "filter"},
+      {"KUBE-SOURCE-RANGES-FIREWALL", false, "filter"},
+      {"INPUT", false, "filter"},
+      {"FORWARD", false, "filter"},
+      {"KUBE-IPTABLES-HINT", false, "mangle"},
+  };
+  for (size_t i = 0; i < sizeof(places) / sizeof(places[0]); i++)
+    if (places[i].prefix ? strncmp(chain, places[i].name, strlen(places[i].name)) == 0
+                         : strcmp(chain, places[i].name) == 0)
+      return places[i].table;
+  /* KUBE-SERVICES, KUBE-NODEPORTS, OUTPUT are in both: the target tells.
+   * filter's: REJECT/DROP/ACCEPT, or jumps with --ctstate NEW; nat's: the
+   * service chains, KUBE-NODEPORTS, KUBE-MARK-MASQ, KUBE-SERVICES. */
+  char target[64];
+  rule_target(args, n, target, sizeof(target));
+  if (target[0] == '\0')
+    return NULL;
+  if (strcmp(target, "REJECT") == 0 || strcmp(target, "DROP") == 0 ||
+      strcmp(target, "ACCEPT") == 0 || strcmp(target, "KUBE-FIREWALL") == 0 ||
+      strcmp(target, "KUBE-PROXY-FIREWALL") == 0 || strcmp(target, "KUBE-EXTERNAL-SERVICES") == 0)
+    return "filter";
+  if (memmem(args, n, "--ctstate", 9) != NULL || memmem(args, n, "--state", 7) != NULL)
+    return "filter";
+  if (kp_ipt_is_nat_name(target) || strcmp(target, "KUBE-NODEPORTS") == 0 ||
+      strcmp(target, "KUBE-SERVICES") == 0 || strcmp(target, "KUBE-NODE-PORT") == 0)
+    return "nat";
+  return NULL;
+}
+
+size_t kp_ipt_unterminated_line(const char *buf, size_t len) {
+  if (len == 0 || buf[len - 1] == '\n')
+    return 0;
+  size_t line = 1, start = 0;
+  for (size_t i = 0; i < len; i++)
+    if (buf[i] == '\n') {
+      line++;
+      start = i + 1;
+    }
+  /* a line the reader refuses (too long, NUL) is not a dump line cut short */
+  if (len - start > KP_IPT_MAX_LINE || memchr(buf + start, '\0', len - start) != NULL)
+    return 0;
+  return line;
+}
+
+int kp_ipt_note(struct kp_snapshot *snap, enum kp_note_kind kind, const char *source, size_t line,
+                const struct kp_table *table, const char *detail, struct kp_dump_error *err) {
+  if (kp_snapshot_add_note(snap, kind, source, line, table ? table->name : NULL,
+                           table ? table->family : KP_FAMILY_IPV4, detail) == NULL)
+    return kp_dump_oom(err, source, line);
+  return 0;
+}
+
 char *kp_ipt_strndup(struct kp_snapshot *snap, const char *s, size_t n) {
   return kp_arena_strndup(&snap->arena, s, n);
+}
+
+/* ---- shared by the save and -S parsers ---- */
+
+size_t kp_ipt_skip_blanks(const char *s, size_t n, size_t i) {
+  while (i < n && (s[i] == ' ' || s[i] == '\t'))
+    i++;
+  return i;
+}
+
+static size_t word_end(const char *s, size_t n, size_t i) {
+  while (i < n && s[i] != ' ' && s[i] != '\t')
+    i++;
+  return i;
+}
+
+/* The next blank-separated word as a NUL-terminated string in out; *pos
+ * moves past it. -1 when there is none or it does not fit. */
+int kp_ipt_take_word(const char *s, size_t n, size_t *pos, char *out, size_t cap) {
+  size_t b = kp_ipt_skip_blanks(s, n, *pos), e = word_end(s, n, b);
+  if (e == b || e - b >= cap)
+    return -1;
+  memcpy(out, s + b, e - b);
+  out[e - b] = '\0';
+  *pos = e;
+  return 0;
+}
+
+bool kp_ipt_rule_is_ipv6(const struct kp_rule *rule) {
+  return rule->src.kind == KP_ADDR_IPV6 || rule->dst.kind == KP_ADDR_IPV6;
+}
+
+/* Adds the rule "args" (whole line in line/n) to chain; index>=0 inserts
+ * (iptables -I, 0-based). */
+int kp_ipt_add_rule(struct kp_snapshot *snap, struct kp_chain *chain, const char *line, size_t n,
+                    size_t args_at, long insert_at, const struct kp_counters *counters,
+                    const char *source, size_t lineno, struct kp_dump_error *err,
+                    struct kp_rule **out) {
+  struct kp_rule *rule = kp_chain_add_rule(snap, chain);
+  if (rule == NULL)
+    return kp_dump_oom(err, source, lineno);
+  rule->line = lineno;
+  rule->source = chain->table->source;
+  rule->text = kp_ipt_strndup(snap, line, n);
+  if (counters != NULL)
+    rule->counters = *counters;
+  if (rule->text == NULL)
+    return kp_dump_oom(err, source, lineno);
+  if (kp_parse_ipt_rule_args(snap, rule, line + args_at, n - args_at, err) != 0) {
+    chain->rules.count--; /* a rule that did not parse is not kept */
+    char msg[256];
+    snprintf(msg, sizeof(msg), "%s", err ? err->message : "");
+    return kp_dump_fail(err, source, lineno, "%s", msg);
+  }
+  if (insert_at >= 0 && (size_t)insert_at < chain->rules.count - 1) {
+    void **items = chain->rules.items;
+    size_t last = chain->rules.count - 1;
+    memmove(items + insert_at + 1, items + insert_at, (last - (size_t)insert_at) * sizeof(*items));
+    items[insert_at] = rule;
+    for (size_t i = (size_t)insert_at; i <= last; i++)
+      ((struct kp_rule *)items[i])->index = i;
+  }
+  if (out != NULL)
+    *out = rule;
+  return 0;
 }
