@@ -347,8 +347,14 @@ static int save_cut(struct save_state *st, size_t line, const char *why) {
   struct kp_table *t = st->table;
   if (t != NULL) {
     t->partial = true;
+    /* iptables-save writes the rules chain by chain: the last chain with
+     * rules and those without any yet may have more after the cut */
     if (st->last_chain != NULL && st->last_chain->table == t)
       st->last_chain->cut = true;
+    for (size_t c = 0; c < t->chains.count; c++) {
+      struct kp_chain *chain = t->chains.items[c];
+      chain->cut |= chain->rules.count == 0;
+    }
     save_commit(st);
   }
   for (size_t i = 0; i < st->n_guessed; i++)

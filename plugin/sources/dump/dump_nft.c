@@ -365,7 +365,18 @@ static int top_statement(struct kp_nft_parser *p, enum kp_nft_tok_type end) {
       char name[512];
       kp_nft_tok_copy(&p->toks[1 < p->ntoks ? 1 : 0], name, sizeof(name));
       table = table_for_bare_chain(p, name);
+      if (table != NULL && !table->partial &&
+          kp_snapshot_add_note(p->snap, KP_NOTE_TABLE_GUESSED, p->source, line, table->name,
+                               table->family, NULL) == NULL)
+        return kp_nftp_oom(p);
     }
+    /* `nft list chain`: a chain block outside its table is a fragment */
+    if (table != NULL && !table->partial &&
+        kp_snapshot_add_note(p->snap, KP_NOTE_FRAGMENT, p->source, line, table->name, table->family,
+                             "nft list chain") == NULL)
+      return kp_nftp_oom(p);
+    if (table != NULL)
+      table->partial = true;
     struct kp_chain *chain = p->failed ? NULL : kp_nftp_chain_from(p, table, name_at);
     return p->failed ? -1 : kp_nftp_chain_body(p, chain, line);
   }
