@@ -70,7 +70,7 @@ static const struct expect corpus_files[] = {
     {"README.md", KP_DUMP_UNKNOWN},
     {"STRUCTURE.md", KP_DUMP_UNKNOWN},
     {"kube-proxy/ipvs/test-expectations.txt", KP_DUMP_UNKNOWN},
-    {"kube-proxy/nftables/derived/overall-mixed-services.nft-list-ruleset.json", KP_DUMP_UNKNOWN},
+    {"kube-proxy/nftables/derived/overall-mixed-services.nft-list-ruleset.json", KP_DUMP_NFT_JSON},
     {"kube-proxy/nftables/overall-mixed-services.nft", KP_DUMP_NFT},
     {"kube-proxy/nftables/derived/overall-mixed-services.loadable.nft", KP_DUMP_NFT},
     {"kube-proxy/nftables/derived/overall-mixed-services.nft-list-ruleset.txt", KP_DUMP_NFT},

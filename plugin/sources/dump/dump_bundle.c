@@ -128,8 +128,8 @@ int kp_dump_parse_dir(struct kp_snapshot *snap, const char *dir, struct kp_dump_
   }
   struct file_list files = {0};
   char sos[4096];
-  bool is_sos = (size_t)snprintf(sos, sizeof(sos), "%s/sos_commands", dir) < sizeof(sos) &&
-                is_dir(sos);
+  bool is_sos =
+      (size_t)snprintf(sos, sizeof(sos), "%s/sos_commands", dir) < sizeof(sos) && is_dir(sos);
   int rc = is_sos ? walk_sos(dir, &files) : walk(dir, 0, &files);
   if (rc != 0) {
     free_list(&files);

@@ -56,9 +56,15 @@ int kp_dump_parse_buffer(struct kp_snapshot *snap, const char *source_name, cons
   case KP_DUMP_METRICS:
     parse = kp_parse_metrics;
     break;
+  case KP_DUMP_NFT_JSON:
+    parse = kp_parse_nft_json;
+    break;
+  case KP_DUMP_IPVS:
+    parse = kp_parse_ipvsadm;
+    break;
   case KP_DUMP_UNKNOWN:
   default:
-    return kp_dump_fail(err, name, 0, "not a recognised iptables/nft dump");
+    return kp_dump_fail(err, name, 0, "not a recognised iptables/nft/ipvsadm dump");
   }
   char *kept = kp_arena_strdup(&snap->arena, name);
   if (kept == NULL || kp_ptrvec_push(&snap->arena, &snap->sources, kept) != 0)

@@ -20,6 +20,12 @@ int kp_parse_ipt_rules(struct kp_snapshot *snap, const char *source, const char 
                        struct kp_dump_error *err);
 int kp_parse_nft(struct kp_snapshot *snap, const char *source, const char *buf, size_t len,
                  struct kp_dump_error *err);
+/* `nft -j list ruleset` (jansson): the same model as kp_parse_nft. */
+int kp_parse_nft_json(struct kp_snapshot *snap, const char *source, const char *buf, size_t len,
+                      struct kp_dump_error *err);
+/* `ipvsadm -Ln [--stats|--rate]` into snap->ipvs. */
+int kp_parse_ipvsadm(struct kp_snapshot *snap, const char *source, const char *buf, size_t len,
+                     struct kp_dump_error *err);
 
 /* dump_input.c, for dump_bundle.c: at most limit bytes of path in a
  * malloc'd buffer (*truncated when there was more; NULL with err filled);
