@@ -110,10 +110,9 @@ START_TEST(stats_and_rate) {
 END_TEST
 
 START_TEST(every_prefix_and_hostile) {
-  static const char *const files[] = {"opsnull-251-ipvsadm-L-n.txt",
-                                      "kube-router-160-ipvsadm-ln-stats.txt",
-                                      "k8s-community-692-ipvsadm-L-n.txt",
-                                      "handmade-no-endpoints-rate.txt"};
+  static const char *const files[] = {
+      "opsnull-251-ipvsadm-L-n.txt", "kube-router-160-ipvsadm-ln-stats.txt",
+      "k8s-community-692-ipvsadm-L-n.txt", "handmade-no-endpoints-rate.txt"};
   for (size_t f = 0; f < 4; f++) {
     char path[512];
     size_t parsed = 0, failed = 0;
@@ -134,8 +133,8 @@ START_TEST(every_prefix_and_hostile) {
        "malformed virtual server address"},
       {"Prot LocalAddress:Port Scheduler Flags\nTCP [fd00::1:80 rr\n", 2,
        "malformed virtual server address"},
-      {"Prot LocalAddress:Port Scheduler Flags\nTCP 1.2.3.4:80 rr\n  -> 1.2.3.5:80 Masq x 0 0\n",
-       3, "malformed real server columns"},
+      {"Prot LocalAddress:Port Scheduler Flags\nTCP 1.2.3.4:80 rr\n  -> 1.2.3.5:80 Masq x 0 0\n", 3,
+       "malformed real server columns"},
       {"Prot LocalAddress:Port Conns InPkts OutPkts InBytes OutBytes\nTCP 1.2.3.4:80 1 2\n", 2,
        "too few columns"},
       {"Prot LocalAddress:Port Scheduler Flags\nhello world\n", 2, "not an ipvsadm line"},

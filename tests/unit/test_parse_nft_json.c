@@ -2,13 +2,13 @@
  * the same kube-proxy nftables-mode ruleset in both forms; the snapshots
  * must be equal field by field (everything the checks read; not the rule
  * text, line or source). Plus hostile JSON: errors, never a crash. */
-#include "kp/dump.h"
 #include "dump_parsers.h"
+#include "kp/dump.h"
 #include "support_dump_input.h"
 
 #include <check.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -35,8 +35,8 @@ static void same_str(const char *a, const char *b, const char *what, const char 
 }
 
 static void same_addr(const struct kp_addr *a, const struct kp_addr *b, const char *where) {
-  ck_assert_msg(a->kind == b->kind && a->prefix_len == b->prefix_len &&
-                    a->negated == b->negated && memcmp(a->bytes, b->bytes, 16) == 0,
+  ck_assert_msg(a->kind == b->kind && a->prefix_len == b->prefix_len && a->negated == b->negated &&
+                    memcmp(a->bytes, b->bytes, 16) == 0,
                 "%s: address differs", where);
 }
 
@@ -184,7 +184,8 @@ START_TEST(json_statements) {
       "{\"chain\": {\"family\": \"ip6\", \"table\": \"nat\", \"name\": \"POSTROUTING\","
       " \"type\": \"nat\", \"hook\": \"postrouting\", \"prio\": 100, \"policy\": \"accept\"}},"
       "{\"rule\": {\"family\": \"ip6\", \"table\": \"nat\", \"chain\": \"POSTROUTING\", \"expr\": ["
-      " {\"match\": {\"op\": \"!=\", \"left\": {\"meta\": {\"key\": \"oifname\"}}, \"right\": \"lo\"}},"
+      " {\"match\": {\"op\": \"!=\", \"left\": {\"meta\": {\"key\": \"oifname\"}}, \"right\": "
+      "\"lo\"}},"
       " {\"match\": {\"op\": \"==\", \"left\": {\"payload\": {\"protocol\": \"tcp\", \"field\":"
       " \"dport\"}}, \"right\": {\"range\": [8000, 8080]}}},"
       " {\"match\": {\"op\": \"==\", \"left\": {\"meta\": {\"key\": \"mark\"}}, \"right\": 16384}},"
@@ -223,21 +224,27 @@ END_TEST
 
 START_TEST(json_hostile) {
   static const char *const docs[] = {
-      "{\"nftables\": [",                             /* cut */
-      "{\"nftables\": 5}",                            /* not an array */
-      "{\"nftables\": [{\"rule\": {\"expr\": 7}}]}",  /* no table */
-      "{\"nftables\": [{\"rule\": {\"family\": \"ip\", \"table\": \"t\", \"chain\": \"c\","
-      " \"expr\": [{\"match\": {\"left\": 1, \"right\": {}}}, {\"dnat\": {\"addr\": []}},"
-      " {\"vmap\": {\"data\": {\"set\": [1, [2], [3, {\"goto\": 4}]]}}}, {\"mangle\": {}},"
-      " {\"match\": {\"op\": \"==\", \"left\": {\"&\": 3}, \"right\": 1}}]}}]}",
-      "{\"nftables\": [{\"set\": {\"family\": \"ip\", \"table\": \"t\", \"name\": \"s\","
-      " \"type\": [1, \"x\"], \"elem\": [{\"elem\": 3}, [[], {}], {\"concat\": [[]]}]}}]}",
+      "{\"nftables\": [",                            /* cut */
+      "{\"nftables\": 5}",                           /* not an array */
+      "{\"nftables\": [{\"rule\": {\"expr\": 7}}]}", /* no table */
+      ("{\"nftables\": [{\"rule\": {\"family\": \"ip\", \"table\": \"t\", \"chain\": \"c\","
+       " \"expr\": [{\"match\": {\"left\": 1, \"right\": {}}}, {\"dnat\": {\"addr\": []}},"
+       " {\"vmap\": {\"data\": {\"set\": [1, [2], [3, {\"goto\": 4}]]}}}, {\"mangle\": {}},"
+       " {\"match\": {\"op\": \"==\", \"left\": {\"&\": 3}, \"right\": 1}}]}}]}"),
+      ("{\"nftables\": [{\"set\": {\"family\": \"ip\", \"table\": \"t\", \"name\": \"s\","
+       " \"type\": [1, \"x\"], \"elem\": [{\"elem\": 3}, [[], {}], {\"concat\": [[]]}]}}]}"),
   };
+  static const char *const errors[] = {"not valid nft JSON", "no \"nftables\" array", NULL, NULL,
+                                       NULL};
   for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
     struct kp_snapshot *snap = kp_snapshot_new();
     struct kp_dump_error err;
     int rc = kp_parse_nft_json(snap, "h", docs[i], strlen(docs[i]), &err);
-    ck_assert_msg(rc == 0 || err.message[0] != '\0', "doc %zu: failure without a message", i);
+    if (errors[i] == NULL)
+      ck_assert_msg(rc == 0, "doc %zu: %s", i, err.message); /* skipped, never a crash */
+    else
+      ck_assert_msg(rc == -1 && strstr(err.message, errors[i]) != NULL, "doc %zu: %s", i,
+                    err.message);
     kp_snapshot_free(snap);
   }
 }

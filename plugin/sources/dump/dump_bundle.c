@@ -11,6 +11,7 @@
 #include "dump_parsers.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,7 +124,7 @@ int kp_dump_parse_dir(struct kp_snapshot *snap, const char *dir, struct kp_dump_
   if (!is_dir(dir)) {
     DIR *d = opendir(dir); /* a link to a folder given by name is followed */
     if (d == NULL)
-      return kp_dump_fail(err, dir, 0, "cannot open directory: %m");
+      return kp_dump_fail(err, dir, 0, "cannot open directory: %s", strerror(errno));
     closedir(d);
   }
   struct file_list files = {0};

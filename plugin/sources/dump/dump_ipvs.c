@@ -107,7 +107,8 @@ static int stats_columns(struct ipvs_state *st, const struct words *w, size_t k,
   out->present = true;
   out->packets = v[1];
   out->bytes = v[3];
-  if (suffixed[1] && (out->packets_text = kp_ipt_strndup(st->snap, w->p[k + 1], w->n[k + 1])) == NULL)
+  if (suffixed[1] &&
+      (out->packets_text = kp_ipt_strndup(st->snap, w->p[k + 1], w->n[k + 1])) == NULL)
     return kp_dump_oom(st->err, st->source, lineno);
   if (suffixed[3] && (out->bytes_text = kp_ipt_strndup(st->snap, w->p[k + 3], w->n[k + 3])) == NULL)
     return kp_dump_oom(st->err, st->source, lineno);
@@ -175,9 +176,9 @@ static int ipvs_line(void *state, const char *line, size_t n, size_t lineno) {
   if (w.count == 0)
     return 0;
   if (word_is(&w, 0, "Prot") && w.count >= 2 && w.n[1] > 0 && w.p[1][0] == 'L') {
-    st->columns = has_word(&w, "Scheduler")  ? COLUMNS_PLAIN
-                  : has_word(&w, "InPkts") ? COLUMNS_STATS
-                                             : COLUMNS_OTHER;
+    st->columns = has_word(&w, "Scheduler") ? COLUMNS_PLAIN
+                  : has_word(&w, "InPkts")  ? COLUMNS_STATS
+                                            : COLUMNS_OTHER;
     return 0;
   }
   if (st->columns == COLUMNS_NONE)

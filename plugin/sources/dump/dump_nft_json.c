@@ -144,7 +144,8 @@ static int elem_verdict(struct json_doc *d, struct kp_set_elem *elem, const json
       continue;
     elem->verdict = verdicts[k];
     const char *target = k < 2 ? str_of(body, "target") : NULL;
-    if (k < 2 && (target == NULL || (elem->chain = kp_arena_strdup(&d->snap->arena, target)) == NULL))
+    if (k < 2 &&
+        (target == NULL || (elem->chain = kp_arena_strdup(&d->snap->arena, target)) == NULL))
       return target == NULL ? 0 : -1;
     return 0;
   }

@@ -204,8 +204,8 @@ static int match_ct(struct json_rule *r, const struct match *m) {
     const json_t *v = json_is_array(m->right) ? json_array_get(m->right, i) : m->right;
     if (!json_is_string(v))
       continue;
-    int n = snprintf(text + used, sizeof(text) - used, "%s%s", used ? "," : "",
-                     json_string_value(v));
+    int n =
+        snprintf(text + used, sizeof(text) - used, "%s%s", used ? "," : "", json_string_value(v));
     if (n < 0 || (size_t)n >= sizeof(text) - used)
       break;
     used += (size_t)n;
@@ -445,11 +445,11 @@ static const struct {
   const char *statement;
   int (*parse)(struct json_rule *r, const json_t *body);
 } statements[] = {
-    {"match", stmt_match},   {"counter", stmt_counter},       {"accept", stmt_accept},
-    {"drop", stmt_drop},     {"return", stmt_return},         {"jump", stmt_jump},
-    {"goto", stmt_goto},     {"reject", stmt_reject},         {"masquerade", stmt_masquerade},
-    {"dnat", stmt_dnat},     {"snat", stmt_snat},             {"mangle", stmt_mangle},
-    {"vmap", stmt_vmap},     {"xt", stmt_xt},
+    {"match", stmt_match}, {"counter", stmt_counter}, {"accept", stmt_accept},
+    {"drop", stmt_drop},   {"return", stmt_return},   {"jump", stmt_jump},
+    {"goto", stmt_goto},   {"reject", stmt_reject},   {"masquerade", stmt_masquerade},
+    {"dnat", stmt_dnat},   {"snat", stmt_snat},       {"mangle", stmt_mangle},
+    {"vmap", stmt_vmap},   {"xt", stmt_xt},
 };
 
 int kp_nft_json_rule(struct kp_snapshot *snap, struct kp_rule *rule, const json_t *expr) {
