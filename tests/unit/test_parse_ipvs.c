@@ -152,6 +152,31 @@ START_TEST(every_prefix_and_hostile) {
 }
 END_TEST
 
+/* sos's ipvs plugin writes -Ln, --stats, --rate, ...: one virtual server
+ * each, with the scheduler of -Ln and the counters of --stats. */
+START_TEST(several_listings_of_one_table) {
+  struct kp_snapshot *snap = kp_snapshot_new();
+  struct kp_dump_error err;
+  ck_assert_msg(kp_dump_parse_dir(snap, IPVS "sos-ipvs", &err) == 0, "%s:%zu: %s", err.file,
+                err.line, err.message);
+  ck_assert_uint_eq(snap->sources.count, 3); /* --timeout and --connection are not listings */
+  ck_assert_uint_eq(snap->ipvs.count, 5);
+  ck_assert_uint_eq(total_reals(snap), 4);
+  const struct kp_ipvs_service *s = svc(snap, 0);
+  addr_is(&s->addr, "172.30.0.1");
+  ck_assert_str_eq(s->scheduler, "rr");
+  ck_assert(s->counters.present);
+  ck_assert_uint_eq(s->counters.packets, 4000);
+  ck_assert_uint_eq(s->counters.bytes, 412000);
+  const struct kp_ipvs_real *r = s->reals.items[0];
+  ck_assert_str_eq(r->forward, "Masq");
+  ck_assert_uint_eq(r->active_conns, 3);
+  ck_assert_uint_eq(r->counters.packets, 2500);
+  ck_assert_uint_eq(svc(snap, 1)->reals.count, 0);
+  kp_snapshot_free(snap);
+}
+END_TEST
+
 /* An IPVS-mode node (the builder's rules) plus ipvsadm -Ln --rate of the
  * handmade fixture: 172.30.0.21:80 has no real server. */
 static struct kp_report ipvs_node(const char *const *pods, bool with_ipvsadm) {
@@ -226,6 +251,7 @@ int main(void) {
   tcase_add_test(tc, plain_listing);
   tcase_add_test(tc, stats_and_rate);
   tcase_add_test(tc, every_prefix_and_hostile);
+  tcase_add_test(tc, several_listings_of_one_table);
   tcase_add_test(tc, ipvs_endpoints_and_pod_rules);
   tcase_add_test(tc, snat_on_the_mark_is_source_nat);
   suite_add_tcase(s, tc);

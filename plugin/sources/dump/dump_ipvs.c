@@ -23,6 +23,7 @@ struct ipvs_state {
   struct kp_dump_error *err;
   enum ipvs_columns columns;
   struct kp_ipvs_service *service; /* the current virtual server */
+  bool merging; /* it came from an earlier file: reals are matched, not appended */
 };
 
 #define IPVS_MAX_WORDS 12
@@ -120,6 +121,36 @@ static bool is_service_protocol(const struct words *w) {
          word_is(w, 0, "FWM");
 }
 
+static bool same_endpoint(const struct kp_addr *a, uint16_t ap, const struct kp_addr *b,
+                          uint16_t bp) {
+  return a->kind == b->kind && ap == bp && memcmp(a->bytes, b->bytes, sizeof(a->bytes)) == 0;
+}
+
+/* A bundle holds several listings of one table (sos's ipvs plugin runs -Ln,
+ * --stats, --rate, --thresholds, ...): the same virtual server from another
+ * file is one service, not two. */
+static struct kp_ipvs_service *earlier_copy(const struct ipvs_state *st,
+                                            const struct kp_ipvs_service *svc) {
+  for (size_t i = 0; i + 1 < st->snap->ipvs.count; i++) {
+    struct kp_ipvs_service *old = st->snap->ipvs.items[i];
+    if (old->source != st->source && strcmp(old->proto, svc->proto) == 0 &&
+        old->fwmark == svc->fwmark && same_endpoint(&old->addr, old->port, &svc->addr, svc->port))
+      return old;
+  }
+  return NULL;
+}
+
+/* Folds the new copy's columns into the earlier one and drops it. */
+static struct kp_ipvs_service *merge_service(struct ipvs_state *st, struct kp_ipvs_service *old,
+                                             const struct kp_ipvs_service *svc) {
+  if (!old->counters.present)
+    old->counters = svc->counters;
+  if (old->scheduler == NULL)
+    old->scheduler = svc->scheduler;
+  st->snap->ipvs.count--; /* svc was the last one added */
+  return old;
+}
+
 static int service_line(struct ipvs_state *st, const struct words *w, size_t lineno) {
   struct kp_ipvs_service *svc = kp_snapshot_add_ipvs_service(st->snap);
   if (svc == NULL || (svc->proto = kp_ipt_strndup(st->snap, w->p[0], w->n[0])) == NULL)
@@ -140,9 +171,25 @@ static int service_line(struct ipvs_state *st, const struct words *w, size_t lin
     return kp_dump_oom(st->err, st->source, lineno);
   if (st->columns == COLUMNS_STATS && stats_columns(st, w, 2, &svc->counters, lineno) != 0)
     return -1;
-  st->service = svc;
+  struct kp_ipvs_service *old = earlier_copy(st, svc);
+  st->merging = old != NULL;
+  st->service = old != NULL ? merge_service(st, old, svc) : svc;
   return 0;
 }
+
+static void merge_real(struct kp_ipvs_real *old, const struct kp_ipvs_real *real) {
+  if (!old->counters.present)
+    old->counters = real->counters;
+  if (old->forward == NULL) {
+    old->forward = real->forward;
+    old->weight = real->weight;
+    old->active_conns = real->active_conns;
+    old->inactive_conns = real->inactive_conns;
+  }
+}
+
+static int plain_columns(struct ipvs_state *st, const struct words *w, struct kp_ipvs_real *real,
+                         size_t lineno);
 
 static int real_line(struct ipvs_state *st, const struct words *w, size_t lineno) {
   if (st->service == NULL)
@@ -152,10 +199,27 @@ static int real_line(struct ipvs_state *st, const struct words *w, size_t lineno
     return kp_dump_oom(st->err, st->source, lineno);
   if (w->count < 2 || parse_endpoint(st->snap, w->p[1], w->n[1], &real->addr, &real->port) != 0)
     return kp_dump_fail(st->err, st->source, lineno, "malformed real server address");
+  int rc = 0;
   if (st->columns == COLUMNS_STATS)
-    return stats_columns(st, w, 2, &real->counters, lineno);
-  if (st->columns != COLUMNS_PLAIN || w->count < 6)
-    return 0;
+    rc = stats_columns(st, w, 2, &real->counters, lineno);
+  else if (st->columns == COLUMNS_PLAIN && w->count >= 6)
+    rc = plain_columns(st, w, real, lineno);
+  if (rc != 0 || !st->merging)
+    return rc;
+  struct kp_ptrvec *reals = &st->service->reals; /* real is the last one */
+  for (size_t i = 0; i + 1 < reals->count; i++) {
+    struct kp_ipvs_real *old = reals->items[i];
+    if (same_endpoint(&old->addr, old->port, &real->addr, real->port)) {
+      merge_real(old, real);
+      reals->count--;
+      break;
+    }
+  }
+  return 0;
+}
+
+static int plain_columns(struct ipvs_state *st, const struct words *w, struct kp_ipvs_real *real,
+                         size_t lineno) {
   uint64_t active, inactive;
   bool s1, s2;
   if ((real->forward = kp_ipt_strndup(st->snap, w->p[2], w->n[2])) == NULL)
