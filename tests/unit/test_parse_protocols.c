@@ -28,8 +28,8 @@ START_TEST(iptables_spellings) {
     const char *proto;
     bool present;
     int number;
-  } cases[] = {{"tcp", true, 6}, {"IPIP", true, 4},  {"Udp", true, 17}, {"all", false, 0},
-               {"0", false, 0},  {"132", true, 132}, {"0006", false, 0}, {"256", false, 0},
+  } cases[] = {{"tcp", true, 6},  {"IPIP", true, 4},  {"Udp", true, 17},  {"all", false, 0},
+               {"0", false, 0},   {"132", true, 132}, {"0006", false, 0}, {"256", false, 0},
                {"mh", true, 135}, {"bogus", false, 0}};
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     char dump[256];
