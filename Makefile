@@ -11,7 +11,7 @@ OPT      ?= -O2 -g
 CFLAGS   ?=
 CPPFLAGS += -D_GNU_SOURCE -DKP_VERSION='"$(VERSION)"'
 ALL_CFLAGS = $(CSTD) $(WARN) $(OPT) -fPIC -fvisibility=hidden $(CFLAGS)
-NETLIBS  := -lip4tc -lip6tc -lnftnl -lmnl
+NETLIBS  := -lip4tc -lip6tc -lnftnl -lmnl -ljansson
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm -pthread)
 COLLECTD_CFLAGS := -DHAVE_CONFIG_H -I/usr/include/collectd
 

@@ -5,7 +5,8 @@
 #   install-deps.sh demo     what `make demo` needs: build and run the plugin
 set -eu
 demo=(build-essential pkg-config check collectd-core collectd-dev collectd-utils libyajl2
-      iptables nftables iproute2 libiptc-dev libip4tc-dev libip6tc-dev libnftnl-dev libmnl-dev)
+      iptables nftables iproute2 libiptc-dev libip4tc-dev libip6tc-dev libnftnl-dev libmnl-dev
+      libjansson-dev)
 pkgs=("${demo[@]}")
 if [ "${1:-all}" != demo ]; then
   pkgs+=(clang clang-format valgrind ipset util-linux libcap2-bin

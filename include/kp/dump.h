@@ -15,6 +15,8 @@ enum kp_dump_format {
   KP_DUMP_IPT_RULES, /* iptables -S */
   KP_DUMP_NFT,       /* nft list ruleset / nft list chain / nft -f script */
   KP_DUMP_METRICS,   /* kube-proxy /metrics (Prometheus text), /livez, /proxyMode */
+  KP_DUMP_NFT_JSON,  /* nft -j list ruleset */
+  KP_DUMP_IPVS,      /* ipvsadm -Ln [--stats|--rate] */
 };
 
 const char *kp_dump_format_name(enum kp_dump_format format);

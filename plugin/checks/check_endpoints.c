@@ -9,12 +9,8 @@ int kp_check_endpoints(struct kp_check_ctx *ctx) {
   struct kp_result *r;
   if (ctx->mode == KP_MODE_NONE)
     return 0;
-  if (ctx->mode == KP_MODE_IPVS) {
-    r = kp_report_add(ctx->report, KP_CHECK_ENDPOINTS, KP_SEV_INFO,
-                      "IPVS mode: services without endpoints are not visible in the rules "
-                      "(see ipvsadm -Ln)");
-    return r == NULL ? -1 : 0;
-  }
+  if (ctx->mode == KP_MODE_IPVS)
+    return kp_ipvs_check_endpoints(ctx);
   /* both families in one list: a dual-stack service port is named once */
   struct kp_no_endpoints ne;
   memset(&ne, 0, sizeof(ne));

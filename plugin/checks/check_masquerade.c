@@ -40,6 +40,7 @@ struct masq_found {
   bool matching;           /* a MASQUERADE rule depends on the expected bit */
   bool unconditional;      /* a MASQUERADE rule without mark or ipset condition */
   bool guard_inferred;     /* the RETURN guard's mark match was not in the listing */
+  const char *snat_to;     /* SNAT --to-source on the expected bit (not MASQUERADE) */
 };
 
 /* A RETURN that shows no match at all. `iptables -L` of some iptables-nft
@@ -72,9 +73,10 @@ static void scan_postrouting(const struct kp_chain *chain, uint32_t bit, struct 
       m->guard_inferred = true;
       continue;
     }
-    if (rule->target != KP_TARGET_MASQUERADE)
+    bool snat = rule->target == KP_TARGET_SNAT;
+    if (rule->target != KP_TARGET_MASQUERADE && !snat)
       continue;
-    m->masquerade_rules++;
+    m->masquerade_rules += !snat;
     uint32_t cond = 0;
     if (rule->mark.present && !rule->mark.negated && rule->mark.value != 0)
       cond = rule->mark.value;
@@ -82,6 +84,11 @@ static void scan_postrouting(const struct kp_chain *chain, uint32_t bit, struct 
       continue; /* IPVS hairpin: KUBE-LOOP-BACK */
     else
       cond = guard;
+    if (snat) { /* source NAT to a fixed address: still SNAT, not "not masqueraded" */
+      if (cond == bit && m->snat_to == NULL)
+        m->snat_to = rule->nat_text != NULL ? rule->nat_text : "?";
+      continue;
+    }
     if (cond == 0) {
       m->unconditional = true;
       continue;
@@ -148,6 +155,13 @@ static int check_table(struct kp_check_ctx *ctx, const struct kp_table *t, const
     *ok_bit = bit;
     *inferred |= m.guard_inferred;
     return 0;
+  }
+  if (m.snat_to != NULL) {
+    r = kp_report_add(rep, KP_CHECK_MASQUERADE, KP_SEV_WARN,
+                      "%s %s source-NATs mark 0x%" PRIx32 " with SNAT --to-source %s instead of "
+                      "MASQUERADE (a non-standard setup; kube-proxy writes MASQUERADE)",
+                      label, post_name, bit, m.snat_to);
+    return add_where(r, t, post_name, bit) != 0 ? -1 : kp_result_add_str(r, "snat_to", m.snat_to);
   }
   if (m.conditioned_on != 0) {
     r = kp_report_add(rep, KP_CHECK_MASQUERADE, KP_SEV_FAIL,

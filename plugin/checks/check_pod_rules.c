@@ -17,13 +17,8 @@ static bool targets_pod(const struct kp_rule *rule, const struct kp_addr *ip) {
 static int one_ip(struct kp_check_ctx *ctx, const struct kp_addr *ip, const char *text) {
   const char *kind = ctx->mode == KP_MODE_NFTABLES ? "nftables" : "iptables";
   struct kp_result *r;
-  if (ctx->mode == KP_MODE_IPVS) {
-    r = kp_report_add(ctx->report, KP_CHECK_POD_RULES, KP_SEV_INFO,
-                      "IPVS mode: pod IP %s is an IPVS real server, not an iptables rule "
-                      "(see ipvsadm -Ln)",
-                      text);
-    return r == NULL || kp_result_add_str(r, "pod_ip", text) != 0 ? -1 : 0;
-  }
+  if (ctx->mode == KP_MODE_IPVS)
+    return kp_ipvs_check_pod_ip(ctx, ip, text);
   const struct kp_ptrvec *rules = kp_snapshot_rules_for_addr(ctx->snap, ip);
   struct kp_strlist chains = {0}, other = {0};
   size_t matched = 0, dnat = 0, source = 0;

@@ -133,4 +133,10 @@ int kp_check_canary(struct kp_check_ctx *ctx);
 int kp_check_process(struct kp_check_ctx *ctx);
 int kp_check_sync(struct kp_check_ctx *ctx);
 
+/* IPVS mode, from ipvsadm -Ln (check_ipvs.c): `endpoints` (virtual servers
+ * without real servers) and `pod-rules` for one pod IP; INFO naming
+ * ipvsadm -Ln when the input has none. 0, or -1 on OOM. */
+int kp_ipvs_check_endpoints(struct kp_check_ctx *ctx);
+int kp_ipvs_check_pod_ip(struct kp_check_ctx *ctx, const struct kp_addr *ip, const char *text);
+
 #endif

@@ -1,5 +1,6 @@
 /* Format detection on every corpus file, kp_dump_parse_file on every corpus
  * dump, --dir on every real-dumps directory, binary and unknown input. */
+#include "kp/checks.h"
 #include "kp/dump.h"
 #include "support_dump_input.h"
 
@@ -69,7 +70,7 @@ static const struct expect corpus_files[] = {
     {"README.md", KP_DUMP_UNKNOWN},
     {"STRUCTURE.md", KP_DUMP_UNKNOWN},
     {"kube-proxy/ipvs/test-expectations.txt", KP_DUMP_UNKNOWN},
-    {"kube-proxy/nftables/derived/overall-mixed-services.nft-list-ruleset.json", KP_DUMP_UNKNOWN},
+    {"kube-proxy/nftables/derived/overall-mixed-services.nft-list-ruleset.json", KP_DUMP_NFT_JSON},
     {"kube-proxy/nftables/overall-mixed-services.nft", KP_DUMP_NFT},
     {"kube-proxy/nftables/derived/overall-mixed-services.loadable.nft", KP_DUMP_NFT},
     {"kube-proxy/nftables/derived/overall-mixed-services.nft-list-ruleset.txt", KP_DUMP_NFT},
@@ -263,6 +264,96 @@ START_TEST(metrics_fixtures_detected) {
 }
 END_TEST
 
+/* A real sos report root (tests/fixtures/sos/README.md): sos_commands/networking
+ * is read, the root's symbolic link is not followed, the other namespace's
+ * iptables-save is left out with a note, the empty IPv6 listing is IPv6 (it
+ * sorts first and used to stand in for the IPv4 filter table). */
+START_TEST(sos_report_root) {
+  static const char root[] = KP_SOURCE_DIR "/tests/fixtures/sos/debian12-nft-node";
+  struct kp_snapshot *snap = kp_snapshot_new();
+  struct kp_dump_error err;
+  ck_assert_msg(kp_dump_parse_dir(snap, root, &err) == 0, "%s: %s", err.file, err.message);
+  static const char *const read[] = {"ip6tables_-vnxL", "iptables_-vnxL", "nft_list_ruleset"};
+  ck_assert_uint_eq(snap->sources.count, 3);
+  for (size_t i = 0; i < 3; i++) {
+    const char *src = snap->sources.items[i];
+    ck_assert_str_eq(strrchr(src, '/') + 1, read[i]);
+    ck_assert_ptr_nonnull(strstr(src, "/sos_commands/networking/"));
+  }
+  ck_assert_uint_eq(snap->notes.count, 1);
+  const struct kp_note *note = snap->notes.items[0];
+  ck_assert_int_eq(note->kind, KP_NOTE_OTHER_NETNS);
+  ck_assert_str_eq(note->detail, "ip netns kp-sos-fix-pod");
+  ck_assert_ptr_nonnull(strstr(note->source, "ip_netns_exec_kp-sos-fix-pod_iptables-save"));
+  ck_assert_int_eq(kp_dump_reconcile(snap), 0);
+  ck_assert_int_eq(kp_snapshot_finalize(snap), 0);
+  ck_assert_ptr_nonnull(
+      kp_snapshot_chain(snap, KP_FAMILY_IPV4, KP_BACKEND_COUNT, "filter", "KUBE-SERVICES"));
+  ck_assert_ptr_nonnull(
+      kp_snapshot_table(snap, KP_FAMILY_IPV6, KP_BACKEND_UNKNOWN, "filter", false));
+  for (size_t i = 0; i < snap->tables.count; i++) { /* the empty listing is not IPv4 */
+    const struct kp_table *t = snap->tables.items[i];
+    if (strstr(t->source, "ip6tables_-vnxL") != NULL)
+      ck_assert_int_eq(t->family, KP_FAMILY_IPV6);
+  }
+  struct kp_check_config cfg;
+  kp_check_config_init(&cfg);
+  struct kp_report report;
+  ck_assert_int_eq(kp_checks_run(snap, &cfg, NULL, &report), 0);
+  for (size_t i = 0; i < report.n_results; i++) /* a healthy node: no check FAILs */
+    ck_assert_msg(report.results[i].severity != KP_SEV_FAIL, "%s: %s",
+                  kp_check_name(report.results[i].check), report.results[i].message);
+  kp_report_free(&report);
+  kp_check_config_free(&cfg);
+  kp_snapshot_free(snap);
+}
+END_TEST
+
+/* Sub-folders are walked; an ip6tables-named listing without addresses is
+ * IPv6 however the files sort; an empty listing never stands in for a
+ * table with rules of the same family. */
+START_TEST(bundle_subfolders_and_family_from_name) {
+  char dir[] = "/tmp/kp-detect-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  char sub[600], a[700], b[700], c[700];
+  snprintf(sub, sizeof(sub), "%s/node-1", dir);
+  ck_assert_int_eq(mkdir(sub, 0700), 0);
+  snprintf(a, sizeof(a), "%s/ip6tables-filter.txt", sub);
+  snprintf(b, sizeof(b), "%s/iptables-filter-empty.txt", sub);
+  snprintf(c, sizeof(c), "%s/iptables-filter.txt", sub);
+  static const char empty[] = "Chain INPUT (policy ACCEPT)\ntarget prot opt source destination\n";
+  static const char full[] = "Chain INPUT (policy ACCEPT)\ntarget prot opt source destination\n"
+                             "KUBE-SERVICES  all  --  0.0.0.0/0  0.0.0.0/0\n\n"
+                             "Chain KUBE-SERVICES (1 references)\n"
+                             "target prot opt source destination\n";
+  write_file(a, empty, sizeof(empty) - 1);
+  write_file(b, empty, sizeof(empty) - 1);
+  write_file(c, full, sizeof(full) - 1);
+  struct kp_snapshot *snap = kp_snapshot_new();
+  struct kp_dump_error err;
+  ck_assert_msg(kp_dump_parse_dir(snap, dir, &err) == 0, "%s: %s", err.file, err.message);
+  ck_assert_uint_eq(snap->sources.count, 3);
+  ck_assert_int_eq(kp_dump_reconcile(snap), 0);
+  size_t v4 = 0, v6 = 0;
+  for (size_t i = 0; i < snap->tables.count; i++) {
+    const struct kp_table *t = snap->tables.items[i];
+    *(t->family == KP_FAMILY_IPV6 ? &v6 : &v4) += 1;
+    if (t->family == KP_FAMILY_IPV4)
+      ck_assert_str_eq(t->source, c);
+    else
+      ck_assert_str_eq(t->source, a);
+  }
+  ck_assert_uint_eq(v4, 1);
+  ck_assert_uint_eq(v6, 1);
+  kp_snapshot_free(snap);
+  unlink(a);
+  unlink(b);
+  unlink(c);
+  rmdir(sub);
+  rmdir(dir);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("dump_detect");
   TCase *tc = tcase_create("detect");
@@ -271,6 +362,8 @@ int main(void) {
   tcase_add_test(tc, corpus_detect_and_parse);
   tcase_add_test(tc, corpus_dirs);
   tcase_add_test(tc, bundle_dir_errors_and_binary);
+  tcase_add_test(tc, sos_report_root);
+  tcase_add_test(tc, bundle_subfolders_and_family_from_name);
   tcase_add_test(tc, metrics_fixtures_detected);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);

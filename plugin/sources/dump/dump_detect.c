@@ -17,6 +17,10 @@ const char *kp_dump_format_name(enum kp_dump_format format) {
     return "nft";
   case KP_DUMP_METRICS:
     return "kube-proxy metrics";
+  case KP_DUMP_NFT_JSON:
+    return "nft -j";
+  case KP_DUMP_IPVS:
+    return "ipvsadm -L";
   case KP_DUMP_UNKNOWN:
   default:
     return "unknown";
@@ -48,7 +52,8 @@ static struct span trim(struct span s) {
 /* "root@node:~# iptables -L", "[root@ip-10-0-0-1 ~]$ nft list ruleset",
  * "$ sudo iptables-save", and markdown code fences. */
 static bool is_prompt(struct span s) {
-  if (starts(s, "$ ") || starts(s, "```") || starts(s, "> "))
+  if (starts(s, "$ ") || starts(s, "```") || starts(s, "> ") || starts(s, "sudo ") ||
+      starts(s, "[sudo] "))
     return true;
   for (size_t i = 1; i + 1 < s.n && i < 128; i++) {
     if ((s.p[i] == '#' || s.p[i] == '$') && s.p[i + 1] == ' ' && s.p[i - 1] != ' ')
@@ -125,6 +130,13 @@ static enum kp_dump_format classify(struct span s, const char *buf, size_t len) 
       starts(s, "add map ") || starts(s, "add element ") || starts(s, "flush ruleset") ||
       starts(s, "flush table ") || starts(s, "create table "))
     return KP_DUMP_NFT;
+  if (starts(s, "IP Virtual Server version ") || starts(s, "Prot LocalAddress:Port "))
+    return KP_DUMP_IPVS;
+  /* nft -j: {"nftables": [{"metainfo": ...}, ...]} */
+  if (s.p[0] == '{' &&
+      contains(s.p, (size_t)(buf + len - s.p) < 4096 ? (size_t)(buf + len - s.p) : 4096,
+               "\"nftables\""))
+    return KP_DUMP_NFT_JSON;
   /* kube-proxy /metrics: other metric families come first. */
   if (is_prometheus_sample(s))
     return contains(buf, len, "kubeproxy_") ? KP_DUMP_METRICS : KP_DUMP_UNKNOWN;

@@ -1,12 +1,10 @@
-/* Dump entry points: a buffer (format detected, dispatched to its parser),
- * a file (bounded size), a support-bundle directory (every regular file
- * that is a dump, in name order). */
+/* Dump entry points: a buffer (format detected, dispatched to its parser)
+ * and a file (bounded size). Directories: dump_bundle.c. */
 #include "kp/dump.h"
 
 #include "dump_metrics.h"
 #include "dump_parsers.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -58,9 +56,15 @@ int kp_dump_parse_buffer(struct kp_snapshot *snap, const char *source_name, cons
   case KP_DUMP_METRICS:
     parse = kp_parse_metrics;
     break;
+  case KP_DUMP_NFT_JSON:
+    parse = kp_parse_nft_json;
+    break;
+  case KP_DUMP_IPVS:
+    parse = kp_parse_ipvsadm;
+    break;
   case KP_DUMP_UNKNOWN:
   default:
-    return kp_dump_fail(err, name, 0, "not a recognised iptables/nft dump");
+    return kp_dump_fail(err, name, 0, "not a recognised iptables/nft/ipvsadm dump");
   }
   char *kept = kp_arena_strdup(&snap->arena, name);
   if (kept == NULL || kp_ptrvec_push(&snap->arena, &snap->sources, kept) != 0)
@@ -78,10 +82,8 @@ int kp_dump_parse_buffer(struct kp_snapshot *snap, const char *source_name, cons
   return -1;
 }
 
-/* Reads at most limit bytes of path into a malloc'd buffer. *truncated says
- * whether there was more. */
-static char *read_file(const char *path, size_t limit, size_t *len, bool *truncated,
-                       struct stat *st, struct kp_dump_error *err) {
+char *kp_dump_read_file(const char *path, size_t limit, size_t *len, bool *truncated,
+                        struct stat *st, struct kp_dump_error *err) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     kp_dump_fail(err, path, 0, "cannot open: %s", strerror(errno));
@@ -148,7 +150,7 @@ int kp_dump_parse_file(struct kp_snapshot *snap, const char *path, struct kp_dum
   struct stat st;
   size_t len;
   bool truncated;
-  char *buf = read_file(path, DUMP_MAX_BYTES, &len, &truncated, &st, err);
+  char *buf = kp_dump_read_file(path, DUMP_MAX_BYTES, &len, &truncated, &st, err);
   if (buf == NULL)
     return -1;
   if (truncated) {
@@ -156,7 +158,10 @@ int kp_dump_parse_file(struct kp_snapshot *snap, const char *path, struct kp_dum
     return kp_dump_fail(err, path, 0, "file is larger than the %zu MiB limit",
                         DUMP_MAX_BYTES >> 20);
   }
+  size_t tables_before = snap->tables.count;
   int rc = kp_dump_parse_buffer(snap, path, buf, len, err);
+  if (rc == 0)
+    kp_dump_family_from_name(snap, path, tables_before);
   /* Metrics without their own clock (a /livez currentTime) count as taken
    * when the file was written. */
   if (rc == 0 && kp_dump_detect(buf, len) == KP_DUMP_METRICS && snap->proxy.scrape_ts == 0)
@@ -165,17 +170,12 @@ int kp_dump_parse_file(struct kp_snapshot *snap, const char *path, struct kp_dum
   return rc;
 }
 
-static int compare_names(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* True when the head of the file is a dump of a known format. */
-static bool looks_like_dump(const char *path) {
+bool kp_dump_looks_like_dump(const char *path) {
   struct kp_dump_error ignored;
   struct stat st;
   size_t len;
   bool truncated;
-  char *head = read_file(path, DETECT_HEAD_BYTES, &len, &truncated, &st, &ignored);
+  char *head = kp_dump_read_file(path, DETECT_HEAD_BYTES, &len, &truncated, &st, &ignored);
   if (head == NULL)
     return false;
   bool dump = memchr(head, '\0', len) == NULL && kp_dump_detect(head, len) != KP_DUMP_UNKNOWN;
@@ -183,55 +183,19 @@ static bool looks_like_dump(const char *path) {
   return dump;
 }
 
-int kp_dump_parse_dir(struct kp_snapshot *snap, const char *dir, struct kp_dump_error *err) {
-  struct kp_dump_error local;
-  if (err == NULL)
-    err = &local;
-  memset(err, 0, sizeof(*err));
-  DIR *d = opendir(dir);
-  if (d == NULL)
-    return kp_dump_fail(err, dir, 0, "cannot open directory: %s", strerror(errno));
-  char **names = NULL;
-  size_t count = 0, cap = 0;
-  int rc = 0;
-  struct dirent *ent;
-  while ((ent = readdir(d)) != NULL) {
-    if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0)
-      continue;
-    if (count == cap) {
-      size_t ncap = cap ? cap * 2 : 32;
-      char **more = realloc(names, ncap * sizeof(*names));
-      if (more == NULL) {
-        rc = kp_dump_oom(err, dir, 0);
-        break;
-      }
-      names = more;
-      cap = ncap;
-    }
-    if ((names[count] = strdup(ent->d_name)) == NULL) {
-      rc = kp_dump_oom(err, dir, 0);
-      break;
-    }
-    count++;
+/* `ip6tables -L` of a table without IPv6 addresses in it (an empty one, or
+ * only interface matches) reads like IPv4: the name says (sos's
+ * ip6tables_-t_nat_-nvL, ip6tables_-vnxL, ip6tables-save; any file whose
+ * name starts with ip6tables). The content still wins where it says IPv6. */
+void kp_dump_family_from_name(struct kp_snapshot *snap, const char *path, size_t first_table) {
+  const char *base = strrchr(path, '/');
+  base = base != NULL ? base + 1 : path;
+  if (strncmp(base, "ip6tables", 9) != 0)
+    return;
+  for (size_t i = first_table; i < snap->tables.count; i++) {
+    struct kp_table *t = snap->tables.items[i];
+    if (!t->native_nft && t->family == KP_FAMILY_IPV4)
+      t->family = KP_FAMILY_IPV6;
   }
-  closedir(d);
-  if (count > 0)
-    qsort(names, count, sizeof(*names), compare_names);
-  size_t parsed = 0;
-  for (size_t i = 0; i < count && rc == 0; i++) {
-    char path[4096];
-    struct stat st;
-    if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >= sizeof(path))
-      continue;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || !looks_like_dump(path))
-      continue; /* not a dump: a bundle holds other files too */
-    rc = kp_dump_parse_file(snap, path, err);
-    parsed++;
-  }
-  for (size_t i = 0; i < count; i++)
-    free(names[i]);
-  free(names);
-  if (rc == 0 && parsed == 0)
-    rc = kp_dump_fail(err, dir, 0, "no iptables, nft or kube-proxy metrics dump in this directory");
-  return rc;
+  snap->finalized = false;
 }

@@ -122,7 +122,7 @@ char *kp_nftp_dup(struct kp_nft_parser *p, size_t i) {
   return kp_nft_tok_dup(&p->snap->arena, &p->toks[i]);
 }
 
-static bool is_iptables_table(const char *name) {
+bool kp_nft_is_iptables_table(const char *name) {
   static const char *const names[] = {"filter", "nat", "mangle", "raw", "security"};
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
     if (strcmp(name, names[i]) == 0)
@@ -130,25 +130,31 @@ static bool is_iptables_table(const char *name) {
   return false;
 }
 
-/* Optional family word at toks[*i]. Returns the family, or -1 for a family
- * the model does not hold (arp, bridge, netdev). */
-int kp_nftp_take_family(struct kp_nft_parser *p, size_t *i) {
+int kp_nft_family(const char *word, size_t n, int *family) {
   static const struct {
     const char *word;
     int family;
   } families[] = {{"ip", KP_FAMILY_IPV4},   {"ip6", KP_FAMILY_IPV6},
                   {"inet", KP_FAMILY_IPV4}, {"arp", -1},
                   {"bridge", -1},           {"netdev", -1}};
-  /* "add table ip" alone names a table called "ip" in family ip. */
-  if (*i + 1 >= p->ntoks)
-    return KP_FAMILY_IPV4;
-  for (size_t k = 0; k < sizeof(families) / sizeof(families[0]); k++) {
-    if (kp_nftp_tok(p, *i, families[k].word)) {
-      (*i)++;
-      return families[k].family;
+  for (size_t k = 0; k < sizeof(families) / sizeof(families[0]); k++)
+    if (strlen(families[k].word) == n && memcmp(word, families[k].word, n) == 0) {
+      *family = families[k].family;
+      return 0;
     }
-  }
-  return KP_FAMILY_IPV4;
+  return -1;
+}
+
+/* Optional family word at toks[*i]. Returns the family, or -1 for a family
+ * the model does not hold (arp, bridge, netdev). */
+int kp_nftp_take_family(struct kp_nft_parser *p, size_t *i) {
+  /* "add table ip" alone names a table called "ip" in family ip. */
+  int family;
+  if (*i + 1 >= p->ntoks || p->toks[*i].type != KP_NFT_TOK_WORD ||
+      kp_nft_family(p->toks[*i].p, p->toks[*i].n, &family) != 0)
+    return KP_FAMILY_IPV4;
+  (*i)++;
+  return family;
 }
 
 /* This file's table of that family and name; a table of the same name from
@@ -160,7 +166,7 @@ static struct kp_table *get_table(struct kp_nft_parser *p, int family, const cha
       kp_snapshot_source_table(p->snap, (enum kp_family)family, KP_BACKEND_NFT, name, p->source);
   if (t == NULL)
     return kp_nftp_oom(p), NULL;
-  t->native_nft = !is_iptables_table(name);
+  t->native_nft = !kp_nft_is_iptables_table(name);
   return t;
 }
 

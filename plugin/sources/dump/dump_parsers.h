@@ -6,7 +6,9 @@
 
 #include "kp/dump.h"
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 /* Per-format parsers, used by kp_dump_parse_buffer and by tests. Each gets
  * the whole buffer; same contract as kp_dump_parse_buffer. */
@@ -18,5 +20,21 @@ int kp_parse_ipt_rules(struct kp_snapshot *snap, const char *source, const char 
                        struct kp_dump_error *err);
 int kp_parse_nft(struct kp_snapshot *snap, const char *source, const char *buf, size_t len,
                  struct kp_dump_error *err);
+/* `nft -j list ruleset` (jansson): the same model as kp_parse_nft. */
+int kp_parse_nft_json(struct kp_snapshot *snap, const char *source, const char *buf, size_t len,
+                      struct kp_dump_error *err);
+/* `ipvsadm -Ln [--stats|--rate]` into snap->ipvs. */
+int kp_parse_ipvsadm(struct kp_snapshot *snap, const char *source, const char *buf, size_t len,
+                     struct kp_dump_error *err);
+
+/* dump_input.c, for dump_bundle.c: at most limit bytes of path in a
+ * malloc'd buffer (*truncated when there was more; NULL with err filled);
+ * whether the head of a file is a dump of a known format; the IPv6 family
+ * for the tables from index first_table on when the file name says
+ * ip6tables. */
+char *kp_dump_read_file(const char *path, size_t limit, size_t *len, bool *truncated,
+                        struct stat *st, struct kp_dump_error *err);
+bool kp_dump_looks_like_dump(const char *path);
+void kp_dump_family_from_name(struct kp_snapshot *snap, const char *path, size_t first_table);
 
 #endif

@@ -52,14 +52,17 @@ static bool same_copy(const struct kp_table *a, const struct kp_table *b) {
   return true;
 }
 
-/* Rules with counters or comments: what a copy adds beyond structure. */
+/* Rules with counters (exact ones count more than "2675K") or comments:
+ * what a copy adds beyond structure. */
 static size_t information(const struct kp_table *table) {
   size_t score = 0;
   for (size_t i = 0; i < table->chains.count; i++) {
     const struct kp_chain *chain = table->chains.items[i];
     for (size_t r = 0; r < chain->rules.count; r++) {
       const struct kp_rule *rule = chain->rules.items[r];
-      score += rule->counters.present + (rule->comment != NULL);
+      score += rule->counters.present +
+               (rule->counters.present && rule->counters.packets_text == NULL) +
+               (rule->comment != NULL);
     }
   }
   return score;
@@ -82,6 +85,13 @@ static void copy_comments(struct kp_table *to, const struct kp_table *from) {
   }
 }
 
+static size_t rule_count(const struct kp_table *table) {
+  size_t n = 0;
+  for (size_t i = 0; i < table->chains.count; i++)
+    n += ((const struct kp_chain *)table->chains.items[i])->rules.count;
+  return n;
+}
+
 static bool same_slot(const struct kp_table *a, const struct kp_table *b) {
   return a != b && a->family == b->family && strcmp(a->name, b->name) == 0;
 }
@@ -94,6 +104,13 @@ static bool dedupe_one(struct kp_snapshot *snap) {
       struct kp_table *b = snap->tables.items[j];
       if (!same_slot(a, b) || a->backend != b->backend || a->native_nft != b->native_nft)
         continue;
+      /* An empty listing (a table nothing uses in this family) never stands
+       * in for a copy with rules. */
+      size_t rules_a = rule_count(a), rules_b = rule_count(b);
+      if ((rules_a == 0) != (rules_b == 0)) {
+        kp_snapshot_drop_table(snap, rules_a == 0 ? a : b);
+        return true;
+      }
       /* Two unknown-backend copies that differ may be legacy and nft: keep both. */
       if (a->backend == KP_BACKEND_UNKNOWN && !same_copy(a, b))
         continue;

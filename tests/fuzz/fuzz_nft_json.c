@@ -1,0 +1,10 @@
+/* libFuzzer target: kp_parse_nft_json (nft -j through jansson) on arbitrary
+ * bytes, then the whole offline path (finalize, checks, both report writers)
+ * on whatever it parsed. */
+#include "fuzz_offline_path.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  return kp_fuzz_run(kp_parse_nft_json, data, size);
+}
