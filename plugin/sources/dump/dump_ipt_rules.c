@@ -121,10 +121,16 @@ int kp_parse_ipt_rules(struct kp_snapshot *snap, const char *source, const char 
     return kp_dump_oom(err, source, 0);
   /* Without its -P lines (grep'd, or -S of one chain) the listing is a
    * fragment of rule lines: placed line by line, as headerless save. */
-  const char *first = buf;
-  while (first < buf + len && (*first == '\n' || *first == ' ' || *first == '\r'))
-    first++;
-  if ((size_t)(buf + len - first) < 3 || memcmp(first, "-P ", 3) != 0)
+  const char *first = buf, *end = buf + len;
+  for (;;) { /* the first line that is not blank or a comment (iptables' warning) */
+    while (first < end && (*first == '\n' || *first == ' ' || *first == '\r'))
+      first++;
+    if (first == end || *first != '#')
+      break;
+    const char *nl = memchr(first, '\n', (size_t)(end - first));
+    first = nl != NULL ? nl + 1 : end;
+  }
+  if ((size_t)(end - first) < 3 || memcmp(first, "-P ", 3) != 0)
     return kp_parse_ipt_save(snap, source, buf, len, err);
   if (kp_ipt_note_other_backend(snap, st.source, buf, len, &st.backend, err) != 0)
     return -1;

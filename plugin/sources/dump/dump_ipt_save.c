@@ -399,7 +399,9 @@ int kp_parse_ipt_save(struct kp_snapshot *snap, const char *source, const char *
     if (kp_ipt_note(snap, KP_NOTE_SKIPPED, st.source, st.unplaced_line, NULL, why, err) != 0)
       return -1;
   }
-  if (st.tables == 0 && st.n_guessed == 0)
+  /* iptables-nft-save with every table in legacy prints only its header
+   * and the warning: still a dump (listed says so) */
+  if (st.tables == 0 && st.n_guessed == 0 && listed == KP_BACKEND_UNKNOWN)
     return kp_dump_fail(err, source, 0, "no *table line: not iptables-save output");
   return 0;
 }
