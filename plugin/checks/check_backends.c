@@ -21,20 +21,6 @@ static void join(const struct kp_strlist *list, char *buf, size_t len) {
   }
 }
 
-/* The first "iptables-legacy tables present" note, when the input shows no
- * legacy table itself (a bundle with iptables-legacy-save too covers it). */
-static const struct kp_note *unseen_legacy_note(const struct kp_snapshot *snap) {
-  for (size_t i = 0; i < snap->tables.count; i++)
-    if (((const struct kp_table *)snap->tables.items[i])->backend == KP_BACKEND_LEGACY)
-      return NULL;
-  for (size_t i = 0; i < snap->notes.count; i++) {
-    const struct kp_note *note = snap->notes.items[i];
-    if (note->kind == KP_NOTE_OTHER_BACKEND)
-      return note;
-  }
-  return NULL;
-}
-
 int kp_check_backends(struct kp_check_ctx *ctx) {
   size_t rules[KP_BACKEND_COUNT] = {0};
   struct kp_strlist tables[KP_BACKEND_COUNT];
@@ -71,7 +57,7 @@ int kp_check_backends(struct kp_check_ctx *ctx) {
     enum kp_backend other = ctx->backend == KP_BACKEND_LEGACY ? KP_BACKEND_NFT : KP_BACKEND_LEGACY;
     if (r == NULL || kp_result_set_where(r, tables[other].items[0], NULL) != 0)
       goto out;
-  } else if ((note = unseen_legacy_note(ctx->snap)) != NULL) {
+  } else if ((note = kp_ctx_unseen_legacy_note(ctx)) != NULL) {
     r = kp_report_add(ctx->report, KP_CHECK_BACKENDS, KP_SEV_WARN,
                       "%s:%zu: iptables-nft says iptables-legacy tables are present, and the input "
                       "does not show them; %s; collect `iptables-legacy-save -c` and "

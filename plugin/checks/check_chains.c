@@ -131,12 +131,19 @@ static int report(struct kp_check_ctx *ctx, struct tally *t) {
 int kp_check_chains(struct kp_check_ctx *ctx) {
   if (ctx->mode == KP_MODE_NONE) {
     bool partial = kp_ctx_partial(ctx);
+    const struct kp_note *legacy = kp_ctx_unseen_legacy_note(ctx);
     struct kp_result *r =
-        partial ? kp_report_add(ctx->report, KP_CHECK_CHAINS, KP_SEV_INFO,
-                                "no kube-proxy chains in the input, which shows its tables only "
-                                "in part: not judged")
-                : kp_report_add(ctx->report, KP_CHECK_CHAINS, KP_SEV_FAIL,
-                                "no kube-proxy chains found");
+        legacy != NULL
+            ? kp_report_add(ctx->report, KP_CHECK_CHAINS, KP_SEV_INFO,
+                            "no kube-proxy chains in the input; iptables-nft says iptables-legacy "
+                            "tables are present (%s:%zu): kube-proxy's rules are probably there, "
+                            "not in this bundle (collect `iptables-legacy-save -c`)",
+                            legacy->source != NULL ? legacy->source : "-", legacy->line)
+        : partial ? kp_report_add(ctx->report, KP_CHECK_CHAINS, KP_SEV_INFO,
+                                  "no kube-proxy chains in the input, which shows its tables only "
+                                  "in part: not judged")
+                  : kp_report_add(ctx->report, KP_CHECK_CHAINS, KP_SEV_FAIL,
+                                  "no kube-proxy chains found");
     return r == NULL || kp_result_set_where(r, "nat", "KUBE-SERVICES") != 0 ? -1 : 0;
   }
   struct tally t;

@@ -31,6 +31,10 @@ static int report_none(struct kp_check_ctx *ctx) {
   if (ctx->snap->tables.count == 0)
     r = kp_report_add(ctx->report, KP_CHECK_MODE, KP_SEV_WARN,
                       "kube-proxy mode: none (no netfilter tables in the input)");
+  else if (kp_ctx_unseen_legacy_note(ctx) != NULL)
+    r = kp_report_add(ctx->report, KP_CHECK_MODE, KP_SEV_INFO,
+                      "kube-proxy mode: none in the input (iptables-nft says iptables-legacy "
+                      "tables are present, and the input does not show them)");
   else if (kp_ctx_partial(ctx))
     r = kp_report_add(ctx->report, KP_CHECK_MODE, KP_SEV_INFO,
                       "kube-proxy mode: none in the input (no kube-proxy chains in what it shows "

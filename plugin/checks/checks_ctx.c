@@ -65,6 +65,19 @@ bool kp_ctx_partial(const struct kp_check_ctx *ctx) {
   return false;
 }
 
+const struct kp_note *kp_ctx_unseen_legacy_note(const struct kp_check_ctx *ctx) {
+  const struct kp_snapshot *snap = ctx->snap;
+  for (size_t i = 0; i < snap->tables.count; i++)
+    if (((const struct kp_table *)snap->tables.items[i])->backend == KP_BACKEND_LEGACY)
+      return NULL;
+  for (size_t i = 0; i < snap->notes.count; i++) {
+    const struct kp_note *note = snap->notes.items[i];
+    if (note->kind == KP_NOTE_OTHER_BACKEND)
+      return note;
+  }
+  return NULL;
+}
+
 void kp_table_label(const struct kp_table *table, char *buf, size_t len) {
   if (table->native_nft)
     snprintf(buf, len, "%s %s", table->family == KP_FAMILY_IPV6 ? "ip6" : "ip", table->name);

@@ -84,6 +84,10 @@ const struct kp_chain *kp_chain_present(const struct kp_table *table, const char
 const struct kp_chain *kp_chain_exists(const struct kp_table *table, const char *name);
 /* Some table of the input is shown only in part (a fragment, cut short). */
 bool kp_ctx_partial(const struct kp_check_ctx *ctx);
+/* The first "iptables-legacy tables present" note (iptables-nft's own
+ * warning in a dump), when the input shows no legacy table itself (a
+ * bundle with iptables-legacy-save too covers it). NULL otherwise. */
+const struct kp_note *kp_ctx_unseen_legacy_note(const struct kp_check_ctx *ctx);
 /* Table label for messages: "nat", "ip6 nat" (IPv6), "ip kube-proxy". */
 void kp_table_label(const struct kp_table *table, char *buf, size_t len);
 

@@ -114,9 +114,7 @@ START_TEST(legacy_save_in_the_input_answers_the_warning) {
 }
 END_TEST
 
-#ifdef KP_CHECKS_READ_OTHER_BACKEND_NOTE
-/* Needs the `checks` branch (mode/chains read KP_NOTE_OTHER_BACKEND): on
- * this input no check may FAIL, in particular not "no kube-proxy chains
+/* On this input no check may FAIL, in particular not "no kube-proxy chains
  * found" (the chains are in iptables-legacy, not missing from the node). */
 START_TEST(no_check_fails_on_the_nft_side_of_a_legacy_node) {
   struct kp_snapshot *snap = kp_snapshot_new();
@@ -127,11 +125,14 @@ START_TEST(no_check_fails_on_the_nft_side_of_a_legacy_node) {
   for (size_t i = 0; i < report.n_results; i++)
     ck_assert_msg(report.results[i].severity != KP_SEV_FAIL, "%s FAILs: %s",
                   kp_check_name(report.results[i].check), report.results[i].message);
+  /* mode and chains name the other backend instead of a missing kube-proxy */
+  ck_assert_int_eq(kp_report_check_severity(&report, KP_CHECK_MODE), KP_SEV_INFO);
+  ck_assert_int_eq(kp_report_check_severity(&report, KP_CHECK_CHAINS), KP_SEV_INFO);
+  ck_assert_int_eq(kp_report_check_severity(&report, KP_CHECK_BACKENDS), KP_SEV_WARN);
   kp_report_free(&report);
   kp_snapshot_free(snap);
 }
 END_TEST
-#endif
 
 int main(void) {
   Suite *s = suite_create("parse_other_backend");
@@ -140,9 +141,7 @@ int main(void) {
   tcase_add_test(tc, ip6tables_warning_is_ipv6);
   tcase_add_test(tc, backends_warns_and_names_legacy_save);
   tcase_add_test(tc, legacy_save_in_the_input_answers_the_warning);
-#ifdef KP_CHECKS_READ_OTHER_BACKEND_NOTE
   tcase_add_test(tc, no_check_fails_on_the_nft_side_of_a_legacy_node);
-#endif
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
