@@ -104,18 +104,24 @@ $(PLUGIN): $(GLUE_OBJ) $(CORE_LIB)
 
 TEST_CPPFLAGS = $(CPPFLAGS) $(ALL_INC) -Itests/unit -DKP_SOURCE_DIR='"$(CURDIR)"'
 
-$(BUILD)/tests/%: tests/unit/%.c $(TEST_SUPPORT_SRC) $(CORE_LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CPPFLAGS) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(TEST_SUPPORT_SRC) $(CORE_LIB) \
-	  $(NETLIBS) $(CHECK_LIBS)
+# Test sources compile to objects of their own, so each has its dependency
+# file; the glue tests and the daemon stubs see collectd's headers.
+TEST_OBJ := $(BUILD)/tests/obj
+SUPPORT_OBJ := $(patsubst tests/unit/%.c,$(TEST_OBJ)/%.o,$(TEST_SUPPORT_SRC))
+$(addprefix $(TEST_OBJ)/,$(addsuffix .o,$(GLUE_TESTS) plugin_stubs)): TEST_EXTRA := $(COLLECTD_CFLAGS)
 
-$(GLUE_TEST_BIN): $(BUILD)/tests/%: tests/unit/%.c tests/unit/plugin_stubs.c $(TEST_SUPPORT_SRC) \
+$(TEST_OBJ)/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CPPFLAGS) $(TEST_EXTRA) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%: $(TEST_OBJ)/%.o $(SUPPORT_OBJ) $(CORE_LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(NETLIBS) $(CHECK_LIBS)
+
+$(GLUE_TEST_BIN): $(BUILD)/tests/%: $(TEST_OBJ)/%.o $(TEST_OBJ)/plugin_stubs.o $(SUPPORT_OBJ) \
                   $(GLUE_OBJ) $(CORE_LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CPPFLAGS) $(COLLECTD_CFLAGS) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< \
-	  tests/unit/plugin_stubs.c $(TEST_SUPPORT_SRC) $(GLUE_OBJ) $(CORE_LIB) $(NETLIBS) $(CHECK_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(NETLIBS) $(CHECK_LIBS)
 
--include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/obj/*/*/*.d $(BUILD)/tests/*.d \
+-include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/obj/*/*/*.d $(BUILD)/tests/obj/*.d \
   $(BUILD)/bench/*.d $(BUILD)/fuzz/*.d)
 
 # ---- tests -----------------------------------------------------------------

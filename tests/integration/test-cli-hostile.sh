@@ -48,6 +48,10 @@ if len(sys.argv) > 2:
     if not lines or not lines[-1].startswith('Summary: '):
         sys.exit('last line is not the summary')
     for l in lines[:-1]:
+        # a finding's list items (services without endpoints) are indented
+        # by four spaces under it; anything else is a finding
+        if l.startswith('    ') and l[4:5] not in ('', ' '):
+            continue
         if not l.split(' ', 1)[0] in ('[OK]', '[INFO]', '[WARN]', '[FAIL]'):
             sys.exit('not a finding line: %r' % l)
 PY
