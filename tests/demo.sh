@@ -112,14 +112,14 @@ tick() {
   local pk mq svc eps rules checks d rate="" name v
   pk=$(kp_csv_last kube_proxy-ipv4 ipt_packets-KUBE-SERVICES)
   mq=$(kp_csv_last kube_proxy-ipv4 ipt_packets-KUBE-POSTROUTING)
-  svc=$(kp_csv_last kube_proxy count-services)
-  eps=$(kp_csv_last kube_proxy count-endpoints)
+  svc=$(kp_csv_last kube_proxy objects-services)
+  eps=$(kp_csv_last kube_proxy objects-endpoints)
   d=$(kp_csv_last kube_proxy duration-read)
   [ -n "$prev" ] && rate="(+$((pk - prev)))"
   prev=$pk
   checks=
   for name in masquerade hooks chains activity endpoints pod-rules process; do
-    v=$(kp_csv_last kube_proxy "gauge-check-$name")
+    v=$(kp_csv_last kube_proxy "health-check-$name")
     case $v in 0) checks="$checks $G$name$N" ;; 1) checks="$checks $Y$name!$N" ;; 2) checks="$checks $R$B$name!!$N" ;; esac
   done
   printf '  %s%s%s KUBE-SERVICES %5s pkts %-6s POSTROUTING %5s | %s svc %s ep | read %5.2f ms |%s\n' \

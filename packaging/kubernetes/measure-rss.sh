@@ -32,7 +32,7 @@ EOT
   rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$KP_COLLECTD_PID/status")
   hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$KP_COLLECTD_PID/status")
   dur=$(kp_csv_last kube_proxy duration-read)
-  svc=$(kp_csv_last kube_proxy count-services)
+  svc=$(kp_csv_last kube_proxy objects-services)
   echo "$b: services=$svc VmRSS=${rss} kB VmHWM=${hwm} kB read=${dur} s"
   kp_stop_collectd
   ip netns del "$NS"

@@ -19,7 +19,7 @@
 
 #define KPG_PLUGIN "kube_proxy"
 #define KPG_SERVICES_INSTANCE "services" /* plugin_instance of per-service series */
-/* gauge-read-failed: 1 after a failed read (no other values then), 0 after
+/* bool-read-failed: 1 after a failed read (no other values then), 0 after
  * a good one; sent every interval so a backend tells stale from healthy. */
 #define KPG_READ_FAILED "read-failed"
 /* Applies one <Plugin kube_proxy> block (the key table of kp/config.h).
@@ -70,7 +70,7 @@ int kpg_read(struct kpg_plugin *p);
 /* Values of one read (kube_proxy_values.c). */
 void kpg_dispatch_values(const struct kp_plugin_config *cfg, const struct kp_report *report,
                          cdtime_t duration);
-/* gauge-read-failed 0 or 1 (KPG_READ_FAILED). */
+/* bool-read-failed 0 or 1 (KPG_READ_FAILED). */
 void kpg_dispatch_read_failed(bool failed);
 /* "ns/name:port" -> "ns_name_port": no '/' in a collectd identifier. */
 void kpg_service_instance(const char *spn, char *buf, size_t len);

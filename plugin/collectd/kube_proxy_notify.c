@@ -107,7 +107,7 @@ static void kpg_send(const struct kp_report *report, enum kp_check_id id, int le
   notification_t n = {.severity = level, .time = cdtime()};
   sstrncpy(n.host, hostname_g, sizeof(n.host));
   sstrncpy(n.plugin, KPG_PLUGIN, sizeof(n.plugin));
-  sstrncpy(n.type, "gauge", sizeof(n.type));
+  sstrncpy(n.type, "health", sizeof(n.type));
   ssnprintf(n.type_instance, sizeof(n.type_instance), "check-%s", name);
 
   char msg[NOTIF_MAX_MSG_LEN];

@@ -32,11 +32,11 @@ static void kpg_dispatch_traffic(const char *plugin_instance, const char *chain_
 }
 
 static void kpg_dispatch_count(const char *what, size_t n) {
-  kpg_dispatch("", "count", what, (value_t){.gauge = (gauge_t)n});
+  kpg_dispatch("", "objects", what, (value_t){.gauge = (gauge_t)n});
 }
 
 void kpg_dispatch_read_failed(bool failed) {
-  kpg_dispatch("", "gauge", KPG_READ_FAILED, (value_t){.gauge = failed ? 1 : 0});
+  kpg_dispatch("", "bool", KPG_READ_FAILED, (value_t){.gauge = failed ? 1 : 0});
 }
 
 void kpg_service_instance(const char *spn, char *buf, size_t len) {
@@ -119,7 +119,7 @@ void kpg_dispatch_values(const struct kp_plugin_config *cfg, const struct kp_rep
     char instance[DATA_MAX_NAME_LEN];
     ssnprintf(instance, sizeof(instance), "check-%s", kp_check_name((enum kp_check_id)id));
     gauge_t g = kpg_severity_gauge(kp_report_check_severity(report, (enum kp_check_id)id));
-    kpg_dispatch("", "gauge", instance, (value_t){.gauge = g});
+    kpg_dispatch("", "health", instance, (value_t){.gauge = g});
   }
   kpg_dispatch("", "duration", "read", (value_t){.gauge = CDTIME_T_TO_DOUBLE(duration)});
   kpg_dispatch_read_failed(false);

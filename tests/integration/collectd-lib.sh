@@ -400,18 +400,18 @@ EOF
   for v in ipt_bytes-KUBE-SERVICES ipt_packets-KUBE-NODEPORTS ipt_packets-KUBE-POSTROUTING; do
     kp_check "value $KP_V4/$v" kp_csv_last $KP_V4 $v
   done
-  for v in count-services count-endpoints count-rules count-chains count-services_without_endpoints \
-    gauge-check-masquerade gauge-check-hooks gauge-check-process duration-read; do
+  for v in objects-services objects-endpoints objects-rules objects-chains objects-services_without_endpoints \
+    health-check-masquerade health-check-hooks health-check-process duration-read; do
     kp_check "value kube_proxy/$v" kp_csv_last kube_proxy $v
   done
   # make-ruleset.sh: 2 endpoints for each of 4 services, web/orphan has none
-  kp_check "count-endpoints is 8" kp_csv_is kube_proxy count-endpoints 8
-  kp_check "count-services_without_endpoints is 1" \
-    kp_csv_is kube_proxy count-services_without_endpoints 1
+  kp_check "objects-endpoints is 8" kp_csv_is kube_proxy objects-endpoints 8
+  kp_check "objects-services_without_endpoints is 1" \
+    kp_csv_is kube_proxy objects-services_without_endpoints 1
   kp_check "check-masquerade gauge 0 on the healthy ruleset" \
-    kp_csv_is kube_proxy gauge-check-masquerade 0
+    kp_csv_is kube_proxy health-check-masquerade 0
   kp_check "PodIP 10.180.0.6 (a web/frontend endpoint): check-pod-rules gauge 0" \
-    kp_wait 5 kp_csv_is kube_proxy gauge-check-pod-rules 0
+    kp_wait 5 kp_csv_is kube_proxy health-check-pod-rules 0
   kp_check "ServiceFilter ^web/: web_frontend_http series, no kube-dns series" kp_suite_filtered
 
   # --- values grow with real traffic --------------------------------------------
@@ -432,7 +432,7 @@ EOF
   kp_check "its meta: check, mode, backend $backend, table, counts" \
     kp_has_notif '^Severity: FAILURE' '^check: masquerade' '^mode: iptables' "^backend: $backend\$" \
     '^table: ' '^services: [0-9]+' '^endpoints: 8'
-  kp_check "check-masquerade gauge 2" kp_wait 4 kp_csv_is kube_proxy gauge-check-masquerade 2
+  kp_check "check-masquerade gauge 2" kp_wait 4 kp_csv_is kube_proxy health-check-masquerade 2
   sleep 2
   kp_check "one notification per state change (not per interval)" \
     test "$(kp_notifs_matching 'TypeInstance: check-masquerade')" -eq 1
@@ -444,7 +444,7 @@ EOF
   if command -v python3 >/dev/null 2>&1; then
     kp_check "unixsock accepts PUTNOTIF" kp_suite_putnotif_failure
     kp_check "check-process gauge 2 after the PUTNOTIF" \
-      kp_wait 6 kp_csv_is kube_proxy gauge-check-process 2
+      kp_wait 6 kp_csv_is kube_proxy health-check-process 2
     kp_check "FAILURE notification for check-process" \
       kp_wait 4 kp_has_notif '^Severity: FAILURE' 'TypeInstance: check-process' '^check: process'
     ip netns exec "$NS" "$ipt" -D KUBE-POSTROUTING "${MASQ_RULE[@]}"
@@ -482,10 +482,10 @@ EOF
   PodIP "10.180.0.60"
 EOF
   kp_check "PodIP 10.180.0.60 (no rules; 10.180.0.6 does not count): check-pod-rules gauge 1" \
-    kp_wait 15 kp_csv_is kube_proxy gauge-check-pod-rules 1
+    kp_wait 15 kp_csv_is kube_proxy health-check-pod-rules 1
   kp_check "WARNING notification naming 10.180.0.60" \
     kp_wait 5 kp_has_notif '^Severity: WARNING' 'TypeInstance: check-pod-rules' '10\.180\.0\.60'
-  kp_check "Backend \"$backend\" forced: count-endpoints still 8" kp_csv_is kube_proxy count-endpoints 8
+  kp_check "Backend \"$backend\" forced: objects-endpoints still 8" kp_csv_is kube_proxy objects-endpoints 8
   kp_check "... and no read error" bash -c "! grep -q 'cannot read the netfilter' $KP_TMP/collectd.log"
   kp_stop_collectd
   if [ "$backend" = nft ]; then

@@ -180,9 +180,9 @@ EOF
     bash -c "! grep -E 'kube_proxy plugin: .*(cannot read|out of memory|failed)' '$KP_TMP/collectd.log'"
   local c bad
   for c in masquerade hooks chains canary mode pod-rules backends stale; do
-    bad=$(series "gauge-check-$c" | awk '$2 != 0' | wc -l)
-    kp_check "$backend: check-$c gauge 0 in all $(series "gauge-check-$c" | wc -l) reads ($bad not)" \
-      test "$bad" -eq 0 -a "$(series "gauge-check-$c" | wc -l)" -gt 0
+    bad=$(series "health-check-$c" | awk '$2 != 0' | wc -l)
+    kp_check "$backend: check-$c gauge 0 in all $(series "health-check-$c" | wc -l) reads ($bad not)" \
+      test "$bad" -eq 0 -a "$(series "health-check-$c" | wc -l)" -gt 0
   done
   kp_check "$backend: no notification during the churn ($((notifs1 - notifs0)) new)" \
     test "$notifs1" -eq "$notifs0"
@@ -191,7 +191,7 @@ EOF
   fi
 
   # --- no torn reads: (services, endpoints) of each read is a written pair
-  join <(series count-services | sort) <(series count-endpoints | sort) |
+  join <(series objects-services | sort) <(series objects-endpoints | sort) |
     awk '{ print $2 "/" $3 }' >"$KP_TMP/pairs.$backend"
   local torn distinct
   torn=$(while read -r p; do case "$allowed" in *" $p "*) ;; *) echo "$p" ;; esac; done \

@@ -88,7 +88,7 @@ run_collectd() {
   ip netns exec "$NS" collectd -f -C "$KP_TMP/collectd.conf" >"$KP_TMP/collectd.out" 2>&1 &
   KP_COLLECTD_PID=$! # ip netns exec execs collectd
 }
-activity_is() { kp_csv_is kube_proxy gauge-check-activity "$1"; }
+activity_is() { kp_csv_is kube_proxy health-check-activity "$1"; }
 activity_notif() { kp_has_notif "^Severity: $1" '^TypeInstance: check-activity'; }
 
 # ---- A0: the defaults probe kube-proxy's endpoints, through nat OUTPUT ------------
@@ -106,7 +106,7 @@ before=$(probes)
 run_collectd '  ActivityIntervals 3
   Check "sync" false'
 kp_check 'Check "sync" false, no traffic: WARNING after ActivityIntervals' kp_wait 10 activity_notif WARNING
-kp_check "... gauge-check-activity 1" kp_wait 2 activity_is 1
+kp_check "... health-check-activity 1" kp_wait 2 activity_is 1
 sleep 2
 kp_check "... no probe reached kube-proxy's endpoints ($(($(probes) - before)) connections)" \
   test "$(probes)" -eq "$before"
@@ -129,11 +129,11 @@ kp_check "... nat OUTPUT -> KUBE-SERVICES counts them and the probes" \
   kp_wait 5 bash -c "[ \"\$(ip netns exec $NS iptables-legacy -t nat -L OUTPUT -n -v -x | awk '\$3 == \"KUBE-SERVICES\" { print \$1; exit }')\" -gt 0 ]"
 kp_check "B: probes and non-service connections are no service traffic: WARNING (needs branch checks)" \
   kp_wait 12 activity_notif WARNING
-kp_check "... gauge-check-activity 1 (needs branch checks)" kp_wait 2 activity_is 1
+kp_check "... health-check-activity 1 (needs branch checks)" kp_wait 2 activity_is 1
 node_connects 172.30.0.20 80 # the cluster IP: DNAT to 10.180.0.6/.7:8080
 ep_before=$(count_of endpoint)
 kp_check "connections to the cluster IP turn it OKAY" kp_wait 10 activity_notif OKAY
-kp_check "... gauge-check-activity 0" kp_wait 3 activity_is 0
+kp_check "... health-check-activity 0" kp_wait 3 activity_is 0
 kp_check "... they reached the endpoints through the DNAT (listener: +$(($(count_of endpoint) - ep_before)))" \
   test "$(count_of endpoint)" -gt "$ep_before"
 kp_stop_collectd

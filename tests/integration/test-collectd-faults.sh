@@ -20,9 +20,9 @@ kp_check "... exactly one, not one per interval" \
   test "$(kp_log_count 'kube_proxy plugin: cannot read the netfilter tables')" -eq 1
 kp_check "... naming the path" grep -q "cannot read the netfilter tables.*$NS" "$KP_TMP/collectd.log"
 kp_check "collectd keeps running" kp_collectd_alive
-kp_check "no values but gauge-read-failed while failing" bash -c \
+kp_check "no values but bool-read-failed while failing" bash -c \
   "! ls '$KP_TMP/csv/$KP_HOST/kube_proxy-ipv4' >/dev/null 2>&1 &&
-   ! ls '$KP_TMP/csv/$KP_HOST/kube_proxy' | grep -qv '^gauge-read-failed-'"
+   ! ls '$KP_TMP/csv/$KP_HOST/kube_proxy' | grep -qv '^bool-read-failed-'"
 
 kp_node
 recovered() { [ "$(kp_log_count 'kube_proxy plugin: reading the netfilter tables works again')" -ge 1 ]; }

@@ -46,12 +46,12 @@ V4=kube_proxy-ipv4
 v6_grown() { [ "$(kp_csv_last $V6 ipt_packets-KUBE-SERVICES)" -ge $((p0 + 6)) ]; }
 v6_svc_grown() { [ "$(kp_csv_last $V6-services ipt_packets-web_frontend_http)" -ge $((s0 + 6)) ]; }
 v6_masq_grown() { [ "$(kp_csv_last $V6 ipt_packets-KUBE-POSTROUTING)" -gt "$m0" ]; }
-# A count of service ports that agrees with count-endpoints' per-family sum
+# A count of service ports that agrees with objects-endpoints' per-family sum
 # (4+2 service chains + 1+1 without endpoints = 8) or counts each dual-stack
 # service port once (5); anything else mixes the two.
 services_consistent() {
   local n
-  n=$(kp_csv_last kube_proxy count-services) || return 1
+  n=$(kp_csv_last kube_proxy objects-services) || return 1
   [ "$n" = 8 ] || [ "$n" = 5 ]
 }
 
@@ -86,12 +86,12 @@ EOF
   kp_check "$b: IPv4 values next to them ($V4/ipt_packets-KUBE-SERVICES)" \
     kp_csv_last $V4 ipt_packets-KUBE-SERVICES
   # endpoint chains: 8 IPv4 (make-ruleset.sh) + 4 IPv6 (make-ruleset-v6.sh)
-  kp_check "$b: count-endpoints 12 (8 IPv4 + 4 IPv6)" kp_csv_is kube_proxy count-endpoints 12
-  kp_check "$b: count-services 8 (per family, as count-endpoints) or 5 (per dual-stack port), got $(kp_csv_last kube_proxy count-services)" \
+  kp_check "$b: objects-endpoints 12 (8 IPv4 + 4 IPv6)" kp_csv_is kube_proxy objects-endpoints 12
+  kp_check "$b: objects-services 8 (per family, as objects-endpoints) or 5 (per dual-stack port), got $(kp_csv_last kube_proxy objects-services)" \
     services_consistent
-  kp_check "$b: PodIP fd00:180::6 (IPv6 endpoint): gauge-check-pod-rules 0" \
-    kp_csv_is kube_proxy gauge-check-pod-rules 0
-  kp_check "$b: gauge-check-masquerade 0" kp_csv_is kube_proxy gauge-check-masquerade 0
+  kp_check "$b: PodIP fd00:180::6 (IPv6 endpoint): health-check-pod-rules 0" \
+    kp_csv_is kube_proxy health-check-pod-rules 0
+  kp_check "$b: health-check-masquerade 0" kp_csv_is kube_proxy health-check-masquerade 0
 
   p0=$(kp_csv_last $V6 ipt_packets-KUBE-SERVICES)
   m0=$(kp_csv_last $V6 ipt_packets-KUBE-POSTROUTING)
@@ -127,7 +127,7 @@ EOF
 # Dual-stack nftables mode: tables ip kube-proxy and ip6 kube-proxy.
 nft_services_consistent() {
   local n
-  n=$(kp_csv_last kube_proxy count-services) || return 1
+  n=$(kp_csv_last kube_proxy objects-services) || return 1
   [ "$n" = 10 ] || [ "$n" = 5 ]
 }
 run_nftables_mode() {
@@ -146,13 +146,13 @@ run_nftables_mode() {
   IPv6 true
   PodIP "fd00:180::7"
 EOF
-  kp_check "nftables mode: first values written" kp_wait 15 kp_csv_last kube_proxy count-endpoints
+  kp_check "nftables mode: first values written" kp_wait 15 kp_csv_last kube_proxy objects-endpoints
   # make-nft-ruleset.sh: 8 endpoint chains per family
-  kp_check "nftables mode: count-endpoints 16 (8 ip + 8 ip6)" kp_csv_is kube_proxy count-endpoints 16
-  kp_check "nftables mode: count-services 10 (per family) or 5 (per dual-stack port), got $(kp_csv_last kube_proxy count-services)" \
+  kp_check "nftables mode: objects-endpoints 16 (8 ip + 8 ip6)" kp_csv_is kube_proxy objects-endpoints 16
+  kp_check "nftables mode: objects-services 10 (per family) or 5 (per dual-stack port), got $(kp_csv_last kube_proxy objects-services)" \
     nft_services_consistent
-  kp_check "nftables mode: PodIP fd00:180::7 found in ip6 kube-proxy: gauge-check-pod-rules 0" \
-    kp_csv_is kube_proxy gauge-check-pod-rules 0
+  kp_check "nftables mode: PodIP fd00:180::7 found in ip6 kube-proxy: health-check-pod-rules 0" \
+    kp_csv_is kube_proxy health-check-pod-rules 0
   traffic6 "$NS" 4
   kp_check "nftables mode: 4 IPv6 connections DNATed by ip6 kube-proxy, masqueraded to fd00:99::1" \
     kp_wait 4 kp_lines_at_least "$KP_TMP/pod-nftables" '^fd00:180::[67] fd00:99::1$' 4

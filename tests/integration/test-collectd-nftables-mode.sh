@@ -30,20 +30,20 @@ kp_collectd <<EOF
 EOF
 
 # --- inventory and check states of the healthy ruleset ---------------------------
-kp_check "first values written (csv kube_proxy/count-services)" \
-  kp_wait 15 kp_csv_last kube_proxy count-services
+kp_check "first values written (csv kube_proxy/objects-services)" \
+  kp_wait 15 kp_csv_last kube_proxy objects-services
 # make-nft-ruleset.sh: 4 service chains + web/orphan (a no-endpoint-services
 # element only) = 5 service ports; 2 endpoint chains for each of the 4
-kp_check "count-services is 5" kp_csv_is kube_proxy count-services 5
-kp_check "count-endpoints is 8" kp_csv_is kube_proxy count-endpoints 8
-kp_check "count-services_without_endpoints is 1 (web/orphan, from no-endpoint-services)" \
-  kp_csv_is kube_proxy count-services_without_endpoints 1
+kp_check "objects-services is 5" kp_csv_is kube_proxy objects-services 5
+kp_check "objects-endpoints is 8" kp_csv_is kube_proxy objects-endpoints 8
+kp_check "objects-services_without_endpoints is 1 (web/orphan, from no-endpoint-services)" \
+  kp_csv_is kube_proxy objects-services_without_endpoints 1
 for c in mode chains hooks masquerade backends activity; do
-  kp_check "gauge-check-$c 0" kp_csv_is kube_proxy gauge-check-$c 0
+  kp_check "health-check-$c 0" kp_csv_is kube_proxy health-check-$c 0
 done
-kp_check "PodIP 10.180.0.6 found in an endpoint chain: gauge-check-pod-rules 0" \
-  kp_wait 5 kp_csv_is kube_proxy gauge-check-pod-rules 0
-kp_check "gauge-check-endpoints 1 (web/orphan has none)" kp_csv_is kube_proxy gauge-check-endpoints 1
+kp_check "PodIP 10.180.0.6 found in an endpoint chain: health-check-pod-rules 0" \
+  kp_wait 5 kp_csv_is kube_proxy health-check-pod-rules 0
+kp_check "health-check-endpoints 1 (web/orphan has none)" kp_csv_is kube_proxy health-check-endpoints 1
 kp_check "WARNING notification for check-endpoints naming web/orphan:http, mode nftables, backend nft" \
   kp_wait 4 kp_has_notif '^Severity: WARNING' 'TypeInstance: check-endpoints' 'web/orphan:http' \
   '^mode: nftables$' '^backend: nft$' '^services: 5$' '^endpoints: 8$' '^services_without_endpoints: 1$'
@@ -56,11 +56,11 @@ kp_check "6 connections to 172.30.0.20:80 reached the pods (DNAT by table ip kub
   kp_wait 4 kp_lines_at_least "$PODLOG" '^10\.180\.0\.[67] ' 6
 kp_check "... all masqueraded to the node address 10.99.0.1" \
   test "$(kp_lines_matching "$PODLOG" '^10\.180\.0\.[67] 10\.99\.0\.1$')" -eq "$(kp_lines_matching "$PODLOG" '^10\.180')"
-r0=$(kp_csv_rows kube_proxy gauge-check-activity)
-more_reads() { [ "$(kp_csv_rows kube_proxy gauge-check-activity)" -ge $((r0 + 3)) ]; }
+r0=$(kp_csv_rows kube_proxy health-check-activity)
+more_reads() { [ "$(kp_csv_rows kube_proxy health-check-activity)" -ge $((r0 + 3)) ]; }
 kp_wait 6 more_reads
 kp_check "activity never warns (ActivityIntervals 1, 3 more reads): gauge 0" \
-  kp_csv_is kube_proxy gauge-check-activity 0
+  kp_csv_is kube_proxy health-check-activity 0
 kp_check "... and no check-activity notification" \
   test "$(kp_notifs_matching 'TypeInstance: check-activity')" -eq 0
 cli_info() {
@@ -85,14 +85,14 @@ kp_check "FAILURE notification for check-masquerade" \
 kp_check "its meta: mode nftables, backend nft, table kube-proxy, chain masquerading, family ipv4, counts" \
   kp_has_notif '^Severity: FAILURE' '^check: masquerade' '^mode: nftables$' '^backend: nft$' \
   '^table: kube-proxy$' '^chain: masquerading$' '^family: ipv4$' '^services: 5$' '^endpoints: 8$'
-kp_check "check-masquerade gauge 2" kp_wait 4 kp_csv_is kube_proxy gauge-check-masquerade 2
+kp_check "check-masquerade gauge 2" kp_wait 4 kp_csv_is kube_proxy health-check-masquerade 2
 sleep 2
 kp_check "one notification per state change (not per interval)" \
   test "$(kp_notifs_matching 'TypeInstance: check-masquerade')" -eq 1
 ip netns exec "$NS" nft add rule ip kube-proxy masquerading masquerade fully-random
 kp_check "OKAY notification for check-masquerade after the repair" \
   kp_wait 8 kp_has_notif '^Severity: OKAY' 'TypeInstance: check-masquerade' '^check: masquerade' '^mode: nftables$'
-kp_check "check-masquerade gauge back to 0" kp_wait 4 kp_csv_is kube_proxy gauge-check-masquerade 0
+kp_check "check-masquerade gauge back to 0" kp_wait 4 kp_csv_is kube_proxy health-check-masquerade 0
 n0=$(kp_lines_matching "$PODLOG" ' 10\.99\.0\.1$')
 kp_traffic "$NS" 3
 kp_check "after the repair, connections arrive masqueraded again" \
@@ -112,10 +112,10 @@ kp_collectd <<EOF
   PodIP "10.180.0.60"
 EOF
 kp_check "Backend \"nft\", PodIP 10.180.0.60 (no rules; 10.180.0.6 does not count): pod-rules gauge 1" \
-  kp_wait 15 kp_csv_is kube_proxy gauge-check-pod-rules 1
+  kp_wait 15 kp_csv_is kube_proxy health-check-pod-rules 1
 kp_check "WARNING notification naming 10.180.0.60, mode nftables" \
   kp_wait 5 kp_has_notif '^Severity: WARNING' 'TypeInstance: check-pod-rules' '10\.180\.0\.60' '^mode: nftables$'
-kp_check "Backend \"nft\": count-endpoints still 8" kp_csv_is kube_proxy count-endpoints 8
+kp_check "Backend \"nft\": objects-endpoints still 8" kp_csv_is kube_proxy objects-endpoints 8
 kp_stop_collectd
 kp_check "no iptables-legacy table appeared in $NS (ip_tables_names empty)" \
   test -z "$(ip netns exec "$NS" cat /proc/net/ip_tables_names 2>/dev/null)"

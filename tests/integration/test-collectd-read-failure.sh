@@ -5,7 +5,7 @@
 # (a day: collectd doubles the wait of a read callback after every error,
 # so a plugin returning errors would be called ~6 times in 40 s and come
 # back up to ~20 s late). Asserts:
-#  - kube_proxy/gauge-read-failed is 1 every interval while failing, and
+#  - kube_proxy/bool-read-failed is 1 every interval while failing, and
 #    no other kube_proxy value is written;
 #  - the log says so once (and "will retry every interval" is the truth:
 #    one read-failed row per interval);
@@ -45,16 +45,16 @@ sed -i '/^MaxReadInterval/d' "$KP_TMP/collectd.conf"
 kp_start_collectd "$KP_TMP/collectd.conf"
 start=$(now_ms)
 
-failed_is_1() { kp_csv_is kube_proxy gauge-read-failed 1; }
-kp_check "missing NetNS: gauge-read-failed is 1" kp_wait 8 failed_is_1
+failed_is_1() { kp_csv_is kube_proxy bool-read-failed 1; }
+kp_check "missing NetNS: bool-read-failed is 1" kp_wait 8 failed_is_1
 rest=$((FAIL_SECONDS - ($(now_ms) - start) / 1000))
 [ "$rest" -gt 0 ] && sleep "$rest"
-rows=$(kp_csv_rows kube_proxy gauge-read-failed)
+rows=$(kp_csv_rows kube_proxy bool-read-failed)
 echo "  read-failed rows after ${FAIL_SECONDS}s of failures: $rows"
 kp_check "... dispatched every interval ($rows rows in ${FAIL_SECONDS}s, want >= $((FAIL_SECONDS - 6)))" \
   test "$rows" -ge $((FAIL_SECONDS - 6))
 kp_check "... still 1" failed_is_1
-others=$(find "$KP_TMP/csv/$KP_HOST" -path '*kube_proxy*' -type f ! -name 'gauge-read-failed-*' | wc -l)
+others=$(find "$KP_TMP/csv/$KP_HOST" -path '*kube_proxy*' -type f ! -name 'bool-read-failed-*' | wc -l)
 kp_check "... and no other kube_proxy value while failing ($others files)" test "$others" -eq 0
 kp_check "the cause logged once" \
   test "$(log_count 'kube_proxy plugin: cannot read the netfilter tables')" -eq 1
@@ -68,8 +68,8 @@ kp_wait 30 values_back
 back=$(($(now_ms) - appeared))
 echo "  values back ${back} ms after the namespace appeared"
 kp_check "values within 3 s of the namespace appearing (${back} ms)" test "$back" -le 3000
-failed_is_0() { kp_csv_is kube_proxy gauge-read-failed 0; }
-kp_check "gauge-read-failed 0 after it" kp_wait 3 failed_is_0
+failed_is_0() { kp_csv_is kube_proxy bool-read-failed 0; }
+kp_check "bool-read-failed 0 after it" kp_wait 3 failed_is_0
 sleep 2
 kp_check "recovery logged once" \
   test "$(log_count 'kube_proxy plugin: reading the netfilter tables works again')" -eq 1

@@ -33,8 +33,8 @@ backends_notifs() { kp_notifs_matching 'TypeInstance: check-backends' "$@"; }
 both='kube-proxy rules in both backends: iptables-legacy \([^)]+\) and nft \([^)]+\)'
 
 # --- 1. full legacy + stale partial nft ----------------------------------------------------
-kp_check "first values written" kp_wait 15 kp_csv_last kube_proxy gauge-check-backends
-kp_check "gauge-check-backends 2" kp_csv_is kube_proxy gauge-check-backends 2
+kp_check "first values written" kp_wait 15 kp_csv_last kube_proxy health-check-backends
+kp_check "health-check-backends 2" kp_csv_is kube_proxy health-check-backends 2
 kp_check "FAILURE notification for check-backends naming iptables-legacy and nft" \
   kp_wait 4 kp_has_notif '^Severity: FAILURE' 'TypeInstance: check-backends' "$both"
 kp_check "its meta: legacy_tables and nft_tables both list nat, rule counts of both" \
@@ -42,13 +42,13 @@ kp_check "its meta: legacy_tables and nft_tables both list nat, rule counts of b
   '^legacy_rules: [1-9]' '^nft_rules: [1-9]'
 kp_check "... backend legacy (kubelet's hint is in legacy mangle), mode iptables" \
   kp_has_notif '^Severity: FAILURE' 'TypeInstance: check-backends' '^backend: legacy$' '^mode: iptables$'
-kp_check "count-endpoints 8 (from legacy, the stale copy does not count)" \
-  kp_csv_is kube_proxy count-endpoints 8
+kp_check "objects-endpoints 8 (from legacy, the stale copy does not count)" \
+  kp_csv_is kube_proxy objects-endpoints 8
 ip netns exec "$NS" iptables-nft -t nat -F
 ip netns exec "$NS" iptables-nft -t nat -X
 kp_check "stale nft copy deleted: OKAY notification for check-backends" \
   kp_wait 8 kp_has_notif '^Severity: OKAY' 'TypeInstance: check-backends' 'rules in one backend: iptables-legacy|one backend: legacy'
-kp_check "gauge-check-backends 0" kp_wait 4 kp_csv_is kube_proxy gauge-check-backends 0
+kp_check "health-check-backends 0" kp_wait 4 kp_csv_is kube_proxy health-check-backends 0
 kp_check "exactly one FAILURE so far" test "$(backends_notifs '^Severity: FAILURE')" -eq 1
 
 # --- 2. the full ruleset in both backends ------------------------------------------------------
@@ -57,7 +57,7 @@ kp_check "full copy in nft too: a second FAILURE for check-backends naming both"
   kp_wait 8 kp_notifs_at_least 2 'TypeInstance: check-backends' '^Severity: FAILURE' "$both"
 kp_check "... with backend nft (hint in both mangle tables: nft first, as iptables-wrapper)" \
   test "$(backends_notifs '^Severity: FAILURE' '^backend: nft$')" -eq 1
-kp_check "gauge-check-backends 2" kp_wait 4 kp_csv_is kube_proxy gauge-check-backends 2
+kp_check "health-check-backends 2" kp_wait 4 kp_csv_is kube_proxy health-check-backends 2
 for t in nat filter mangle; do
   ip netns exec "$NS" iptables-legacy -t $t -F
   ip netns exec "$NS" iptables-legacy -t $t -X
@@ -65,8 +65,8 @@ done
 kp_check "legacy copy flushed: OKAY for check-backends, backend nft" \
   kp_wait 8 kp_notifs_at_least 1 'TypeInstance: check-backends' '^Severity: OKAY' '^backend: nft$' 'one backend: nft'
 kp_check "... and no other FAILURE (two in all)" test "$(backends_notifs '^Severity: FAILURE')" -eq 2
-kp_check "gauge-check-backends 0" kp_wait 4 kp_csv_is kube_proxy gauge-check-backends 0
-kp_check "count-endpoints 8 (now from nft)" kp_csv_is kube_proxy count-endpoints 8
+kp_check "health-check-backends 0" kp_wait 4 kp_csv_is kube_proxy health-check-backends 0
+kp_check "objects-endpoints 8 (now from nft)" kp_csv_is kube_proxy objects-endpoints 8
 
 kp_check "collectd still running" kp_collectd_alive
 kp_check "no read error in the log" bash -c "! grep -q 'cannot read the netfilter' $KP_TMP/collectd.log"

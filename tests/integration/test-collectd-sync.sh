@@ -5,7 +5,7 @@
 # here, so a small HTTP server in the test namespace serves the bodies a
 # kube-proxy serves (files the test rewrites):
 #  1. healthy (last sync = last queued = now, /proxyMode iptables, /livez
-#     lastUpdated == currentTime): gauge-check-sync 0;
+#     lastUpdated == currentTime): health-check-sync 0;
 #  2. hung (an update queued 300 s after the last applied sync, /livez
 #     stale): FAILURE for check-sync naming the hang, then healthy: OKAY;
 #  3. the endpoints go away: WARNING "kube-proxy does not answer";
@@ -83,8 +83,8 @@ EOF
 sync_notifs() { kp_notifs_matching 'TypeInstance: check-sync' "$@"; }
 
 # --- 1. healthy ----------------------------------------------------------------------------
-kp_check "first values written" kp_wait 15 kp_csv_last kube_proxy gauge-check-sync
-kp_check "healthy kube-proxy: gauge-check-sync 0" kp_csv_is kube_proxy gauge-check-sync 0
+kp_check "first values written" kp_wait 15 kp_csv_last kube_proxy health-check-sync
+kp_check "healthy kube-proxy: health-check-sync 0" kp_csv_is kube_proxy health-check-sync 0
 kp_check "... and no notification for check-sync" test "$(sync_notifs)" -eq 0
 
 # --- 2. hung, then healthy again ---------------------------------------------------------
@@ -96,11 +96,11 @@ kp_check "hung sync: FAILURE for check-sync (/livez unhealthy, +1 more: the hang
   'kube-proxy /livez unhealthy .*\(\+1 more\)|sync hung: an update was queued 300 s'
 kp_check "... with meta check sync, mode iptables" \
   kp_has_notif '^Severity: FAILURE' '^check: sync$' '^mode: iptables$'
-kp_check "gauge-check-sync 2" kp_wait 4 kp_csv_is kube_proxy gauge-check-sync 2
+kp_check "health-check-sync 2" kp_wait 4 kp_csv_is kube_proxy health-check-sync 2
 serve_state healthy
 kp_check "synced again: OKAY for check-sync" \
   kp_wait 8 kp_has_notif '^Severity: OKAY' 'TypeInstance: check-sync'
-kp_check "gauge-check-sync 0" kp_wait 4 kp_csv_is kube_proxy gauge-check-sync 0
+kp_check "health-check-sync 0" kp_wait 4 kp_csv_is kube_proxy health-check-sync 0
 
 # --- 3. kube-proxy gone --------------------------------------------------------------------
 kp_stop "$SERVER_PID"

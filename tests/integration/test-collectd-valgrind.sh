@@ -67,7 +67,7 @@ kp_check "legacy tables were read (ipv4 KUBE-SERVICES series)" kp_csv_last kube_
 counted() { [ "$(kp_csv_last kube_proxy-ipv4 ipt_packets-KUBE-SERVICES)" -gt 0 ]; }
 kp_check "traffic was counted (KUBE-SERVICES packets > 0)" counted
 kp_check "both backends were read (backends check FAILs: rules in both)" \
-  kp_csv_is kube_proxy gauge-check-backends 2
+  kp_csv_is kube_proxy health-check-backends 2
 kp_check "no read error in the log" bash -c "! grep -q 'cannot read the netfilter' '$KP_TMP/collectd.log'"
 
 # SIGTERM; valgrind exits with collectd's status, or 99 on any error.

@@ -154,18 +154,18 @@ echo "--- collectd as nobody"
 lp_conf inside
 lp_start inside "$NS" "+net_admin,+net_raw"
 kp_check "inside the namespace, CAP_NET_ADMIN+CAP_NET_RAW: values dispatched" \
-  kp_wait 15 lp_value inside count-services
+  kp_wait 15 lp_value inside objects-services
 kp_check "... collectd runs as nobody ($(lp_user))" test "$(lp_user)" = nobody
 kp_check "... 5 services, check-mode gauge 0 (iptables)" \
-  bash -c "[ \"\$1\" = 5 ] && [ \"\$2\" = 0 ]" _ "$(lp_value inside count-services)" \
-  "$(lp_value inside gauge-check-mode)"
+  bash -c "[ \"\$1\" = 5 ] && [ \"\$2\" = 0 ]" _ "$(lp_value inside objects-services)" \
+  "$(lp_value inside health-check-mode)"
 kp_check "... no read error" test "$(lp_errors inside)" -eq 0
 kp_stop_collectd
 
 lp_conf netns "/run/netns/$NS"
 lp_start netns - "+net_admin,+net_raw,+sys_admin"
 kp_check "NetNS, CAP_NET_ADMIN+CAP_NET_RAW+CAP_SYS_ADMIN: values dispatched" \
-  kp_wait 15 lp_value netns count-services
+  kp_wait 15 lp_value netns objects-services
 kp_check "... no read error" test "$(lp_errors netns)" -eq 0
 kp_stop_collectd
 

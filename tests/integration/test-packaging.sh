@@ -274,11 +274,11 @@ else
   mkdir -p "$KP_TMP/run"
   collectd_conf "$KP_TMP/collectd.conf" "$KP_TMP/kube_proxy.conf"
   run_collectd "$KP_TMP/collectd.conf"
-  check "collectd with the rendered drop-in and the packaged plugin: values (gauge-check-chains)" \
-    wait_for 8 csv_has kube_proxy gauge-check-chains
+  check "collectd with the rendered drop-in and the packaged plugin: values (health-check-chains)" \
+    wait_for 8 csv_has kube_proxy health-check-chains
   check "... collectd still running" alive
   check "... no config error in the log" no_config_error
-  check "... Check \"sync\" false took effect (no gauge-check-sync)" bash -c "! ls '$KP_TMP/run/csv/kp-pkg/kube_proxy/gauge-check-sync'-* >/dev/null 2>&1"
+  check "... Check \"sync\" false took effect (no health-check-sync)" bash -c "! ls '$KP_TMP/run/csv/kp-pkg/kube_proxy/health-check-sync'-* >/dev/null 2>&1"
   check "... CollectServices + ServiceFilter ^web/: web_frontend_http series, no kube-dns" bash -c \
     "ls '$KP_TMP/run/csv/kp-pkg/kube_proxy-ipv4-services/' 2>/dev/null | grep -q web_frontend_http && ! ls '$KP_TMP/run/csv/kp-pkg/kube_proxy-ipv4-services/' | grep -q kube-dns"
   stop_collectd

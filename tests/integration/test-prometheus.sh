@@ -194,8 +194,8 @@ kp_check "kube_proxy_check_rules equals iptables-legacy-save's rule count" \
   q_is kube_proxy_check_rules "$(ip netns exec "$NS" iptables-legacy-save | grep -c '^-A')"
 dur_ok() { python3 -c 'import sys; sys.exit(not 0 < float(sys.argv[1]) < 1)' "$(q_value kube_proxy_check_read_duration_seconds)" 2>/dev/null; }
 kp_check "kube_proxy_check_read_duration_seconds is there, between 0 and 1 s" dur_ok
-# Waits on the C side: the read-failed value (kube_proxy/gauge-read-failed).
-kp_check 'kube_proxy_check_read_failed is 0 (needs the plugin to dispatch gauge-read-failed)' \
+# Waits on the C side: the read-failed value (kube_proxy/bool-read-failed).
+kp_check 'kube_proxy_check_read_failed is 0 (the plugin dispatches bool-read-failed)' \
   q_is kube_proxy_check_read_failed 0
 
 # traffic: 6 connections to the service, so the rates have something to show
@@ -223,7 +223,7 @@ for e in "${empty[@]}"; do echo "     no data: $e"; done
 # promtool check metrics on the page Prometheus scrapes
 nsx curl -sf http://127.0.0.1:9103/metrics >"$KP_TMP/page.txt"
 promtool check metrics <"$KP_TMP/page.txt" >"$KP_TMP/lint.txt" 2>&1
-kp_check "promtool check metrics on the scraped page reports nothing (needs the type renames of docs/metrics.md)" \
+kp_check "promtool check metrics on the scraped page reports nothing" \
   test ! -s "$KP_TMP/lint.txt"
 sed 's/^/     promtool: /' "$KP_TMP/lint.txt"
 

@@ -86,8 +86,8 @@ kp_write_conf "$KP_TMP/collectd.conf" <<EOF
   NetNS "/run/netns/$NS"
 EOF
 kp_start_collectd "$KP_TMP/collectd.conf"
-kp_check "collectd 5.12 loads the RPM's kube_proxy.so: count-endpoints 8 (csv)" \
-  kp_wait 15 kp_csv_is kube_proxy count-endpoints 8
+kp_check "collectd 5.12 loads the RPM's kube_proxy.so: objects-endpoints 8 (csv)" \
+  kp_wait 15 kp_csv_is kube_proxy objects-endpoints 8
 kp_check "... no load or read error" \
   bash -c "! grep -Eq 'dlopen|cannot read the netfilter|not found' '$KP_TMP/collectd.log'"
 kp_stop_collectd

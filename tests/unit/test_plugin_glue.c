@@ -365,22 +365,23 @@ START_TEST(test_values_from_one_read) {
   ck_assert_int_eq(derive_of("ipv4", "ipt_bytes", "KUBE-POSTROUTING"), 660);
   ck_assert_ptr_null(stub_find_value("ipv6", "ipt_packets", "KUBE-SERVICES"));
 
-  ck_assert_double_eq(gauge_of("", "count", "endpoints"), 2);
-  ck_assert_double_eq(gauge_of("", "count", "services_without_endpoints"), 1);
+  ck_assert_double_eq(gauge_of("", "objects", "endpoints"), 2);
+  ck_assert_double_eq(gauge_of("", "objects", "services_without_endpoints"), 1);
   /* the first read notifies what is not OK: web/empty has no endpoints;
    * its name list sits beside the count of the same name */
   const struct stub_notification *ep = stub_last_notif("kube_proxy", "check-endpoints");
   ck_assert_ptr_nonnull(ep);
   ck_assert_str_eq(stub_meta(ep, "services_without_endpoints"), "1");
   ck_assert_str_eq(stub_meta(ep, "services_without_endpoints_list"), "web/empty:http");
-  ck_assert_double_eq(gauge_of("", "count", "rules"), HEALTHY_RULES);
-  ck_assert_double_eq(gauge_of("", "count", "chains"), HEALTHY_CHAINS);
-  ck_assert_ptr_nonnull(stub_find_value("", "count", "services"));
-  ck_assert_double_eq(gauge_of("", "gauge", "check-masquerade"), 0);
-  ck_assert_double_eq(gauge_of("", "gauge", "check-hooks"), 0);
-  ck_assert_double_eq(gauge_of("", "gauge", "check-chains"), 0);
-  ck_assert_uint_eq(stub_count_values("", "gauge"), KP_CHECK_COUNT + 1); /* + read-failed */
-  ck_assert_double_eq(gauge_of("", "gauge", "read-failed"), 0);
+  ck_assert_double_eq(gauge_of("", "objects", "rules"), HEALTHY_RULES);
+  ck_assert_double_eq(gauge_of("", "objects", "chains"), HEALTHY_CHAINS);
+  ck_assert_ptr_nonnull(stub_find_value("", "objects", "services"));
+  ck_assert_double_eq(gauge_of("", "health", "check-masquerade"), 0);
+  ck_assert_double_eq(gauge_of("", "health", "check-hooks"), 0);
+  ck_assert_double_eq(gauge_of("", "health", "check-chains"), 0);
+  ck_assert_uint_eq(stub_count_values("", "health"), KP_CHECK_COUNT);
+  ck_assert_uint_eq(stub_count_values("", "gauge"), 0);
+  ck_assert_double_eq(gauge_of("", "bool", "read-failed"), 0);
   double d = gauge_of("", "duration", "read");
   ck_assert(d >= 0 && d < 5);
   for (size_t i = 0; i < stub_n_values; i++) {
@@ -417,9 +418,8 @@ START_TEST(test_disabled_check_has_no_gauge) {
   start(b);
   fake_ruleset = no_masquerade;
   ck_assert_int_eq(read_once(), 0);
-  ck_assert_ptr_null(stub_find_value("", "gauge", "check-masquerade"));
-  ck_assert_uint_eq(stub_count_values("", "gauge"),
-                    KP_CHECK_COUNT); /* - masquerade + read-failed */
+  ck_assert_ptr_null(stub_find_value("", "health", "check-masquerade"));
+  ck_assert_uint_eq(stub_count_values("", "health"), KP_CHECK_COUNT - 1); /* - masquerade */
   ck_assert_uint_eq(stub_count_notifs("kube_proxy", "check-masquerade"), 0);
   stop();
 }
@@ -547,7 +547,7 @@ START_TEST(test_masquerade_failure_then_okay) {
   const struct stub_notification *n = stub_last_notif("kube_proxy", "check-masquerade");
   ck_assert_int_eq(n->n.severity, NOTIF_FAILURE);
   ck_assert_str_eq(n->n.host, "node-1");
-  ck_assert_str_eq(n->n.type, "gauge");
+  ck_assert_str_eq(n->n.type, "health");
   ck_assert(n->n.time > 0);
   ck_assert(strlen(n->n.message) > 0);
   ck_assert_str_eq(stub_meta(n, "check"), "masquerade");
@@ -556,7 +556,7 @@ START_TEST(test_masquerade_failure_then_okay) {
   ck_assert_str_eq(stub_meta(n, "endpoints"), "2");
   ck_assert_str_eq(stub_meta(n, "rules"), "23"); /* HEALTHY_RULES - MASQUERADE */
   ck_assert_ptr_nonnull(stub_meta(n, "table"));
-  ck_assert_double_eq(gauge_of("", "gauge", "check-masquerade"), 2);
+  ck_assert_double_eq(gauge_of("", "health", "check-masquerade"), 2);
 
   ck_assert_int_eq(read_once(), 0); /* unchanged: no repeat by default */
   ck_assert_uint_eq(stub_count_notifs("kube_proxy", "check-masquerade"), 1);
@@ -567,7 +567,7 @@ START_TEST(test_masquerade_failure_then_okay) {
   n = stub_last_notif("kube_proxy", "check-masquerade");
   ck_assert_int_eq(n->n.severity, NOTIF_OKAY);
   ck_assert_str_eq(stub_meta(n, "check"), "masquerade");
-  ck_assert_double_eq(gauge_of("", "gauge", "check-masquerade"), 0);
+  ck_assert_double_eq(gauge_of("", "health", "check-masquerade"), 0);
   stop();
 }
 END_TEST
@@ -604,7 +604,7 @@ START_TEST(test_pod_ip_found_and_missing) {
   stub_child(b, "PodIP", "10.180.0.5", NULL);
   start(b);
   ck_assert_int_eq(read_once(), 0);
-  ck_assert_double_eq(gauge_of("", "gauge", "check-pod-rules"), 0);
+  ck_assert_double_eq(gauge_of("", "health", "check-pod-rules"), 0);
   stop();
 
   stub_clear_captures();
@@ -612,7 +612,7 @@ START_TEST(test_pod_ip_found_and_missing) {
   stub_child(b, "PodIP", "10.180.0.50", NULL); /* 10.180.0.5 is not 10.180.0.50 */
   start(b);
   ck_assert_int_eq(read_once(), 0);
-  ck_assert_double_eq(gauge_of("", "gauge", "check-pod-rules"), 1);
+  ck_assert_double_eq(gauge_of("", "health", "check-pod-rules"), 1);
   const struct stub_notification *n = stub_last_notif("kube_proxy", "check-pod-rules");
   ck_assert_ptr_nonnull(n);
   ck_assert_int_eq(n->n.severity, NOTIF_WARNING);
@@ -634,16 +634,16 @@ static void dispatch_process_notif(const char *host, int severity, const char *m
 START_TEST(test_process_notification_reaches_process_check) {
   start(NULL);
   ck_assert_int_eq(read_once(), 0);
-  ck_assert_double_eq(gauge_of("", "gauge", "check-process"), 0);
+  ck_assert_double_eq(gauge_of("", "health", "check-process"), 0);
 
   dispatch_process_notif("other-node", NOTIF_FAILURE, "kube-proxy gone on other-node");
   ck_assert_int_eq(read_once(), 0);
-  ck_assert_double_eq(gauge_of("", "gauge", "check-process"), 0); /* other host: ignored */
+  ck_assert_double_eq(gauge_of("", "health", "check-process"), 0); /* other host: ignored */
 
   dispatch_process_notif("node-1", NOTIF_FAILURE, "Data source \"processes\" is 0");
   fake_ruleset = no_masquerade;
   ck_assert_int_eq(read_once(), 0);
-  ck_assert_double_eq(gauge_of("", "gauge", "check-process"), 2);
+  ck_assert_double_eq(gauge_of("", "health", "check-process"), 2);
   const struct stub_notification *n = stub_last_notif("kube_proxy", "check-process");
   ck_assert_ptr_nonnull(n);
   ck_assert_int_eq(n->n.severity, NOTIF_FAILURE);
@@ -655,7 +655,7 @@ START_TEST(test_process_notification_reaches_process_check) {
   dispatch_process_notif("node-1", NOTIF_OKAY, "Data source \"processes\" is 1 again");
   fake_ruleset = healthy;
   ck_assert_int_eq(read_once(), 0);
-  ck_assert_double_eq(gauge_of("", "gauge", "check-process"), 0);
+  ck_assert_double_eq(gauge_of("", "health", "check-process"), 0);
   ck_assert_int_eq(stub_last_notif("kube_proxy", "check-process")->n.severity, NOTIF_OKAY);
   stop();
 }
@@ -731,7 +731,7 @@ START_TEST(test_fault_logged_once_then_recovery_once) {
   ck_assert_uint_eq(stub_n_values, 5); /* one per read: read-failed only */
   for (size_t i = 0; i < stub_n_values; i++) {
     ck_assert_str_eq(stub_values[i].plugin_instance, "");
-    ck_assert_str_eq(stub_values[i].type, "gauge");
+    ck_assert_str_eq(stub_values[i].type, "bool");
     ck_assert_str_eq(stub_values[i].type_instance, "read-failed");
     ck_assert_double_eq(stub_values[i].value.gauge, 1);
   }
@@ -739,8 +739,8 @@ START_TEST(test_fault_logged_once_then_recovery_once) {
   fake_fault = KP_LIVE_OK;
   stub_clear_captures();
   ck_assert_int_eq(read_once(), 0);
-  ck_assert_double_eq(gauge_of("", "gauge", "read-failed"), 0);
-  ck_assert_uint_eq(stub_count_values("", "gauge"), KP_CHECK_COUNT + 1);
+  ck_assert_double_eq(gauge_of("", "bool", "read-failed"), 0);
+  ck_assert_uint_eq(stub_count_values("", "health"), KP_CHECK_COUNT);
   ck_assert_int_eq(read_once(), 0);
   ck_assert_uint_eq(stub_count_log(LOG_INFO, "works again"), 1);
   ck_assert_ptr_nonnull(stub_find_value("", "duration", "read"));
@@ -748,7 +748,7 @@ START_TEST(test_fault_logged_once_then_recovery_once) {
   fake_fault = KP_LIVE_NO_NETNS; /* a new fault is logged again, once */
   ck_assert_int_eq(read_once(), 0);
   ck_assert_int_eq(read_once(), 0);
-  ck_assert_double_eq(gauge_of("", "gauge", "read-failed"), 1);
+  ck_assert_double_eq(gauge_of("", "bool", "read-failed"), 1);
   ck_assert_uint_eq(stub_count_log(LOG_ERR, "cannot read the netfilter tables"),
                     1); /* since clear */
   ck_assert_uint_eq(stub_count_log(LOG_ERR, "NetNS"), 1);
