@@ -66,6 +66,8 @@ static void set_addr(struct kp_addr *out, const void *addr, const void *mask, si
   out->prefix_len = prefix;
   out->negated = negated;
   memcpy(out->bytes, addr, len);
+  if (text == NULL)
+    return; /* no rule text kept: nothing to format */
   char buf[80];
   kp_addr_format(out, buf, sizeof(buf));
   /* kp_addr_format puts "!" first; iptables-save writes "! -s X". */
