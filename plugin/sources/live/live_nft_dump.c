@@ -57,6 +57,17 @@ void kp_nft_chain_list_free(struct kp_nft_chain_list *list) {
   list->count = list->capacity = 0;
 }
 
+/* Which of the wanted tables a chain is in: list->table, or (NULL) any of
+ * ours (kp_nft_xt_tables, then the native one). -1: not wanted. */
+static int table_index(const struct kp_nft_chain_list *list, const char *table) {
+  if (list->table != NULL)
+    return strcmp(table, list->table) == 0 ? 0 : -1;
+  for (int i = 0; i < KP_NFT_XT_TABLES; i++)
+    if (strcmp(table, kp_nft_xt_tables[i]) == 0)
+      return i;
+  return strcmp(table, kp_nft_native_table) == 0 ? KP_NFT_XT_TABLES : -1;
+}
+
 static int chain_cb(const struct nlmsghdr *nlh, void *arg) {
   struct kp_nft_chain_list *list = arg;
   struct nftnl_chain *c = nftnl_chain_alloc();
@@ -64,9 +75,11 @@ static int chain_cb(const struct nlmsghdr *nlh, void *arg) {
     return MNL_CB_ERROR;
   int rc = MNL_CB_OK;
   /* The kernel does not filter chain dumps by table: the list does. */
+  int table = -1;
   if (nftnl_chain_nlmsg_parse(nlh, c) == 0 && nftnl_chain_is_set(c, NFTNL_CHAIN_NAME) &&
-      nftnl_chain_is_set(c, NFTNL_CHAIN_TABLE) &&
-      strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), list->table) == 0) {
+      nftnl_chain_is_set(c, NFTNL_CHAIN_TABLE))
+    table = table_index(list, nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE));
+  if (table >= 0) {
     if (list->count == list->capacity) {
       size_t cap = list->capacity ? list->capacity * 2 : 64;
       struct kp_nft_chain_info *items = realloc(list->items, cap * sizeof(*items));
@@ -80,6 +93,7 @@ static int chain_cb(const struct nlmsghdr *nlh, void *arg) {
     struct kp_nft_chain_info *ci = &list->items[list->count];
     memset(ci, 0, sizeof(*ci));
     ci->name = strdup(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
+    ci->table = table;
     ci->base = nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM);
     ci->hooknum = ci->base ? nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) : 0;
     ci->policy = nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY)
@@ -109,7 +123,8 @@ int kp_nft_list_chains(struct kp_nft_nl *nl, uint16_t nfproto, const char *table
   struct nftnl_chain *req = nftnl_chain_alloc();
   if (req == NULL)
     return errno = ENOMEM, -1;
-  nftnl_chain_set_str(req, NFTNL_CHAIN_TABLE, table);
+  if (table != NULL)
+    nftnl_chain_set_str(req, NFTNL_CHAIN_TABLE, table);
   list->table = table;
   if (name != NULL)
     nftnl_chain_set_str(req, NFTNL_CHAIN_NAME, name);

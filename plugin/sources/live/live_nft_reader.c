@@ -4,6 +4,7 @@
 #include "live_nft_internal.h"
 
 #include <errno.h>
+#include <linux/netfilter.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,19 +49,28 @@ static void add_source(struct kp_snapshot *snap) {
   kp_ptrvec_push(&snap->arena, &snap->sources, (void *)"kernel");
 }
 
-/* Every iptables-nft table and kube-proxy's own, of the wanted families. */
+/* Every iptables-nft table and kube-proxy's own, of the wanted families:
+ * one chain list per family for all of them, then table by table. */
 static int read_all(struct kp_nft_reader *reader, struct kp_snapshot *snap, bool ipv6) {
   struct kp_nft_table_list list;
   if (kp_nft_list_tables(&reader->nl, &list) != 0)
     return -1;
-  const size_t n = KP_NFT_XT_TABLES;
-  for (int v6 = 0; v6 <= (ipv6 ? 1 : 0); v6++)
-    for (size_t i = 0; i <= n; i++)
-      if (list.present[v6][i] &&
-          kp_nft_read_table(&reader->nl, snap, v6,
-                            i < n ? kp_nft_xt_tables[i] : kp_nft_native_table, i == n,
-                            &reader->stats) != 0)
-        return -1;
+  for (int v6 = 0; v6 <= (ipv6 ? 1 : 0); v6++) {
+    bool any = false;
+    for (int i = 0; i <= KP_NFT_XT_TABLES; i++)
+      any |= list.present[v6][i];
+    if (!any)
+      continue;
+    struct kp_nft_chain_list chains = {0};
+    int rc = kp_nft_list_chains(&reader->nl, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4, NULL, NULL, &chains);
+    for (int i = 0; i <= KP_NFT_XT_TABLES && rc == 0; i++)
+      if (list.present[v6][i])
+        rc = kp_nft_read_table(&reader->nl, snap, v6, i, &chains, &reader->stats);
+    int saved = errno;
+    kp_nft_chain_list_free(&chains);
+    if (rc != 0)
+      return errno = saved, -1;
+  }
   return 0;
 }
 
