@@ -271,6 +271,12 @@ struct kp_snapshot {
   bool rule_text;
   struct kp_ptrvec notes; /* struct kp_note *: coverage of the inputs */
   struct kp_ptrvec ipvs;  /* struct kp_ipvs_service *, from ipvsadm -Ln */
+  /* Tables shared with other snapshots (kp_snapshot_share_table): how many
+   * shares of this snapshot's tables others hold, whether its owner has
+   * freed it meanwhile, and the snapshots whose tables this one holds. */
+  unsigned borrowers;
+  bool released;
+  struct kp_ptrvec lenders;
 };
 
 struct kp_snapshot *kp_snapshot_new(void);
@@ -300,6 +306,17 @@ struct kp_table *kp_snapshot_source_table(struct kp_snapshot *snap, enum kp_fami
 int kp_snapshot_copy_table(struct kp_snapshot *dst, const struct kp_table *src,
                            bool (*keep_counters)(const struct kp_table *table,
                                                  const struct kp_chain *chain));
+/* Adds table, which lives in owner's arena, to snap without copying it, and
+ * keeps owner alive until snap is freed (kp_snapshot_free(owner) before
+ * that only marks it). A shared table must not change while
+ * kp_snapshot_lent(owner): the checks never change one, and
+ * kp_snapshot_finalize(snap) only recomputes, in place, what finalizing
+ * owner already built, so finalize owner before sharing its tables. One
+ * thread at a time. 0 / -1 OOM. */
+int kp_snapshot_share_table(struct kp_snapshot *snap, struct kp_snapshot *owner,
+                            struct kp_table *table);
+/* True while another snapshot holds tables of snap. */
+bool kp_snapshot_lent(const struct kp_snapshot *snap);
 /* Removes a table (used when the same table was seen twice). */
 void kp_snapshot_drop_table(struct kp_snapshot *snap, struct kp_table *table);
 

@@ -1,6 +1,7 @@
 /* Snapshot construction, lookups and the indexes the checks rely on. */
 #include "kp/model.h"
 #include "kp/names.h"
+#include "model_share.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,6 +194,11 @@ struct kp_snapshot *kp_snapshot_new(void) {
 void kp_snapshot_free(struct kp_snapshot *snap) {
   if (snap == NULL)
     return;
+  if (snap->borrowers > 0) {
+    snap->released = true; /* freed with the last snapshot holding its tables */
+    return;
+  }
+  kp_snapshot_unshare(snap);
   kp_arena_free(&snap->arena);
   free(snap);
 }

@@ -1,82 +1,46 @@
 #!/usr/bin/env bash
-# make bench: the core's cost on a large node, as ratios against named
-# baselines measured in the same run on the same data.
-#   dump:  parse+index+checks of `iptables-save -c` and `iptables -L -n -v`
-#          text, against reading the file (cat: the I/O floor), a grep scan
-#          (what a shell toolkit does) and iptables' own parser
-#          (iptables-legacy-restore --test).
-#   live:  see bench_live (kernel copy floor, libiptc walk, iptables-save).
-# Needs root for the live part and for capturing real dumps (a kp-bench-*
-# namespace, deleted on exit); without root it benches the generated text.
+# make bench: the live reads' cost on kube-proxy-shaped rulesets, as ratios
+# against named baselines measured in the same run, on the same namespace,
+# for each size in SERVICES (make bench SERVICES="1000 10000" RUNS=3).
+#   whole process (bench_run: alternated runs, median wall time, peak RSS):
+#     legacy: kube-proxy-check --backend legacy (read + evaluate) against the
+#             raw kernel copy (IPT_SO_GET_INFO + GET_ENTRIES), a bare libiptc
+#             walk, iptables-legacy-save -c
+#     nft:    kube-proxy-check --backend nft against iptables-nft-save -c and
+#             a chain-by-chain libnftnl dump
+#   in process (one kp_live_source, as the plugin keeps it): first read,
+#     unchanged ruleset, after a one-rule change; legacy against a bare
+#     libiptc walk in the same process
+#   in collectd (collectd -T, one read, minus an empty collectd): our plugin
+#     against collectd's iptables plugin on the same 6 chains
+# Needs root (kp-bench-* namespaces, deleted on exit). Also prints the dump
+# parser's cost on the largest size's iptables-save -c text.
 set -euo pipefail
 BUILD=${1:-build}
-SERVICES=${SERVICES:-20000}
+SERVICES=${SERVICES:-1000 5000 10000 20000}
 RUNS=${RUNS:-5}
+ENDPOINTS=${ENDPOINTS:-3}
 here=$(cd "$(dirname "$0")/../.." && pwd)
+B=$BUILD/bench
 work=$(mktemp -d /tmp/kp-bench.XXXXXX)
-ns=kp-bench-$$
-cleanup() { ip netns del "$ns" 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT INT TERM
-
-ms() { # median wall ms of RUNS runs of "$@"
-  local t=() i s e
-  for ((i = 0; i < RUNS; i++)); do
-    s=$(date +%s%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s%N)
-    t+=($(((e - s) / 1000)))
-  done
-  printf '%s\n' "${t[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]/1000}'
+nsl=kp-bench-$$-leg nsn=kp-bench-$$-nft
+cleanup() {
+  ip netns del "$nsl" 2>/dev/null || true
+  ip netns del "$nsn" 2>/dev/null || true
+  rm -rf "$work"
 }
+trap cleanup EXIT INT TERM
+if [ "$(id -u)" -ne 0 ]; then
+  echo "bench: needs root (network namespaces, kernel tables)" >&2
+  exit 1
+fi
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+row() { printf '%-46s %9s %9s %8s %s\n' "$@"; }
+cli="$here/$BUILD/kube-proxy-check --kube-proxy-metrics none --kube-proxy-healthz none"
 
-echo "bench: generating $SERVICES services"
-"$here/tests/fixtures/make-ruleset.sh" --services "$SERVICES" >"$work/restore.txt"
-save=$work/restore.txt list=""
-if [ "$(id -u)" -eq 0 ] && command -v iptables-legacy-restore >/dev/null; then
-  ip netns add "$ns"
-  ip netns exec "$ns" iptables-legacy-restore <"$work/restore.txt"
-  ip netns exec "$ns" iptables-legacy-save -c >"$work/save.txt"
-  ip netns exec "$ns" iptables-legacy -t nat -L -n -v >"$work/list.txt"
-  save=$work/save.txt list=$work/list.txt
-else
-  echo "bench: not root: benching the generated restore text only (no live part)"
-fi
-rules=$(grep -c '^\(\[[0-9:]*\] \)\?-A' "$save")
-echo "bench: $rules rules in $(basename "$save"), $(wc -c <"$save") bytes"
-echo
-printf '%-34s %10s %10s\n' "dump ($SERVICES services)" "ms" "ratio"
-read_ms=$(ms cat "$save")
-grep_ms=$(ms grep -c -- '-j KUBE-' "$save")
-restore_ms=n/a
-if [ "$(id -u)" -eq 0 ] && command -v iptables-legacy-restore >/dev/null; then
-  restore_ms=$(ms ip netns exec "$ns" iptables-legacy-restore --test "$save")
-fi
-out=$("$BUILD/bench/bench_core" "$save" "$RUNS" 10.180.0.2)
-ours=$(awk '/_ms/ {s += $2} END {printf "%.3f", s}' <<<"$out")
-printf '%-34s %10s %10s\n' "kube-proxy-check core (save -c)" "$ours" "1.00"
-printf '%-34s %10s %10s\n' "  parse / index / checks" \
-  "$(awk '/parse_ms/{p=$2} /finalize_ms/{f=$2} /checks_ms/{c=$2} END{printf "%s/%s/%s", p, f, c}' <<<"$out")" ""
-printf '%-34s %10s %10s\n' "baseline cat (I/O floor)" "$read_ms" "$(ratio "$ours" "$read_ms")"
-printf '%-34s %10s %10s\n' "baseline grep -c (shell toolkit)" "$grep_ms" "$(ratio "$ours" "$grep_ms")"
-printf '%-34s %10s %10s\n' "baseline iptables-restore --test" "$restore_ms" "$(ratio "$ours" "$restore_ms")"
-echo "  (ratio = ours / baseline; memory: $(awk '/arena_bytes/ {printf "%.1f MiB", $2/1048576}' <<<"$out") arena)"
-if [ -n "$list" ]; then
-  out=$("$BUILD/bench/bench_core" "$list" "$RUNS")
-  lo=$(awk '/_ms/ {s += $2} END {printf "%.3f", s}' <<<"$out")
-  printf '%-34s %10s %10s\n' "kube-proxy-check core (nat -L -n -v)" "$lo" "$(ratio "$lo" "$ours")"
-fi
-[ -n "$list" ] || exit 0
-
-# ---- live: iptables-legacy ---------------------------------------------------
-# One plugin read against its parts and against the other ways to read the
-# same tables: `iptables-legacy-save -c` (a fork per interval) and collectd's
-# own iptables plugin watching the same six chains, each run inside a real
-# collectd (collectd -T: one read, timed as a whole minus an empty collectd).
-echo
-out=$("$BUILD/bench/bench_live" "/run/netns/$ns" "$RUNS")
-floor=$(awk '/floor_ms/ {print $2}' <<<"$out")
-walk=$(awk '/walk_ms/ {print $2}' <<<"$out")
-ours=$(awk '/ours_ms/ {print $2}' <<<"$out")
-save_ms=$(ms ip netns exec "$ns" iptables-legacy-save -c)
+# collectd configurations (one read each with collectd -T)
 cdir=$work/collectd
 mkdir -p "$cdir/plugins"
 cp "$BUILD/kube_proxy.so" "$cdir/plugins/"
@@ -85,43 +49,86 @@ conf() { # NAME PLUGIN-LINES...
   shift
   printf 'Hostname "bench"\nFQDNLookup false\nBaseDir "%s"\nPluginDir "/usr/lib/collectd"\nAutoLoadPlugin false\nInterval 10\n' \
     "$cdir" >"$f"
-  printf '%s\n' "$@" >>"$f"
+  printf "%s\n" "LoadPlugin logfile" "<Plugin logfile>" "  File \"${LOGFILE:-/dev/null}\"" "</Plugin>" "$@" >>"$f"
   echo "$f"
 }
-empty=$(conf empty 'LoadPlugin logfile' '<Plugin logfile>' '  File "/dev/null"' '</Plugin>')
-ipt=$(conf ipt 'LoadPlugin logfile' '<Plugin logfile>' '  File "/dev/null"' '</Plugin>' 'LoadPlugin iptables' '<Plugin iptables>' \
-  '  Chain nat PREROUTING' '  Chain nat OUTPUT' '  Chain nat POSTROUTING' '  Chain nat KUBE-SERVICES' \
-  '  Chain nat KUBE-NODEPORTS' '  Chain nat KUBE-POSTROUTING' '</Plugin>')
-kp=$(conf kp 'LoadPlugin logfile' '<Plugin logfile>' '  File "/dev/null"' '</Plugin>' 'PluginDir "'"$cdir/plugins"'"' 'LoadPlugin kube_proxy' \
-  '<Plugin kube_proxy>' '  Backend "legacy"' '</Plugin>')
-c_empty=$(ms ip netns exec "$ns" collectd -T -C "$empty")
-c_ipt=$(ms ip netns exec "$ns" collectd -T -C "$ipt")
-c_kp=$(ms ip netns exec "$ns" collectd -T -C "$kp")
-in_ipt=$(awk -v a="$c_ipt" -v b="$c_empty" 'BEGIN {printf "%.3f", a - b}')
-in_kp=$(awk -v a="$c_kp" -v b="$c_empty" 'BEGIN {printf "%.3f", a - b}')
-printf '%-44s %10s %14s\n' "live legacy ($(awk '/^rules/ {print $2}' <<<"$out") rules)" "ms" "ours / it"
-printf '%-44s %10s %14s\n' "ours: kp_live_read + index + checks" "$ours" "1.00"
-printf '%-44s %10s %14s\n' "floor: iptc_init of filter, nat, mangle" "$floor" "$(ratio "$ours" "$floor")"
-printf '%-44s %10s %14s\n' "libiptc walk of every rule (no decoding)" "$walk" "$(ratio "$ours" "$walk")"
-printf '%-44s %10s %14s\n' "iptables-legacy-save -c (fork+exec)" "$save_ms" "$(ratio "$ours" "$save_ms")"
-printf '%-44s %10s %14s\n' "in collectd: our plugin (one read)" "$in_kp" ""
-printf '%-44s %10s %14s\n' "in collectd: iptables plugin, same 6 chains" "$in_ipt" "$(ratio "$in_kp" "$in_ipt")"
-echo "  (collectd -T wall time minus an empty collectd's $c_empty ms; ratio = ours / baseline)"
-
-# ---- live: iptables-nft --------------------------------------------------------
-if [ -x "$BUILD/bench/bench_nft" ] && command -v iptables-nft-restore >/dev/null; then
-  nsn=$ns-nft
+c_empty=$(conf empty)
+c_ipt=$(conf ipt 'LoadPlugin iptables' '<Plugin iptables>' '  Chain nat PREROUTING' '  Chain nat OUTPUT' \
+  '  Chain nat POSTROUTING' '  Chain nat KUBE-SERVICES' '  Chain nat KUBE-NODEPORTS' '  Chain nat KUBE-POSTROUTING' '</Plugin>')
+c_kp=$(conf kp 'PluginDir "'"$cdir/plugins"'"' 'LoadPlugin kube_proxy' '<Plugin kube_proxy>' '  Backend "legacy"' \
+  '  KubeProxyMetrics "none"' '  KubeProxyHealthz "none"' '</Plugin>')
+echo "bench: $(nproc) CPU, $(uname -r), RUNS=$RUNS, $ENDPOINTS endpoints per service"
+for s in $SERVICES; do
+  ip netns del "$nsl" 2>/dev/null || true
+  ip netns del "$nsn" 2>/dev/null || true
+  ip netns add "$nsl"
   ip netns add "$nsn"
-  trap 'ip netns del "$nsn" 2>/dev/null || true; cleanup' EXIT INT TERM
+  "$here/tests/fixtures/make-ruleset.sh" --services "$s" --endpoints-per-service "$ENDPOINTS" >"$work/restore.txt"
+  ip netns exec "$nsl" iptables-legacy-restore <"$work/restore.txt"
   ip netns exec "$nsn" iptables-nft-restore <"$work/restore.txt"
-  out=$("$BUILD/bench/bench_nft" "/run/netns/$nsn" "$RUNS")
-  full=$(sed -E 's/.* full ([0-9.]+) ms.*/\1/' <<<"$out")
-  cached=$(sed -E 's/.* cached ([0-9.]+) ms.*/\1/' <<<"$out")
-  nsave=$(ms ip netns exec "$nsn" iptables-nft-save -c)
+  rules=$(grep -c '^-A' "$work/restore.txt")
   echo
-  printf '%-44s %10s %14s\n' "live iptables-nft ($(awk '{print $2}' <<<"$out") rules)" "ms" "ours / it"
-  printf '%-44s %10s %14s\n' "ours: full read (new generation)" "$full" "$(ratio "$full" "$nsave")"
-  printf '%-44s %10s %14s\n' "ours: unchanged generation (cache)" "$cached" "$(ratio "$cached" "$nsave")"
-  printf '%-44s %10s %14s\n' "iptables-nft-save -c (fork+exec)" "$nsave" "1.00"
-  echo "  ($(sed -E 's/.*\((.*)\)$/\1/' <<<"$out"); ratio = ours / iptables-nft-save)"
-fi
+  row "$s services, $rules rules" "ms" "peak MiB" "ratio" "(ratio = ours / baseline; target)"
+
+  # legacy, whole process
+  mapfile -t r < <("$B/bench_run" --netns "/run/netns/$nsl" "$RUNS" -- "$B/bench_live" raw -- "$B/bench_live" walk \
+    -- $cli --backend legacy -- iptables-legacy-save -c)
+  read -r raw_ms raw_kib <<<"${r[0]}"
+  read -r walk_ms walk_kib <<<"${r[1]}"
+  read -r ours_ms ours_kib <<<"${r[2]}"
+  read -r save_ms save_kib <<<"${r[3]}"
+  row "legacy: kube-proxy-check (read + evaluate)" "$ours_ms" "$(mib "$ours_kib")" "1.00"
+  row "  raw kernel copy (GET_INFO + GET_ENTRIES)" "$raw_ms" "$(mib "$raw_kib")" "$(ratio "$ours_ms" "$raw_ms")" "<= 1.6"
+  row "  bare libiptc walk (iptc_init + rules)" "$walk_ms" "$(mib "$walk_kib")" "$(ratio "$ours_ms" "$walk_ms")" \
+    "RSS $(ratio "$ours_kib" "$walk_kib") <= 1.2"
+  row "  iptables-legacy-save -c" "$save_ms" "$(mib "$save_kib")" "$(ratio "$ours_ms" "$save_ms")"
+
+  # legacy, in process (the plugin's reads)
+  read -r first unchanged changed walk_in n eval <<<"$(ip netns exec "$nsl" "$B/bench_live" reads legacy "$RUNS")"
+  row "legacy in process: first read" "$first" "" "$(ratio "$first" "$walk_in")" "vs walk in process"
+  row "  unchanged rules (counters only)" "$unchanged" "" "$(ratio "$unchanged" "$walk_in")" "<= 1.15"
+  row "  ... plus finalize and every check" "$eval" "" "$(ratio "$eval" "$walk_in")"
+  row "  after a one-rule change" "$changed" "" "$(ratio "$changed" "$walk_in")"
+  row "  bare libiptc walk, same process" "$walk_in" "" "1.00"
+
+  # legacy, inside collectd (collectd -T exits early, and fast, when the
+  # configuration is refused: make that an error)
+  if ip netns exec "$nsl" collectd -T -C "$c_kp" 2>&1 | grep -q 'config file failed'; then
+    echo "bench: collectd refuses $c_kp" >&2
+    exit 1
+  fi
+  mapfile -t r < <("$B/bench_run" --netns "/run/netns/$nsl" "$RUNS" -- collectd -T -C "$c_empty" \
+    -- collectd -T -C "$c_ipt" -- collectd -T -C "$c_kp")
+  read -r ce _ <<<"${r[0]}"
+  read -r ci ci_kib <<<"${r[1]}"
+  read -r ck ck_kib <<<"${r[2]}"
+  in_ipt=$(awk -v a="$ci" -v b="$ce" 'BEGIN {printf "%.3f", a - b}')
+  in_kp=$(awk -v a="$ck" -v b="$ce" 'BEGIN {printf "%.3f", a - b}')
+  row "collectd -T: our plugin (one read, legacy)" "$in_kp" "$(mib "$ck_kib")" "1.00"
+  row "  collectd iptables plugin, same 6 chains" "$in_ipt" "$(mib "$ci_kib")" "$(ratio "$in_kp" "$in_ipt")"
+
+  # nft, whole process
+  mapfile -t r < <("$B/bench_run" --netns "/run/netns/$nsn" "$RUNS" -- "$B/bench_live" nftdump \
+    -- $cli --backend nft -- iptables-nft-save -c)
+  read -r dump_ms dump_kib <<<"${r[0]}"
+  read -r nours_ms nours_kib <<<"${r[1]}"
+  read -r nsave_ms nsave_kib <<<"${r[2]}"
+  row "nft: kube-proxy-check (read + evaluate)" "$nours_ms" "$(mib "$nours_kib")" "1.00"
+  row "  iptables-nft-save -c" "$nsave_ms" "$(mib "$nsave_kib")" "$(ratio "$nours_ms" "$nsave_ms")" \
+    "<= 0.7, RSS $(ratio "$nours_kib" "$nsave_kib") <= 0.6"
+  row "  chain-by-chain libnftnl dump" "$dump_ms" "$(mib "$dump_kib")" "$(ratio "$nours_ms" "$dump_ms")"
+
+  # nft, in process
+  read -r first unchanged changed _ n eval <<<"$(ip netns exec "$nsn" "$B/bench_live" reads nft "$RUNS")"
+  row "nft in process: first read" "$first" "" "1.00"
+  row "  generation unchanged" "$unchanged" "" "$(ratio "$unchanged" "$first")" "<= 5 ms"
+  row "  ... plus finalize and every check" "$eval" "" "$(ratio "$eval" "$first")"
+  row "  after a one-rule change" "$changed" "" "$(ratio "$changed" "$first")" "<= 0.25 (item 4)"
+  last=$s
+done
+
+# The dump parser on the largest size's iptables-save -c text.
+ip netns exec "$nsl" iptables-legacy-save -c >"$work/save.txt"
+out=$("$B/bench_core" "$work/save.txt" "$RUNS" 10.180.0.2)
+echo
+echo "dump parser, $last services (iptables-save -c, $(wc -c <"$work/save.txt") bytes): $(awk '/_ms/ {printf "%s %s  ", $1, $2}' <<<"$out")"

@@ -1,30 +1,42 @@
-/* Times one plugin read of the iptables-legacy tables in a namespace against
- * what it is made of:
- *   floor     iptc_init of filter, nat, mangle (the kernel's copy of the
- *             tables; nothing can read them for less)
- *   walk      floor + libiptc's own walk over every chain and rule with
- *             its counters (no decoding)
- *   ours      kp_live_read (legacy) + finalize + every check
- * Prints "name median_ms" lines; tests/bench/bench.sh prints the ratios.
- *   bench_live /run/netns/NAME [RUNS] */
+/* The live parts of make bench, one mode per run (tests/bench/bench.sh runs
+ * each as a whole process with bench_run, inside the bench namespace):
+ *   raw       the floor: IPT_SO_GET_INFO + IPT_SO_GET_ENTRIES of filter,
+ *             nat and mangle into a buffer (the kernel's copy, nothing else)
+ *   walk      a bare libiptc reader: iptc_init + every chain and rule with
+ *             its counters and target (no decoding)
+ *   nftdump   a bare libnftnl reader: ip filter/nat/mangle chain lists, then
+ *             each chain's rules dumped and parsed (nftnl_rule_nlmsg_parse)
+ *   reads BACKEND N
+ *             in one process, the plugin's way (one kp_live_source): the
+ *             first read, N reads of an unchanged ruleset, N reads each
+ *             after one kube-proxy-style change (a rule added or deleted in
+ *             nat KUBE-SERVICES), and N bare libiptc walks (legacy) for the
+ *             ratio; prints "first_ms unchanged_ms changed_ms walk_ms rules
+ *             unchanged_eval_ms" (medians of the reads alone; eval adds
+ *             finalize and every check; walk_ms 0 for nft). */
 #include "kp/checks.h"
 #include "kp/live.h"
-#include "live_internal.h"
 
+#include <errno.h>
 #include <libiptc/libiptc.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/rule.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter_ipv4/ip_tables.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
-#define MAX_RUNS 100
+#define MAX_RUNS 101
 
 static const char *const tables[] = {"filter", "nat", "mangle"};
-
-struct job {
-  int runs;
-  double floor_ms[MAX_RUNS], walk_ms[MAX_RUNS], ours_ms[MAX_RUNS];
-  size_t rules;
-};
 
 static double now_ms(void) {
   struct timespec ts;
@@ -42,70 +54,189 @@ static double median(double *v, int n) {
   return v[n / 2];
 }
 
-/* Runs inside the namespace (kp_netns_run's thread). */
-static int measure(void *arg) {
-  struct job *job = arg;
-  for (int i = -1; i < job->runs; i++) { /* i == -1: warm-up, not kept */
-    double t0 = now_ms();
-    for (size_t t = 0; t < 3; t++) {
-      struct xtc_handle *h = iptc_init(tables[t]);
-      if (h != NULL)
-        iptc_free(h);
-    }
-    double t1 = now_ms();
-    uint64_t sink = 0;
-    for (size_t t = 0; t < 3; t++) {
-      struct xtc_handle *h = iptc_init(tables[t]);
-      if (h == NULL)
-        continue;
-      for (const char *c = iptc_first_chain(h); c; c = iptc_next_chain(h))
-        for (const struct ipt_entry *e = iptc_first_rule(c, h); e; e = iptc_next_rule(e, h))
-          sink += e->counters.pcnt + (uint64_t)iptc_get_target(e, h)[0];
-      iptc_free(h);
-    }
-    double t2 = now_ms();
-    struct kp_snapshot *snap = kp_snapshot_new();
-    struct kp_live_options opt = {.backend = KP_BACKEND_LEGACY};
-    struct kp_live_error err;
-    struct kp_check_config cfg;
-    struct kp_report report;
-    kp_check_config_init(&cfg);
-    if (kp_live_read(snap, &opt, &err) != 0) {
-      fprintf(stderr, "bench_live: %s\n", err.message);
-      return -1;
-    }
-    kp_snapshot_finalize(snap);
-    kp_checks_run(snap, &cfg, NULL, &report);
-    double t3 = now_ms();
-    job->rules = kp_snapshot_rule_count(snap) + (sink == 1); /* keep the walk */
-    kp_report_free(&report);
-    kp_check_config_free(&cfg);
-    kp_snapshot_free(snap);
-    if (i < 0)
+/* ---- raw kernel copy ------------------------------------------------------ */
+
+static int raw_copy(void) {
+  int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+  if (fd < 0)
+    return perror("socket"), 1;
+  size_t total = 0;
+  for (size_t t = 0; t < 3; t++) {
+    struct ipt_getinfo info = {0};
+    snprintf(info.name, sizeof(info.name), "%s", tables[t]);
+    socklen_t len = sizeof(info);
+    if (getsockopt(fd, IPPROTO_IP, IPT_SO_GET_INFO, &info, &len) != 0)
       continue;
-    job->floor_ms[i] = t1 - t0;
-    job->walk_ms[i] = t2 - t1;
-    job->ours_ms[i] = t3 - t2;
+    len = (socklen_t)(sizeof(struct ipt_get_entries) + info.size);
+    struct ipt_get_entries *entries = malloc(len);
+    if (entries == NULL)
+      return 1;
+    snprintf(entries->name, sizeof(entries->name), "%s", tables[t]);
+    entries->size = info.size;
+    if (getsockopt(fd, IPPROTO_IP, IPT_SO_GET_ENTRIES, entries, &len) != 0)
+      return perror("IPT_SO_GET_ENTRIES"), 1;
+    total += entries->size;
+    free(entries);
   }
+  close(fd);
+  return total == 0;
+}
+
+/* ---- bare libiptc walk ------------------------------------------------------ */
+
+static uint64_t libiptc_walk(void) {
+  uint64_t sink = 0;
+  for (size_t t = 0; t < 3; t++) {
+    struct xtc_handle *h = iptc_init(tables[t]);
+    if (h == NULL)
+      continue;
+    for (const char *c = iptc_first_chain(h); c; c = iptc_next_chain(h))
+      for (const struct ipt_entry *e = iptc_first_rule(c, h); e; e = iptc_next_rule(e, h))
+        sink += e->counters.pcnt + (uint64_t)iptc_get_target(e, h)[0];
+    iptc_free(h);
+  }
+  return sink;
+}
+
+/* ---- bare libnftnl chain-by-chain dump ------------------------------------- */
+
+struct nft_bench {
+  struct mnl_socket *nl;
+  uint32_t portid, seq;
+  char buf[1 << 16];
+  char names[4096][64];
+  size_t n_names;
+  size_t rules;
+};
+
+static int names_cb(const struct nlmsghdr *nlh, void *arg) {
+  struct nft_bench *b = arg;
+  struct nftnl_chain *c = nftnl_chain_alloc();
+  if (c != NULL && nftnl_chain_nlmsg_parse(nlh, c) == 0 && b->n_names < 4096)
+    snprintf(b->names[b->n_names++], 64, "%s", nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
+  nftnl_chain_free(c);
+  return MNL_CB_OK;
+}
+
+static int rules_cb(const struct nlmsghdr *nlh, void *arg) {
+  struct nft_bench *b = arg;
+  struct nftnl_rule *r = nftnl_rule_alloc();
+  if (r != NULL && nftnl_rule_nlmsg_parse(nlh, r) == 0)
+    b->rules++;
+  nftnl_rule_free(r);
+  return MNL_CB_OK;
+}
+
+static int nft_query(struct nft_bench *b, struct nlmsghdr *nlh, mnl_cb_t cb) {
+  if (mnl_socket_sendto(b->nl, nlh, nlh->nlmsg_len) < 0)
+    return -1;
+  for (;;) {
+    ssize_t n = mnl_socket_recvfrom(b->nl, b->buf, sizeof(b->buf));
+    if (n <= 0)
+      return -1;
+    int ret = mnl_cb_run(b->buf, (size_t)n, b->seq, b->portid, cb, b);
+    if (ret <= MNL_CB_STOP)
+      return ret;
+  }
+}
+
+static int nft_dump(void) {
+  static struct nft_bench b;
+  b.nl = mnl_socket_open(NETLINK_NETFILTER);
+  if (b.nl == NULL || mnl_socket_bind(b.nl, 0, MNL_SOCKET_AUTOPID) < 0)
+    return perror("netlink"), 1;
+  b.portid = mnl_socket_get_portid(b.nl);
+  for (size_t t = 0; t < 3; t++) {
+    b.n_names = 0;
+    struct nftnl_chain *req = nftnl_chain_alloc();
+    nftnl_chain_set_str(req, NFTNL_CHAIN_TABLE, tables[t]);
+    struct nlmsghdr *nlh =
+        nftnl_nlmsg_build_hdr(b.buf, NFT_MSG_GETCHAIN, NFPROTO_IPV4, NLM_F_DUMP, ++b.seq);
+    nftnl_chain_nlmsg_build_payload(nlh, req);
+    nftnl_chain_free(req);
+    if (nft_query(&b, nlh, names_cb) < 0)
+      continue;
+    for (size_t i = 0; i < b.n_names; i++) {
+      struct nftnl_rule *r = nftnl_rule_alloc();
+      nftnl_rule_set_str(r, NFTNL_RULE_TABLE, tables[t]);
+      nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, b.names[i]);
+      nlh = nftnl_nlmsg_build_hdr(b.buf, NFT_MSG_GETRULE, NFPROTO_IPV4, NLM_F_DUMP, ++b.seq);
+      nftnl_rule_nlmsg_build_payload(nlh, r);
+      nftnl_rule_free(r);
+      nft_query(&b, nlh, rules_cb);
+    }
+  }
+  mnl_socket_close(b.nl);
+  return b.rules == 0;
+}
+
+/* ---- the plugin's reads ------------------------------------------------------ */
+
+/* One read the plugin's way; returns the read's ms, *eval_ms the read plus
+ * finalize and every check. */
+static double timed_read(struct kp_live_source *source, const struct kp_live_options *opt,
+                         size_t *rules, double *eval_ms) {
+  struct kp_check_config cfg;
+  struct kp_report report;
+  struct kp_live_error err;
+  kp_check_config_init(&cfg);
+  double t0 = now_ms();
+  struct kp_snapshot *snap = kp_snapshot_new();
+  if (snap == NULL || kp_live_source_read(source, snap, opt, &err) != 0) {
+    fprintf(stderr, "bench_live: %s\n", err.message);
+    exit(1);
+  }
+  double ms = now_ms() - t0;
+  kp_snapshot_finalize(snap);
+  kp_checks_run(snap, &cfg, NULL, &report);
+  *eval_ms = now_ms() - t0;
+  *rules = kp_snapshot_rule_count(snap);
+  kp_report_free(&report);
+  kp_check_config_free(&cfg);
+  kp_snapshot_free(snap);
+  return ms;
+}
+
+static int reads(const char *backend, int n) {
+  bool nft = strcmp(backend, "nft") == 0;
+  struct kp_live_options opt = {.backend = nft ? KP_BACKEND_NFT : KP_BACKEND_LEGACY};
+  struct kp_live_source *source = kp_live_source_new();
+  static double unchanged[MAX_RUNS], changed[MAX_RUNS], walk[MAX_RUNS], eval[MAX_RUNS];
+  size_t rules = 0;
+  double first_eval, changed_eval;
+  double first = timed_read(source, &opt, &rules, &first_eval);
+  for (int i = 0; i < n; i++)
+    unchanged[i] = timed_read(source, &opt, &rules, &eval[i]);
+  for (int i = 0; i < 2 * ((n + 1) / 2); i++) { /* even: the last change is undone */
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd),
+             "iptables-%s -t nat -%c KUBE-SERVICES -d 10.99.0.1/32 -p tcp --dport 80 -j RETURN",
+             nft ? "nft" : "legacy", i % 2 ? 'D' : 'I');
+    if (system(cmd) != 0)
+      return fprintf(stderr, "bench_live: %s failed\n", cmd), 1;
+    changed[i] = timed_read(source, &opt, &rules, &changed_eval);
+  }
+  for (int i = 0; i < n && !nft; i++) {
+    double t0 = now_ms();
+    walk[i] = libiptc_walk() == 1 ? 0 : now_ms() - t0;
+  }
+  kp_live_source_free(source);
+  printf("%.3f %.3f %.3f %.3f %zu %.3f\n", first, median(unchanged, n), median(changed, n),
+         nft ? 0.0 : median(walk, n), rules, median(eval, n));
   return 0;
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2) {
-    fprintf(stderr, "usage: bench_live /run/netns/NAME [RUNS]\n");
-    return 64;
+  if (argc >= 2 && strcmp(argv[1], "raw") == 0)
+    return raw_copy();
+  if (argc >= 2 && strcmp(argv[1], "walk") == 0)
+    return libiptc_walk() == 1;
+  if (argc >= 2 && strcmp(argv[1], "nftdump") == 0)
+    return nft_dump();
+  if (argc >= 4 && strcmp(argv[1], "reads") == 0) {
+    int n = atoi(argv[3]);
+    return reads(argv[2], n < 1 || n >= MAX_RUNS ? 5 : n);
   }
-  static struct job job;
-  job.runs = argc > 2 ? atoi(argv[2]) : 5;
-  if (job.runs < 1 || job.runs > MAX_RUNS)
-    job.runs = 5;
-  struct kp_live_error err;
-  if (kp_netns_run(argv[1], measure, &job, &err) != 0) {
-    fprintf(stderr, "bench_live: %s\n", err.message);
-    return 1;
-  }
-  printf("rules %zu\nfloor_ms %.3f\nwalk_ms %.3f\nours_ms %.3f\n", job.rules,
-         median(job.floor_ms, job.runs), median(job.walk_ms, job.runs),
-         median(job.ours_ms, job.runs));
-  return 0;
+  fprintf(stderr, "usage: bench_live raw | walk | nftdump | reads legacy|nft N\n");
+  return 64;
 }

@@ -574,6 +574,98 @@ START_TEST(live_read_auto_all_tables) {
 }
 END_TEST
 
+/* ---- a kept source (the plugin's reads) ------------------------------------------------ */
+
+static struct kp_snapshot *read_kept(struct kp_live_source *source) {
+  struct kp_snapshot *snap = kp_snapshot_new();
+  ck_assert_ptr_nonnull(snap);
+  snap->rule_text = true;
+  struct kp_live_options opt = {.backend = KP_BACKEND_LEGACY, .ipv6 = true, .netns_path = ns_path};
+  struct kp_live_error err;
+  int rc = source != NULL ? kp_live_source_read(source, snap, &opt, &err)
+                          : kp_live_read(snap, &opt, &err);
+  ck_assert_msg(rc == 0, "%s", err.message);
+  ck_assert_int_eq(kp_snapshot_finalize(snap), 0);
+  return snap;
+}
+
+/* Every table, chain and rule of a as in b: text, counters, policies. */
+static void assert_same_tables(const struct kp_snapshot *a, const struct kp_snapshot *b) {
+  ck_assert_uint_eq(a->tables.count, b->tables.count);
+  for (size_t t = 0; t < a->tables.count; t++) {
+    const struct kp_table *ta = a->tables.items[t];
+    const struct kp_table *tb =
+        kp_snapshot_table((struct kp_snapshot *)b, ta->family, ta->backend, ta->name, false);
+    ck_assert_msg(tb != NULL, "table %s missing", ta->name);
+    ck_assert_uint_eq(ta->chains.count, tb->chains.count);
+    for (size_t c = 0; c < ta->chains.count; c++) {
+      const struct kp_chain *ca = ta->chains.items[c], *cb = tb->chains.items[c];
+      ck_assert_str_eq(ca->name, cb->name);
+      ck_assert_uint_eq(ca->policy_counters.packets, cb->policy_counters.packets);
+      ck_assert_uint_eq(ca->rules.count, cb->rules.count);
+      ck_assert_uint_eq(ca->referrers.count, cb->referrers.count);
+      for (size_t r = 0; r < ca->rules.count; r++) {
+        const struct kp_rule *ra = ca->rules.items[r], *rb = cb->rules.items[r];
+        ck_assert_str_eq(ra->text, rb->text);
+        ck_assert_msg(ra->counters.present == rb->counters.present &&
+                          ra->counters.packets == rb->counters.packets &&
+                          ra->counters.bytes == rb->counters.bytes,
+                      "%s: %llu vs %llu packets", ra->text,
+                      (unsigned long long)ra->counters.packets,
+                      (unsigned long long)rb->counters.packets);
+      }
+    }
+  }
+}
+
+START_TEST(kept_source_refreshes_counters) {
+  struct kp_live_source *source = kp_live_source_new();
+  ck_assert_ptr_nonnull(source);
+  struct kp_snapshot *first = read_kept(source);
+  ck_assert_uint_eq(kp_live_source_legacy_hits(source), 0);
+  size_t tables = first->tables.count;
+  ck_assert_uint_ge(tables, 4);
+  struct kp_rule *sep = rule_of(chain_of(first, KP_FAMILY_IPV6, "nat", "KUBE-SEP-V6"), 0);
+  ck_assert_uint_eq(sep->counters.packets, 9);
+  kp_snapshot_free(first);
+
+  /* Counters change, rules do not: only the counters are re-read, and the
+   * snapshot is what a fresh read gives. */
+  ck_assert_int_eq(sh("ip netns exec %s ip6tables-legacy -t nat -Z KUBE-SEP-V6%s", ""), 0);
+  for (int round = 0; round < 2; round++) {
+    struct kp_snapshot *kept = read_kept(source);
+    ck_assert_uint_eq(kp_live_source_legacy_hits(source), tables);
+    ck_assert_uint_eq(
+        rule_of(chain_of(kept, KP_FAMILY_IPV6, "nat", "KUBE-SEP-V6"), 0)->counters.packets, 0);
+    struct kp_snapshot *fresh = read_kept(NULL);
+    assert_same_tables(kept, fresh);
+    assert_same_tables(fresh, kept);
+    kp_snapshot_free(fresh);
+    kp_snapshot_free(kept);
+  }
+
+  /* A rule changed in place, same size: that table is read afresh. */
+  ck_assert_int_eq(
+      sh("ip netns exec %s ip6tables-legacy -t nat -R KUBE-SEP-V6 1 -s fd00:10:244::/64 "
+         "-p tcp -m tcp -j DNAT --to-destination [fd00:10:180::2]:8080%s",
+         ""),
+      0);
+  struct kp_snapshot *changed = read_kept(source);
+  ck_assert_uint_eq(kp_live_source_legacy_hits(source), tables - 1);
+  ck_assert_str_eq(rule_of(chain_of(changed, KP_FAMILY_IPV6, "nat", "KUBE-SEP-V6"), 0)->nat_text,
+                   "[fd00:10:180::2]:8080");
+  /* The source goes first: the snapshot keeps the tables it holds. */
+  kp_live_source_free(source);
+  ck_assert_int_eq(kp_snapshot_finalize(changed), 0);
+  kp_snapshot_free(changed);
+  ck_assert_int_eq(
+      sh("ip netns exec %s ip6tables-legacy -t nat -R KUBE-SEP-V6 1 -s fd00:10:244::/64 "
+         "-p tcp -m tcp -j DNAT --to-destination [fd00:10:180::1]:8080%s",
+         ""),
+      0);
+}
+END_TEST
+
 /* Does the kernel list this legacy table in the test namespace? */
 static bool table_listed(const char *proc_file, const char *table) {
   char cmd[256];
@@ -738,6 +830,7 @@ int main(void) {
     tcase_add_test(tc, read_twice_replaces_table);
     tcase_add_test(tc, missing_table_is_named);
     tcase_add_test(tc, live_read_auto_all_tables);
+    tcase_add_test(tc, kept_source_refreshes_counters);
     tcase_add_test(tc, live_read_auto_creates_no_table);
     tcase_add_test(tc, live_read_nft_backend_ignores_legacy);
     tcase_add_test(tc, netns_missing_path);

@@ -521,6 +521,85 @@ START_TEST(unchanged_generation_uses_cache) {
 }
 END_TEST
 
+/* What a cached read promises (live_nft.h): counters only in the base
+ * chains and the key kube-proxy chains; a full read's copy made to match. */
+static void keep_refreshed_counters(struct kp_snapshot *snap) {
+  for (size_t t = 0; t < snap->tables.count; t++) {
+    struct kp_table *table = snap->tables.items[t];
+    for (size_t c = 0; c < table->chains.count; c++) {
+      struct kp_chain *chain = table->chains.items[c];
+      bool nat = strcmp(table->name, "nat") == 0, filter = strcmp(table->name, "filter") == 0;
+      bool keep =
+          chain->builtin ||
+          (!table->native_nft && (((nat || filter) && strcmp(chain->name, "KUBE-SERVICES") == 0) ||
+                                  (nat && (strcmp(chain->name, "KUBE-NODEPORTS") == 0 ||
+                                           strcmp(chain->name, "KUBE-POSTROUTING") == 0))));
+      for (size_t r = 0; !keep && r < chain->rules.count; r++)
+        memset(&((struct kp_rule *)chain->rules.items[r])->counters, 0, sizeof(struct kp_counters));
+    }
+  }
+}
+
+/* The plugin's way: each snapshot freed before the next read, so a cached
+ * read shares the kept tables instead of copying them. It must give what a
+ * fresh full read gives (counters included), and notice a change. */
+static void shared_cache_matches_full_read(int which) {
+  struct kp_nft_reader *reader = kp_nft_reader_new();
+  struct kp_nft_read_stats st;
+  kp_snapshot_free(read_ns(which, reader, false));
+  for (int round = 0; round < 2; round++) {
+    send_packets(which);
+    struct kp_snapshot *cached = read_ns(which, reader, false);
+    kp_nft_last_stats(reader, &st);
+    ck_assert(st.cached);
+    ck_assert(st.shared);
+    ck_assert_int_eq(kp_snapshot_finalize(cached), 0); /* on shared tables, twice */
+    struct kp_snapshot *full = read_nft(which);
+    keep_refreshed_counters(full);
+    char diff[1024] = "";
+    ck_assert_msg(snap_equal(cached, KP_BACKEND_NFT, full, KP_BACKEND_NFT, diff, sizeof(diff)),
+                  "round %d: %s", round, diff);
+    ck_assert_msg(snap_equal(full, KP_BACKEND_NFT, cached, KP_BACKEND_NFT, diff, sizeof(diff)),
+                  "round %d: %s", round, diff);
+    kp_snapshot_free(full);
+    kp_snapshot_free(cached);
+  }
+  /* A changed rule: a full read, the new rule in it. */
+  const char *table = which == NS_KP ? "kube-proxy" : "nat";
+  const char *chain = which == NS_KP ? "services" : "KUBE-SERVICES";
+  ck_assert_int_eq(nsh(which,
+                       "ip netns exec $NS nft add rule ip %s %s ip daddr 10.99.0.7 "
+                       "tcp dport 81 counter drop",
+                       table, chain),
+                   0);
+  struct kp_snapshot *changed = read_ns(which, reader, false);
+  kp_nft_last_stats(reader, &st);
+  ck_assert(!st.cached);
+  struct kp_chain *c = chain_of(changed, KP_FAMILY_IPV4, table, chain);
+  ck_assert_uint_eq(rule_of(c, c->rules.count - 1)->dport.lo, 81);
+  ck_assert_int_eq(nsh(which,
+                       "h=$(ip netns exec $NS nft -a list chain ip %s %s | "
+                       "awk '/dport 81/ {print $NF}'); ip netns exec $NS nft delete rule "
+                       "ip %s %s handle $h",
+                       table, chain, table, chain),
+                   0);
+  /* The reader goes first: the snapshot keeps the tables it holds. */
+  kp_nft_reader_free(reader);
+  ck_assert_uint_gt(kp_snapshot_rule_count(changed), 40);
+  ck_assert_int_eq(kp_snapshot_finalize(changed), 0);
+  kp_snapshot_free(changed);
+}
+
+START_TEST(shared_cache_iptables_nft) {
+  shared_cache_matches_full_read(NS_NFT);
+}
+END_TEST
+
+START_TEST(shared_cache_nftables_mode) {
+  shared_cache_matches_full_read(NS_KP);
+}
+END_TEST
+
 /* ---- tests: kube-proxy nftables mode -----------------------------------------------------------
  */
 
@@ -630,10 +709,13 @@ int main(void) {
     tcase_add_test(tc, ipv6_nat);
     tcase_add_test(tc, comment_in_xt_match_and_userdata);
     tcase_add_test(tc, unchanged_generation_uses_cache);
+    tcase_add_test(tc, shared_cache_iptables_nft);
     if (have_corpus)
       tcase_add_test(tc, kube_proxy_nftables_mode);
+    if (have_corpus)
+      tcase_add_test(tc, shared_cache_nftables_mode);
     else
-      printf("SKIP: kube_proxy_nftables_mode: %s absent\n", corpus_nft);
+      printf("SKIP: kube_proxy_nftables_mode, shared_cache_nftables_mode: %s absent\n", corpus_nft);
   }
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);

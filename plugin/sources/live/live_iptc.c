@@ -8,6 +8,7 @@
  * message; the rule data itself is per handle. */
 #include "kp/names.h"
 #include "live_internal.h"
+#include "live_iptc_blob.h"
 #include "live_xt.h"
 
 #include <errno.h>
@@ -65,6 +66,8 @@ static void set_addr(struct kp_addr *out, const void *addr, const void *mask, si
   out->prefix_len = prefix;
   out->negated = negated;
   memcpy(out->bytes, addr, len);
+  if (text == NULL)
+    return; /* no rule text kept: nothing to format */
   char buf[80];
   kp_addr_format(out, buf, sizeof(buf));
   /* kp_addr_format puts "!" first; iptables-save writes "! -s X". */
@@ -207,7 +210,16 @@ static const char *policy_literal(struct kp_snapshot *snap, const char *policy) 
   return kp_arena_strdup(&snap->arena, policy);
 }
 
-static int walk_chains(struct kp_xt_ctx *ctx, const struct iptc_ops *ops, struct xtc_handle *h) {
+static size_t entry_size(enum kp_family family, const void *e) {
+  return family == KP_FAMILY_IPV6 ? ((const struct ip6t_entry *)e)->next_offset
+                                  : ((const struct ipt_entry *)e)->next_offset;
+}
+
+/* hash (when not NULL): the structure hash of what was read
+ * (live_iptc_blob.h), so that the next read can tell from the kernel's copy
+ * alone whether anything but the counters changed. */
+static int walk_chains(struct kp_xt_ctx *ctx, const struct iptc_ops *ops, struct xtc_handle *h,
+                       uint64_t *hash) {
   struct kp_snapshot *snap = ctx->snap;
   /* Pass 1: every chain first, so that jump targets resolve to the chain's
    * own name string and the chain order is libiptc's (built-ins, then user
@@ -233,7 +245,12 @@ static int walk_chains(struct kp_xt_ctx *ctx, const struct iptc_ops *ops, struct
   struct kp_rule_text text;
   for (size_t i = 0; i < ctx->table->chains.count; i++) {
     struct kp_chain *chain = ctx->table->chains.items[i];
+    struct kp_iptc_chain_hash ch;
+    if (hash != NULL)
+      kp_iptc_hash_chain(&ch, chain->name);
     for (const void *e = ops->first_rule(chain->name, h); e != NULL; e = ops->next_rule(e, h)) {
+      if (hash != NULL)
+        kp_iptc_hash_rule(&ch, ops->family, e, entry_size(ops->family, e));
       struct kp_rule *rule = kp_chain_add_rule(snap, chain);
       if (rule == NULL)
         return -1;
@@ -251,12 +268,21 @@ static int walk_chains(struct kp_xt_ctx *ctx, const struct iptc_ops *ops, struct
       if ((rule->text = kp_arena_strndup(&snap->arena, text.buf, text.len)) == NULL)
         return -1;
     }
+    if (hash != NULL) {
+      kp_iptc_hash_policy(&ch, chain->builtin ? chain->policy : NULL);
+      kp_iptc_hash_add(hash, &ch);
+    }
   }
   return 0;
 }
 
 int kp_iptc_read_table(struct kp_snapshot *snap, enum kp_family family, const char *table,
                        struct kp_live_error *err) {
+  return kp_iptc_read_table_hash(snap, family, table, err, NULL);
+}
+
+int kp_iptc_read_table_hash(struct kp_snapshot *snap, enum kp_family family, const char *table,
+                            struct kp_live_error *err, uint64_t *hash) {
   const struct iptc_ops *ops = family == KP_FAMILY_IPV6 ? &ops6 : &ops4;
   errno = 0;
   struct xtc_handle *h = ops->init(table);
@@ -274,7 +300,9 @@ int kp_iptc_read_table(struct kp_snapshot *snap, enum kp_family family, const ch
   t->source = "kernel";
   struct kp_xt_ctx ctx;
   kp_xt_ctx_init(&ctx, snap, t, family);
-  int rc = walk_chains(&ctx, ops, h);
+  if (hash != NULL)
+    *hash = 0;
+  int rc = walk_chains(&ctx, ops, h, hash);
   kp_xt_ctx_done(&ctx);
   ops->free(h);
   if (rc != 0) {

@@ -3,11 +3,14 @@
  * and kube-proxy's nftables-mode tables (ip/ip6 kube-proxy, native_nft=true).
  *
  * Rules are dumped chain by chain (a whole-table rule dump is quadratic in
- * the kernel). The reader remembers the ruleset generation id: while it is
- * unchanged, a read copies the cached decoded tables into the new snapshot
- * and re-reads only the counter chains the checks and values use (the base
+ * the kernel). The reader keeps the decoded tables of the ruleset
+ * generation it last read: while the generation id is unchanged, a read
+ * re-reads only the counter chains the checks and values use (the base
  * chains, nat KUBE-SERVICES / KUBE-NODEPORTS / KUBE-POSTROUTING, filter
- * KUBE-SERVICES); every other rule of such a read has counters.present=false.
+ * KUBE-SERVICES) and the snapshot shares the kept tables
+ * (kp_snapshot_share_table): free it before the next read on the same
+ * reader, or that read copies them. Every other rule of such a read has
+ * counters.present=false.
  *
  * No global state. The netlink socket is opened lazily on the first call
  * that needs it, in the network namespace of the calling thread: create and
@@ -35,7 +38,8 @@ int kp_nft_read(struct kp_nft_reader *reader, struct kp_snapshot *snap, bool ipv
 
 /* What the last kp_nft_read did (for tests and benchmarks). */
 struct kp_nft_read_stats {
-  bool cached;         /* generation unchanged: cache copied */
+  bool cached;         /* generation unchanged: from the cache */
+  bool shared;         /* ... its tables lent to the snapshot, not copied */
   uint32_t generation; /* ruleset generation id seen */
   size_t chains_dumped;
   size_t rules_decoded;

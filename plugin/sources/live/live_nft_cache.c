@@ -1,8 +1,10 @@
 /* The nf_tables reader's cache: the decoded tables of one ruleset
- * generation. While the generation id is unchanged, a read copies them into
- * the new snapshot and re-reads only the counters the checks and values use
- * (the refreshed chains below); every other rule of such a read has
- * counters.present=false. */
+ * generation, in a snapshot of their own (the owner). While the generation
+ * id is unchanged, a read re-reads only the counters the checks and values
+ * use (the refreshed chains below) into the kept tables and lends them to
+ * the new snapshot: nothing is decoded or copied. Every other rule of such a
+ * read has counters.present=false. When the previous read's snapshot still
+ * holds the tables, the read copies them instead. */
 #include "live_nft_internal.h"
 
 #include <errno.h>
@@ -80,43 +82,88 @@ void kp_nft_drop_tables(struct kp_snapshot *snap, size_t first) {
 }
 
 void kp_nft_cache_clear(struct kp_nft_cache *cache) {
-  kp_snapshot_free(cache->snap);
-  cache->snap = NULL;
+  kp_snapshot_free(cache->owner); /* lives on while a read's snapshot holds its tables */
+  cache->owner = NULL;
 }
 
-void kp_nft_cache_store(struct kp_nft_cache *cache, const struct kp_snapshot *snap, size_t first,
-                        uint32_t gen, bool ipv6) {
-  kp_nft_cache_clear(cache);
-  if ((cache->snap = kp_snapshot_new()) == NULL)
-    return;
-  /* Only the tables this read added (the caller may have put others in snap). */
-  struct kp_snapshot view = *snap;
-  view.tables.items = snap->tables.items != NULL ? snap->tables.items + first : NULL;
-  view.tables.count = snap->tables.count - first;
-  if (copy_tables(cache->snap, &view, true, false) != 0) {
-    kp_nft_cache_clear(cache);
-    return;
+int kp_nft_cache_lend(struct kp_nft_cache *cache, struct kp_snapshot *snap, bool ipv6) {
+  for (size_t t = 0; t < cache->owner->tables.count; t++) {
+    struct kp_table *table = cache->owner->tables.items[t];
+    if ((table->family != KP_FAMILY_IPV6 || ipv6) &&
+        kp_snapshot_share_table(snap, cache->owner, table) != 0)
+      return errno = ENOMEM, -1;
   }
+  return 0;
+}
+
+void kp_nft_cache_store(struct kp_nft_cache *cache, struct kp_snapshot *owner, uint32_t gen,
+                        bool ipv6) {
+  kp_nft_cache_clear(cache);
+  cache->owner = owner;
   cache->gen = gen;
   cache->ipv6 = ipv6;
+  cache->rule_text = owner->rule_text;
+  cache->trimmed = false;
+}
+
+/* The rules outside the refreshed chains keep the counters of the read that
+ * decoded them: once the first reader is done, they are dropped. */
+static void trim_counters(struct kp_snapshot *owner) {
+  for (size_t t = 0; t < owner->tables.count; t++) {
+    struct kp_table *table = owner->tables.items[t];
+    for (size_t c = 0; c < table->chains.count; c++) {
+      struct kp_chain *chain = table->chains.items[c];
+      if (refreshed(table, chain))
+        continue;
+      for (size_t r = 0; r < chain->rules.count; r++)
+        memset(&((struct kp_rule *)chain->rules.items[r])->counters, 0, sizeof(struct kp_counters));
+    }
+  }
+}
+
+/* The kept tables are lent to no one: refresh their counters in place and
+ * lend them to snap. */
+static int refresh_in_place(struct kp_nft_cache *cache, struct kp_nft_nl *nl,
+                            struct kp_snapshot *snap, bool ipv6, struct kp_nft_read_stats *stats) {
+  if (!cache->trimmed) {
+    trim_counters(cache->owner);
+    cache->trimmed = true;
+  }
+  struct kp_snapshot *owner = cache->owner;
+  for (size_t t = 0; t < owner->tables.count; t++) {
+    struct kp_table *table = owner->tables.items[t];
+    if ((table->family != KP_FAMILY_IPV6 || ipv6) && refresh_table(nl, owner, table, stats) != 0)
+      return -1;
+  }
+  return kp_nft_cache_lend(cache, snap, ipv6);
+}
+
+/* Someone still holds the kept tables (a snapshot not freed yet): copy them
+ * into snap and refresh the copy. */
+static int refresh_copy(struct kp_nft_cache *cache, struct kp_nft_nl *nl, struct kp_snapshot *snap,
+                        bool ipv6, struct kp_nft_read_stats *stats) {
+  size_t first = snap->tables.count;
+  if (copy_tables(snap, cache->owner, ipv6, true) != 0)
+    return errno = ENOMEM, -1;
+  for (size_t t = first; t < snap->tables.count; t++)
+    if (refresh_table(nl, snap, snap->tables.items[t], stats) != 0)
+      return -1;
+  return 0;
 }
 
 int kp_nft_cache_read(struct kp_nft_cache *cache, struct kp_nft_nl *nl, struct kp_snapshot *snap,
                       bool ipv6, struct kp_nft_read_stats *stats) {
   size_t first = snap->tables.count;
-  if (copy_tables(snap, cache->snap, ipv6, true) != 0)
-    return errno = ENOMEM, -1;
-  int rc = 0;
-  for (size_t t = first; t < snap->tables.count && rc == 0; t++) {
-    struct kp_table *table = snap->tables.items[t];
-    if (table->backend == KP_BACKEND_NFT)
-      rc = refresh_table(nl, snap, table, stats);
-  }
+  bool in_place = !kp_snapshot_lent(cache->owner);
+  int rc = in_place ? refresh_in_place(cache, nl, snap, ipv6, stats)
+                    : refresh_copy(cache, nl, snap, ipv6, stats);
   uint32_t after = cache->gen;
   if (rc != 0 || kp_nft_get_gen(nl, &after) != 0 || after != cache->gen) {
     kp_nft_drop_tables(snap, first);
+    kp_nft_cache_clear(cache); /* counters half refreshed, or a new ruleset */
     return errno = EAGAIN, -1;
   }
   stats->cached = true;
+  stats->shared = in_place;
   return 0;
 }

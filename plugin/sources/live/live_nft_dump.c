@@ -2,6 +2,7 @@
  * chains (or one chain), and one chain's rules, decoded or counters only. */
 #include "live_nft_internal.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
@@ -9,6 +10,7 @@
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +57,17 @@ void kp_nft_chain_list_free(struct kp_nft_chain_list *list) {
   list->count = list->capacity = 0;
 }
 
+/* Which of the wanted tables a chain is in: list->table, or (NULL) any of
+ * ours (kp_nft_xt_tables, then the native one). -1: not wanted. */
+static int table_index(const struct kp_nft_chain_list *list, const char *table) {
+  if (list->table != NULL)
+    return strcmp(table, list->table) == 0 ? 0 : -1;
+  for (int i = 0; i < KP_NFT_XT_TABLES; i++)
+    if (strcmp(table, kp_nft_xt_tables[i]) == 0)
+      return i;
+  return strcmp(table, kp_nft_native_table) == 0 ? KP_NFT_XT_TABLES : -1;
+}
+
 static int chain_cb(const struct nlmsghdr *nlh, void *arg) {
   struct kp_nft_chain_list *list = arg;
   struct nftnl_chain *c = nftnl_chain_alloc();
@@ -62,9 +75,11 @@ static int chain_cb(const struct nlmsghdr *nlh, void *arg) {
     return MNL_CB_ERROR;
   int rc = MNL_CB_OK;
   /* The kernel does not filter chain dumps by table: the list does. */
+  int table = -1;
   if (nftnl_chain_nlmsg_parse(nlh, c) == 0 && nftnl_chain_is_set(c, NFTNL_CHAIN_NAME) &&
-      nftnl_chain_is_set(c, NFTNL_CHAIN_TABLE) &&
-      strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), list->table) == 0) {
+      nftnl_chain_is_set(c, NFTNL_CHAIN_TABLE))
+    table = table_index(list, nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE));
+  if (table >= 0) {
     if (list->count == list->capacity) {
       size_t cap = list->capacity ? list->capacity * 2 : 64;
       struct kp_nft_chain_info *items = realloc(list->items, cap * sizeof(*items));
@@ -78,6 +93,7 @@ static int chain_cb(const struct nlmsghdr *nlh, void *arg) {
     struct kp_nft_chain_info *ci = &list->items[list->count];
     memset(ci, 0, sizeof(*ci));
     ci->name = strdup(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
+    ci->table = table;
     ci->base = nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM);
     ci->hooknum = ci->base ? nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) : 0;
     ci->policy = nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY)
@@ -107,7 +123,8 @@ int kp_nft_list_chains(struct kp_nft_nl *nl, uint16_t nfproto, const char *table
   struct nftnl_chain *req = nftnl_chain_alloc();
   if (req == NULL)
     return errno = ENOMEM, -1;
-  nftnl_chain_set_str(req, NFTNL_CHAIN_TABLE, table);
+  if (table != NULL)
+    nftnl_chain_set_str(req, NFTNL_CHAIN_TABLE, table);
   list->table = table;
   if (name != NULL)
     nftnl_chain_set_str(req, NFTNL_CHAIN_NAME, name);
@@ -134,19 +151,53 @@ const char *kp_nft_hook_name(uint32_t hook) {
 
 /* ---- rules ---------------------------------------------------------------------- */
 
-static int counter_expr_cb(struct nftnl_expr *e, void *arg) {
-  struct kp_counters *c = arg;
-  const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
-  if (name != NULL && strcmp(name, "counter") == 0) {
-    c->present = true;
-    c->packets = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
-    c->bytes = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+/* The first counter expression of a rule message, read straight from the
+ * netlink attributes (NFTA_RULE_EXPRESSIONS > NFTA_LIST_ELEM > NFTA_EXPR_NAME
+ * "counter", NFTA_EXPR_DATA > NFTA_COUNTER_*): a counters-only refresh
+ * builds no libnftnl rule. */
+static void rule_counters(const struct nlmsghdr *nlh, struct kp_counters *c) {
+  memset(c, 0, sizeof(*c));
+  const struct nlattr *attr;
+  mnl_attr_for_each(attr, nlh, sizeof(struct nfgenmsg)) {
+    if (mnl_attr_get_type(attr) != NFTA_RULE_EXPRESSIONS)
+      continue;
+    const struct nlattr *elem;
+    mnl_attr_for_each_nested(elem, attr) {
+      const struct nlattr *name = NULL, *data = NULL, *a;
+      mnl_attr_for_each_nested(a, elem) {
+        if (mnl_attr_get_type(a) == NFTA_EXPR_NAME)
+          name = a;
+        else if (mnl_attr_get_type(a) == NFTA_EXPR_DATA)
+          data = a;
+      }
+      if (name == NULL || data == NULL || mnl_attr_validate(name, MNL_TYPE_NUL_STRING) < 0 ||
+          strcmp(mnl_attr_get_str(name), "counter") != 0)
+        continue;
+      mnl_attr_for_each_nested(a, data) {
+        if (mnl_attr_validate(a, MNL_TYPE_U64) < 0)
+          continue;
+        if (mnl_attr_get_type(a) == NFTA_COUNTER_PACKETS)
+          c->packets = be64toh(mnl_attr_get_u64(a));
+        else if (mnl_attr_get_type(a) == NFTA_COUNTER_BYTES)
+          c->bytes = be64toh(mnl_attr_get_u64(a));
+      }
+      c->present = true;
+      return;
+    }
   }
-  return 0;
 }
 
 static int rule_cb(const struct nlmsghdr *nlh, void *arg) {
   struct kp_nft_rule_dump *rd = arg;
+  if (rd->counters_only) {
+    if (rd->index >= rd->chain->rules.count) {
+      rd->err = EAGAIN; /* the chain changed under an unchanged generation */
+      return MNL_CB_ERROR;
+    }
+    struct kp_rule *rule = rd->chain->rules.items[rd->index++];
+    rule_counters(nlh, &rule->counters);
+    return MNL_CB_OK;
+  }
   struct nftnl_rule *nr = nftnl_rule_alloc();
   if (nr == NULL) {
     rd->err = ENOMEM;
@@ -154,25 +205,12 @@ static int rule_cb(const struct nlmsghdr *nlh, void *arg) {
   }
   int rc = MNL_CB_OK;
   if (nftnl_rule_nlmsg_parse(nlh, nr) == 0) {
-    if (rd->counters_only) {
-      if (rd->index >= rd->chain->rules.count) {
-        rd->err = EAGAIN; /* the chain changed under an unchanged generation */
-        rc = MNL_CB_ERROR;
-      } else {
-        struct kp_rule *rule = rd->chain->rules.items[rd->index];
-        struct kp_counters c = {0};
-        nftnl_expr_foreach(nr, counter_expr_cb, &c);
-        rule->counters = c;
-      }
-      rd->index++;
-    } else {
-      struct kp_rule *rule = kp_chain_add_rule(rd->ctx->snap, rd->chain);
-      if (rule == NULL || kp_nft_decode_rule(rd->ctx, nr, rule) != 0) {
-        rd->err = ENOMEM;
-        rc = MNL_CB_ERROR;
-      }
-      rd->decoded++;
+    struct kp_rule *rule = kp_chain_add_rule(rd->ctx->snap, rd->chain);
+    if (rule == NULL || kp_nft_decode_rule(rd->ctx, nr, rule) != 0) {
+      rd->err = ENOMEM;
+      rc = MNL_CB_ERROR;
     }
+    rd->decoded++;
   }
   nftnl_rule_free(nr);
   return rc;

@@ -56,6 +56,7 @@ int kp_nft_list_tables(struct kp_nft_nl *nl, struct kp_nft_table_list *list);
 
 struct kp_nft_chain_info {
   char *name;
+  int table; /* with a NULL list table: index as in kp_nft_table_list.present */
   bool base;
   uint32_t hooknum, policy;
   bool counters;
@@ -68,7 +69,8 @@ struct kp_nft_chain_list {
   size_t count, capacity;
 };
 
-/* table's chains (dump filtered by table), or one chain when name != NULL.
+/* table's chains (dump filtered by table), one chain when name != NULL, or
+ * with table NULL the chains of every table we read (one dump for all).
  * Free the list with kp_nft_chain_list_free, also after a failure. */
 int kp_nft_list_chains(struct kp_nft_nl *nl, uint16_t nfproto, const char *table, const char *name,
                        struct kp_nft_chain_list *list);
@@ -117,23 +119,30 @@ struct kp_nft_rule_dump {
 };
 int kp_nft_dump_chain(struct kp_nft_nl *nl, struct kp_nft_rule_dump *rd);
 
-/* ---- live_nft_table.c: one whole table into the snapshot. */
-int kp_nft_read_table(struct kp_nft_nl *nl, struct kp_snapshot *snap, bool v6, const char *name,
-                      bool native, struct kp_nft_read_stats *stats);
+/* ---- live_nft_table.c: one whole table into the snapshot: table is an
+ * index as in kp_nft_table_list.present, chains the family's chain list
+ * (kp_nft_list_chains with table NULL). */
+int kp_nft_read_table(struct kp_nft_nl *nl, struct kp_snapshot *snap, bool v6, int table,
+                      const struct kp_nft_chain_list *chains, struct kp_nft_read_stats *stats);
 
-/* ---- live_nft_cache.c: the decoded tables of one generation, and a read
- * made from them while the generation is unchanged. */
+/* ---- live_nft_cache.c: the decoded tables of one generation, in a
+ * snapshot of their own, lent to each read while the generation holds. */
 struct kp_nft_cache {
-  struct kp_snapshot *snap; /* NULL: nothing kept */
+  struct kp_snapshot *owner; /* NULL: nothing kept; finalized */
   uint32_t gen;
-  bool ipv6;
+  bool ipv6, rule_text;
+  bool trimmed; /* counters outside the refreshed chains dropped */
 };
-/* Keeps the nft tables snap holds from index first on, as generation gen. */
-void kp_nft_cache_store(struct kp_nft_cache *cache, const struct kp_snapshot *snap, size_t first,
-                        uint32_t gen, bool ipv6);
+/* Keeps owner (finalized; the cache takes it over) as generation gen. */
+void kp_nft_cache_store(struct kp_nft_cache *cache, struct kp_snapshot *owner, uint32_t gen,
+                        bool ipv6);
 void kp_nft_cache_clear(struct kp_nft_cache *cache);
-/* Copies the kept tables into snap and re-reads the counters the checks use;
- * -1 with errno (EAGAIN: the ruleset changed meanwhile, read it fully). */
+/* Adds the kept tables of the wanted families to snap (shared). 0 / -1. */
+int kp_nft_cache_lend(struct kp_nft_cache *cache, struct kp_snapshot *snap, bool ipv6);
+/* A read from the kept tables: the counters the checks use re-read, the
+ * tables lent (or, while another snapshot holds them, copied) into snap.
+ * -1 with errno EAGAIN when the ruleset changed meanwhile (the cache is
+ * then empty: read it fully), ENOMEM. */
 int kp_nft_cache_read(struct kp_nft_cache *cache, struct kp_nft_nl *nl, struct kp_snapshot *snap,
                       bool ipv6, struct kp_nft_read_stats *stats);
 /* Removes the tables from index first on (a failed attempt's). */

@@ -4,6 +4,7 @@
 #include "live_nft_internal.h"
 
 #include <errno.h>
+#include <linux/netfilter.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,19 +49,28 @@ static void add_source(struct kp_snapshot *snap) {
   kp_ptrvec_push(&snap->arena, &snap->sources, (void *)"kernel");
 }
 
-/* Every iptables-nft table and kube-proxy's own, of the wanted families. */
+/* Every iptables-nft table and kube-proxy's own, of the wanted families:
+ * one chain list per family for all of them, then table by table. */
 static int read_all(struct kp_nft_reader *reader, struct kp_snapshot *snap, bool ipv6) {
   struct kp_nft_table_list list;
   if (kp_nft_list_tables(&reader->nl, &list) != 0)
     return -1;
-  const size_t n = KP_NFT_XT_TABLES;
-  for (int v6 = 0; v6 <= (ipv6 ? 1 : 0); v6++)
-    for (size_t i = 0; i <= n; i++)
-      if (list.present[v6][i] &&
-          kp_nft_read_table(&reader->nl, snap, v6,
-                            i < n ? kp_nft_xt_tables[i] : kp_nft_native_table, i == n,
-                            &reader->stats) != 0)
-        return -1;
+  for (int v6 = 0; v6 <= (ipv6 ? 1 : 0); v6++) {
+    bool any = false;
+    for (int i = 0; i <= KP_NFT_XT_TABLES; i++)
+      any |= list.present[v6][i];
+    if (!any)
+      continue;
+    struct kp_nft_chain_list chains = {0};
+    int rc = kp_nft_list_chains(&reader->nl, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4, NULL, NULL, &chains);
+    for (int i = 0; i <= KP_NFT_XT_TABLES && rc == 0; i++)
+      if (list.present[v6][i])
+        rc = kp_nft_read_table(&reader->nl, snap, v6, i, &chains, &reader->stats);
+    int saved = errno;
+    kp_nft_chain_list_free(&chains);
+    if (rc != 0)
+      return errno = saved, -1;
+  }
   return 0;
 }
 
@@ -75,36 +85,48 @@ int kp_nft_read(struct kp_nft_reader *reader, struct kp_snapshot *snap, bool ipv
   reader->stats.generation = gen;
   add_source(snap);
   struct kp_nft_cache *cache = &reader->cache;
-  if (cache->snap != NULL && cache->gen == gen && (cache->ipv6 || !ipv6)) {
+  if (cache->owner != NULL && cache->gen == gen && (cache->ipv6 || !ipv6) &&
+      cache->rule_text == snap->rule_text) {
     if (kp_nft_cache_read(cache, &reader->nl, snap, ipv6, &reader->stats) == 0)
       return 0;
     if (errno != EAGAIN && errno != EINTR && errno != ENOENT)
       return fail(err, "counter refresh");
     memset(&reader->stats, 0, sizeof(reader->stats));
   }
-  /* A ruleset change during the dumps (EINTR, ENOENT, a new generation)
-   * would mix two versions: read again, at most three times. */
-  size_t first = snap->tables.count;
+  /* The tables are read into a snapshot of the reader's own, kept for the
+   * next reads and lent to snap. A ruleset change during the dumps (EINTR,
+   * ENOENT, a new generation) would mix two versions: read again, at most
+   * three times. */
   for (int attempt = 0;; attempt++) {
+    struct kp_snapshot *fresh = kp_snapshot_new();
+    if (fresh == NULL)
+      return errno = ENOMEM, fail(err, "rule dump");
+    fresh->rule_text = snap->rule_text;
     reader->stats.chains_dumped = reader->stats.rules_decoded = 0;
-    int rc = read_all(reader, snap, ipv6);
+    int rc = read_all(reader, fresh, ipv6);
+    if (rc == 0 && kp_snapshot_finalize(fresh) != 0)
+      rc = (errno = ENOMEM, -1);
     int saved = errno;
     uint32_t after = gen;
     bool stable = rc == 0 && kp_nft_get_gen(&reader->nl, &after) == 0 && after == gen;
-    if (stable) {
+    bool retry = !stable && (rc == 0 || saved == EINTR || saved == ENOENT) && attempt < 2;
+    if (stable || (rc == 0 && !retry)) {
+      /* Kept when stable; else consistent enough to use, but not kept. */
+      struct kp_nft_cache once = {0};
+      struct kp_nft_cache *keep = stable ? cache : &once;
+      kp_nft_cache_store(keep, fresh, gen, ipv6);
+      rc = kp_nft_cache_lend(keep, snap, ipv6);
+      kp_nft_cache_clear(&once);
+      if (rc != 0)
+        return fail(err, "rule dump");
       reader->stats.generation = gen;
-      kp_nft_cache_store(cache, snap, first, gen, ipv6);
       return 0;
     }
-    bool retry = rc == 0 || saved == EINTR || saved == ENOENT;
-    if (!retry || attempt == 2) {
-      if (rc == 0)
-        return 0; /* consistent enough to use, but not cached */
-      kp_nft_drop_tables(snap, first);
+    kp_snapshot_free(fresh);
+    if (!retry) {
       errno = saved;
       return fail(err, "rule dump");
     }
-    kp_nft_drop_tables(snap, first);
     gen = after;
     if (rc != 0 && kp_nft_get_gen(&reader->nl, &gen) != 0)
       return fail(err, "generation id");

@@ -26,14 +26,27 @@ void kp_nft_table_ctx_done(struct kp_nft_table_ctx *ctx) {
   kp_xt_ctx_done(&ctx->xt);
 }
 
-/* The chains of the list into table, with their policies and counters. */
+/* The chains of the list in table index `which` into table, with their
+ * policies and counters; in iptables' order for iptables-nft's tables. */
 static int add_chains(struct kp_snapshot *snap, struct kp_table *table,
-                      const struct kp_nft_chain_list *chains) {
-  for (size_t i = 0; i < chains->count; i++) {
-    const struct kp_nft_chain_info *ci = &chains->items[i];
+                      const struct kp_nft_chain_list *chains, int which) {
+  struct kp_nft_chain_info *mine = malloc((chains->count ? chains->count : 1) * sizeof(*mine));
+  if (mine == NULL)
+    return errno = ENOMEM, -1;
+  size_t n = 0;
+  for (size_t i = 0; i < chains->count; i++)
+    if (chains->items[i].table == which)
+      mine[n++] = chains->items[i]; /* names stay owned by the list */
+  if (!table->native_nft)
+    qsort(mine, n, sizeof(mine[0]), kp_nft_chain_order);
+  int rc = 0;
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    const struct kp_nft_chain_info *ci = &mine[i];
     struct kp_chain *chain = kp_table_add_chain(snap, table, ci->name);
-    if (chain == NULL)
-      return errno = ENOMEM, -1;
+    if (chain == NULL) {
+      rc = (errno = ENOMEM, -1);
+      break;
+    }
     chain->builtin = ci->base;
     chain->dump_references = -1;
     if (ci->base) {
@@ -44,32 +57,24 @@ static int add_chains(struct kp_snapshot *snap, struct kp_table *table,
       chain->policy_counters.bytes = ci->bytes;
     }
   }
-  return 0;
+  free(mine);
+  return rc;
 }
 
-int kp_nft_read_table(struct kp_nft_nl *nl, struct kp_snapshot *snap, bool v6, const char *name,
-                      bool native, struct kp_nft_read_stats *stats) {
-  uint16_t nfproto = v6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
-  struct kp_nft_chain_list chains = {0};
-  if (kp_nft_list_chains(nl, nfproto, name, NULL, &chains) != 0) {
-    int saved = errno;
-    kp_nft_chain_list_free(&chains);
-    return errno = saved, -1;
-  }
-  if (!native)
-    qsort(chains.items, chains.count, sizeof(chains.items[0]), kp_nft_chain_order);
+int kp_nft_read_table(struct kp_nft_nl *nl, struct kp_snapshot *snap, bool v6, int which,
+                      const struct kp_nft_chain_list *chains, struct kp_nft_read_stats *stats) {
+  bool native = which == KP_NFT_XT_TABLES;
+  const char *name = native ? kp_nft_native_table : kp_nft_xt_tables[which];
   enum kp_family family = v6 ? KP_FAMILY_IPV6 : KP_FAMILY_IPV4;
   struct kp_table *table = kp_snapshot_table(snap, family, KP_BACKEND_NFT, name, true);
-  int rc = table == NULL ? (errno = ENOMEM, -1) : 0;
-  if (rc == 0) {
-    table->native_nft = native;
-    table->source = "kernel";
-    rc = add_chains(snap, table, &chains);
-  }
-  kp_nft_chain_list_free(&chains);
-  if (rc != 0)
+  if (table == NULL)
+    return errno = ENOMEM, -1;
+  table->native_nft = native;
+  table->source = "kernel";
+  if (add_chains(snap, table, chains, which) != 0)
     return -1;
 
+  int rc = 0;
   struct kp_nft_table_ctx ctx;
   kp_nft_table_ctx_init(&ctx, snap, table);
   if (native)

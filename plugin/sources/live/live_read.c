@@ -39,7 +39,12 @@ static const struct table_spec legacy_tables[] = {
     {KP_FAMILY_IPV6, "mangle", false}, {KP_FAMILY_IPV6, "raw", false},
 };
 
+#define N_LEGACY (sizeof(legacy_tables) / sizeof(legacy_tables[0]))
+
 struct kp_live_source {
+  bool one_shot; /* kp_live_read's: keeps nothing for a next read */
+  struct kp_iptc_cache legacy[N_LEGACY];
+  size_t legacy_hits;
   struct kp_nft_reader *nft;
   dev_t netns_dev; /* the namespace the nft reader's socket lives in */
   ino_t netns_ino;
@@ -127,7 +132,8 @@ static int read_legacy(struct live_job *job) {
    * backend in use, asking libiptc would only create empty legacy tables on
    * the node, so don't; otherwise try them (this is likely a legacy node). */
   bool blind_skip = !forced && nft_in_use(job->snap);
-  for (size_t i = 0; i < sizeof(legacy_tables) / sizeof(legacy_tables[0]); i++) {
+  job->source->legacy_hits = 0;
+  for (size_t i = 0; i < N_LEGACY; i++) {
     const struct table_spec *spec = &legacy_tables[i];
     if (spec->family == KP_FAMILY_IPV6 && !job->opt->ipv6)
       continue;
@@ -137,7 +143,12 @@ static int read_legacy(struct live_job *job) {
         ((k == 0 && !listed(names[spec->family], spec->name)) || (k != 0 && blind_skip)))
       continue;
     struct kp_live_error terr = {0};
-    if (kp_iptc_read_table(job->snap, spec->family, spec->name, &terr) != 0) {
+    bool hit = false;
+    int rc = job->source->one_shot ? kp_iptc_read_table(job->snap, spec->family, spec->name, &terr)
+                                   : kp_iptc_cache_read(&job->source->legacy[i], job->snap,
+                                                        spec->family, spec->name, &terr, &hit);
+    job->source->legacy_hits += hit;
+    if (rc != 0) {
       if (terr.fault == KP_LIVE_NO_TABLE && !required)
         continue;
       *job->err = terr;
@@ -197,7 +208,13 @@ void kp_live_source_free(struct kp_live_source *source) {
   if (source == NULL)
     return;
   kp_nft_reader_free(source->nft);
+  for (size_t i = 0; i < N_LEGACY; i++)
+    kp_iptc_cache_free(&source->legacy[i]);
   free(source);
+}
+
+size_t kp_live_source_legacy_hits(const struct kp_live_source *source) {
+  return source->legacy_hits;
 }
 
 int kp_live_source_read(struct kp_live_source *source, struct kp_snapshot *snap,
@@ -218,6 +235,8 @@ int kp_live_source_read(struct kp_live_source *source, struct kp_snapshot *snap,
       (dev != source->netns_dev || ino != source->netns_ino)) {
     kp_nft_reader_free(source->nft);
     source->nft = NULL;
+    for (size_t i = 0; i < N_LEGACY; i++)
+      kp_iptc_cache_free(&source->legacy[i]);
     source->netns_dev = dev;
     source->netns_ino = ino;
   }
@@ -230,6 +249,7 @@ int kp_live_read(struct kp_snapshot *snap, const struct kp_live_options *opt,
   struct kp_live_source *source = kp_live_source_new();
   if (source == NULL)
     return kp_live_fail(err, KP_LIVE_OTHER, ENOMEM, "out of memory");
+  source->one_shot = true;
   int rc = kp_live_source_read(source, snap, opt, err);
   kp_live_source_free(source);
   return rc;

@@ -47,7 +47,9 @@ struct kp_xt_ctx {
   struct kp_table *table;
   enum kp_family family;
   struct kp_ipset_names sets;
-  const char *last_comment; /* the previous rule's, to share equal copies */
+  const char *last_comment;  /* the previous rule's, to share equal copies */
+  uint32_t last_probability; /* statistic match: the last value and its text */
+  const char *last_probability_text;
 };
 
 void kp_xt_ctx_init(struct kp_xt_ctx *ctx, struct kp_snapshot *snap, struct kp_table *table,

@@ -272,13 +272,20 @@ static int match_statistic(struct kp_xt_ctx *ctx, struct kp_rule *rule,
                      info.u.nth.every + 1, info.u.nth.packet);
     return 0;
   }
-  /* iptables prints probability / 2^31 with 11 decimals ("0.50000000000"). */
-  char prob[32];
-  snprintf(prob, sizeof(prob), "%.11f", (double)info.u.random.probability / 2147483648.0);
-  kp_rule_text_add(text, " -m statistic --mode random%s --probability %s", inv, prob);
+  /* iptables prints probability / 2^31 with 11 decimals ("0.50000000000").
+   * kube-proxy repeats a handful of values: the last one's text is shared. */
+  if (ctx->last_probability_text == NULL || ctx->last_probability != info.u.random.probability) {
+    char prob[32];
+    snprintf(prob, sizeof(prob), "%.11f", (double)info.u.random.probability / 2147483648.0);
+    if ((ctx->last_probability_text = kp_arena_strdup(&ctx->snap->arena, prob)) == NULL)
+      return -1;
+    ctx->last_probability = info.u.random.probability;
+  }
+  kp_rule_text_add(text, " -m statistic --mode random%s --probability %s", inv,
+                   ctx->last_probability_text);
   if (rule->probability == NULL)
-    rule->probability = kp_arena_strdup(&ctx->snap->arena, prob);
-  return rule->probability == NULL ? -1 : 0;
+    rule->probability = ctx->last_probability_text;
+  return 0;
 }
 
 static int match_tcp(struct kp_xt_ctx *ctx, struct kp_rule *rule, const struct kp_xt_payload *p,

@@ -1,0 +1,293 @@
+/* The kernel's copy of an iptables-legacy table, walked the way libiptc
+ * parses it (see live_iptc_blob.h): built-in chains start at their hook
+ * entry and end with the policy entry at their underflow; a user chain is
+ * an ERROR entry naming it, its rules, and a RETURN entry; an ERROR entry
+ * named "ERROR" ends the table. Bounds-checked: a copy that does not parse
+ * is "changed". */
+#include "live_iptc_blob.h"
+
+#include "kp/names.h"
+
+/* netinet/in.h before the kernel headers, as libiptc.h has it. */
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <linux/netfilter/x_tables.h>
+#include <linux/netfilter_ipv4/ip_tables.h>
+#include <linux/netfilter_ipv6/ip6_tables.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- structure hash ------------------------------------------------------ */
+
+static uint64_t mix(uint64_t h, uint64_t v) {
+  h = (h ^ v) * 0x9E3779B97F4A7C15ULL;
+  return h ^ (h >> 32);
+}
+
+void kp_iptc_hash_chain(struct kp_iptc_chain_hash *ch, const char *name) {
+  ch->h = kp_hash_bytes(name, strlen(name));
+}
+
+/* Where the fields sit in an entry of the family. */
+struct layout {
+  size_t header, target_offset, next_offset, counters;
+};
+static const struct layout layouts[KP_FAMILY_COUNT] = {
+    [KP_FAMILY_IPV4] = {sizeof(struct ipt_entry), offsetof(struct ipt_entry, target_offset),
+                        offsetof(struct ipt_entry, next_offset),
+                        offsetof(struct ipt_entry, counters)},
+    [KP_FAMILY_IPV6] = {sizeof(struct ip6t_entry), offsetof(struct ip6t_entry, target_offset),
+                        offsetof(struct ip6t_entry, next_offset),
+                        offsetof(struct ip6t_entry, counters)},
+};
+
+/* One match or target: its size, name and revision, and its data. The
+ * kernel writes the name only up to its NUL (xt_match_to_user): the rest
+ * of the field is whatever the reader's buffer held, so it is not hashed. */
+static uint64_t hash_extension(const unsigned char *m, size_t len) {
+  struct xt_entry_match head;
+  memcpy(&head, m, sizeof(head));
+  size_t name = strnlen(head.u.user.name, sizeof(head.u.user.name));
+  uint64_t h = mix(head.u.match_size, kp_hash_bytes(head.u.user.name, name));
+  h = mix(h, head.u.user.revision);
+  return mix(h, kp_hash_bytes(m + sizeof(head), len - sizeof(head)));
+}
+
+void kp_iptc_hash_rule(struct kp_iptc_chain_hash *ch, enum kp_family family, const void *entry,
+                       size_t len) {
+  const struct layout *l = &layouts[family];
+  const unsigned char *e = entry;
+  size_t after = l->counters + sizeof(struct xt_counters);
+  uint16_t toff;
+  memcpy(&toff, e + l->target_offset, sizeof(toff));
+  if (len < l->header || toff < l->header || toff > len) {
+    ch->h = mix(ch->h, kp_hash_bytes(e, len)); /* does not parse: all of it */
+    return;
+  }
+  ch->h = mix(ch->h, kp_hash_bytes(e, l->counters));
+  ch->h = mix(ch->h, kp_hash_bytes(e + after, l->header - after));
+  /* the matches between the header and the target, then the target */
+  for (size_t off = l->header; off < len;) {
+    uint16_t size;
+    memcpy(&size, e + off, sizeof(size));
+    size_t end = off < toff ? toff : len;
+    if (size < sizeof(struct xt_entry_match) || size > end - off) {
+      ch->h = mix(ch->h, kp_hash_bytes(e + off, len - off));
+      return;
+    }
+    ch->h = mix(ch->h, hash_extension(e + off, size));
+    off += size;
+  }
+}
+
+void kp_iptc_hash_policy(struct kp_iptc_chain_hash *ch, const char *policy) {
+  ch->h = mix(ch->h, policy != NULL ? kp_hash_bytes(policy, strlen(policy)) : 1);
+}
+
+/* ---- the copy ------------------------------------------------------------- */
+
+int kp_iptc_blob_read(struct kp_iptc_blob *blob, enum kp_family family, const char *table) {
+  bool v6 = family == KP_FAMILY_IPV6;
+  int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+  if (fd < 0)
+    return -1;
+  int level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+  /* ipt_getinfo and ip6t_getinfo are the same struct. */
+  struct ipt_getinfo info;
+  memset(&info, 0, sizeof(info));
+  snprintf(info.name, sizeof(info.name), "%s", table);
+  socklen_t len = sizeof(info);
+  int rc = getsockopt(fd, level, v6 ? IP6T_SO_GET_INFO : IPT_SO_GET_INFO, &info, &len);
+  size_t need = sizeof(struct ipt_get_entries) + info.size;
+  if (rc == 0 && need > blob->capacity) {
+    unsigned char *buf = realloc(blob->buf, need);
+    if (buf == NULL)
+      rc = (errno = ENOMEM, -1);
+    else
+      blob->buf = buf, blob->capacity = need;
+  }
+  if (rc == 0) {
+    struct ipt_get_entries *req = (struct ipt_get_entries *)blob->buf;
+    memset(req, 0, sizeof(*req));
+    snprintf(req->name, sizeof(req->name), "%s", table);
+    req->size = info.size;
+    len = (socklen_t)need;
+    rc = getsockopt(fd, level, v6 ? IP6T_SO_GET_ENTRIES : IPT_SO_GET_ENTRIES, req, &len);
+  }
+  int saved = errno;
+  close(fd);
+  if (rc != 0)
+    return errno = saved, -1;
+  blob->size = info.size;
+  blob->valid_hooks = info.valid_hooks;
+  memcpy(blob->hook_entry, info.hook_entry, sizeof(blob->hook_entry));
+  memcpy(blob->underflow, info.underflow, sizeof(blob->underflow));
+  return 0;
+}
+
+void kp_iptc_blob_free(struct kp_iptc_blob *blob) {
+  free(blob->buf);
+  memset(blob, 0, sizeof(*blob));
+}
+
+/* ---- the walk -------------------------------------------------------------- */
+
+static const char *const hook_chains[5] = {"PREROUTING", "INPUT", "FORWARD", "OUTPUT",
+                                           "POSTROUTING"};
+
+/* What a walk does with what it finds: hash it, or copy counters. */
+struct walk {
+  enum kp_family family;
+  const struct layout *l;
+  /* hash mode */
+  uint64_t *hash;
+  struct kp_iptc_chain_hash ch;
+  /* counters mode */
+  struct kp_table *table;
+  struct kp_chain *chain;
+  size_t index;
+};
+
+static const unsigned char *entries(const struct kp_iptc_blob *blob) {
+  return blob->buf + sizeof(struct ipt_get_entries);
+}
+
+static uint16_t u16_at(const unsigned char *p) {
+  uint16_t v;
+  memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+static int chain_start(struct walk *w, const char *name) {
+  if (w->hash != NULL) {
+    kp_iptc_hash_chain(&w->ch, name);
+    return 0;
+  }
+  w->chain = kp_table_chain(w->table, name);
+  w->index = 0;
+  return w->chain == NULL ? -1 : 0;
+}
+
+static int chain_end(struct walk *w, const char *policy, const struct xt_counters *c) {
+  if (w->hash != NULL) {
+    kp_iptc_hash_policy(&w->ch, policy);
+    kp_iptc_hash_add(w->hash, &w->ch);
+    return 0;
+  }
+  if (w->index != w->chain->rules.count)
+    return -1;
+  if (policy != NULL && c != NULL) {
+    w->chain->policy_counters.packets = c->pcnt;
+    w->chain->policy_counters.bytes = c->bcnt;
+  }
+  return 0;
+}
+
+static int rule(struct walk *w, const unsigned char *e, size_t len) {
+  if (w->hash != NULL) {
+    kp_iptc_hash_rule(&w->ch, w->family, e, len);
+    return 0;
+  }
+  if (w->index >= w->chain->rules.count)
+    return -1;
+  struct kp_rule *r = w->chain->rules.items[w->index++];
+  struct xt_counters c;
+  memcpy(&c, e + w->l->counters, sizeof(c));
+  r->counters.packets = c.pcnt;
+  r->counters.bytes = c.bcnt;
+  return 0;
+}
+
+/* The standard verdict a policy entry holds, as libiptc names it. */
+static const char *policy_name(const unsigned char *target, size_t avail) {
+  struct xt_standard_target t;
+  if (avail < sizeof(t))
+    return "?";
+  memcpy(&t, target, sizeof(t));
+  switch (t.verdict) {
+  case -NF_ACCEPT - 1:
+    return "ACCEPT";
+  case -NF_DROP - 1:
+    return "DROP";
+  case -NF_QUEUE - 1:
+    return "QUEUE";
+  case XT_RETURN:
+    return "RETURN";
+  default:
+    return "?";
+  }
+}
+
+static int walk_blob(const struct kp_iptc_blob *blob, struct walk *w) {
+  const unsigned char *base = entries(blob);
+  const size_t head = sizeof(struct xt_entry_target);
+  int hook = -1;                       /* the built-in chain we are in, or -1 */
+  bool user = false;                   /* in a user chain */
+  const unsigned char *pending = NULL; /* a user chain's last entry: rule or tail */
+  size_t pending_len = 0;
+  for (size_t off = 0; off < blob->size;) {
+    const unsigned char *e = base + off;
+    if (blob->size - off < w->l->header)
+      return -1;
+    size_t next = u16_at(e + w->l->next_offset), toff = u16_at(e + w->l->target_offset);
+    if (next < w->l->header || next > blob->size - off || toff < w->l->header || toff + head > next)
+      return -1;
+    for (int h = 0; h < 5; h++)
+      if ((blob->valid_hooks & (1u << h)) && blob->hook_entry[h] == off) {
+        if (hook >= 0 || (user && chain_end(w, NULL, NULL) != 0)) /* tail dropped */
+          return -1;
+        user = false, pending = NULL, hook = h;
+        if (chain_start(w, hook_chains[h]) != 0)
+          return -1;
+      }
+    struct xt_entry_target t;
+    memcpy(&t, e + toff, head);
+    if (strncmp(t.u.user.name, XT_ERROR_TARGET, sizeof(t.u.user.name)) == 0) {
+      if (hook >= 0 || (user && chain_end(w, NULL, NULL) != 0))
+        return -1;
+      char name[XT_FUNCTION_MAXNAMELEN + 1] = "";
+      size_t avail = next - toff - head;
+      memcpy(name, e + toff + head,
+             avail < XT_FUNCTION_MAXNAMELEN ? avail : XT_FUNCTION_MAXNAMELEN);
+      if (strcmp(name, XT_ERROR_TARGET) == 0)
+        return 0; /* the end of the table */
+      user = true, pending = NULL;
+      if (chain_start(w, name) != 0)
+        return -1;
+    } else if (hook >= 0 && blob->underflow[hook] == off) {
+      struct xt_counters c;
+      memcpy(&c, e + w->l->counters, sizeof(c));
+      if (chain_end(w, policy_name(e + toff, next - toff), &c) != 0)
+        return -1;
+      hook = -1;
+    } else if (hook >= 0) {
+      if (rule(w, e, next) != 0)
+        return -1;
+    } else if (user) {
+      if (pending != NULL && rule(w, pending, pending_len) != 0)
+        return -1;
+      pending = e, pending_len = next;
+    } else {
+      return -1; /* an entry outside every chain */
+    }
+    off += next;
+  }
+  return -1; /* no end marker */
+}
+
+int kp_iptc_blob_hash(const struct kp_iptc_blob *blob, enum kp_family family, uint64_t *hash) {
+  *hash = 0;
+  struct walk w = {.family = family, .l = &layouts[family], .hash = hash};
+  return walk_blob(blob, &w);
+}
+
+int kp_iptc_blob_counters(const struct kp_iptc_blob *blob, enum kp_family family,
+                          struct kp_table *table) {
+  struct walk w = {.family = family, .l = &layouts[family], .table = table};
+  return walk_blob(blob, &w);
+}
