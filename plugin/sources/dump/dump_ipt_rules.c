@@ -35,8 +35,8 @@ static int rules_finish(struct rules_state *st) {
   t->partial = true;
   if (kp_ipt_note(st->snap, KP_NOTE_FRAGMENT, st->source, st->first_line, t,
                   "a listing of some chains only", st->err) != 0 ||
-      kp_ipt_note(st->snap, KP_NOTE_TABLE_GUESSED, st->source, st->first_line, t,
-                  NULL, st->err) != 0)
+      kp_ipt_note(st->snap, KP_NOTE_TABLE_GUESSED, st->source, st->first_line, t, NULL, st->err) !=
+          0)
     return -1;
   return 0;
 }
