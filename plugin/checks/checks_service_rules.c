@@ -17,7 +17,6 @@
 
 #include "kp/names.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,27 +59,37 @@ static bool is_ipvs_service_set(const char *set, const char *const *names) {
   return false;
 }
 
+/* Keys hash what a rule matches, piece by piece (no formatting: a live
+ * read keys tens of thousands of rules). */
+static uint64_t mix(uint64_t h, const void *p, size_t n) {
+  return (h ^ kp_hash_bytes(p, n)) * 1099511628211ULL;
+}
+
+static uint64_t mix_str(uint64_t h, const char *s) {
+  return s != NULL ? mix(h, s, strlen(s)) : mix(h, "", 0);
+}
+
+static uint64_t mix_addr(uint64_t h, const struct kp_addr *a) {
+  uint8_t head[3] = {a->kind, a->prefix_len, a->negated};
+  return mix(mix(h, head, sizeof(head)), a->bytes, sizeof(a->bytes));
+}
+
 static uint64_t rule_key(const struct kp_rule *rule) {
-  char dst[64], src[64], nat[64], buf[1024];
-  kp_addr_format(&rule->dst, dst, sizeof(dst));
-  kp_addr_format(&rule->src, src, sizeof(src));
-  kp_addr_format(&rule->nat_addr, nat, sizeof(nat));
   const struct kp_table *t = rule->chain->table;
-  int n = snprintf(
-      buf, sizeof(buf), "%d|%s|%s|%s|%d|%s|%s|%u|%u-%u|%s|%s|%s|%s|%u-%u|%s", t->family, t->name,
-      rule->chain->name, rule->target_name ? rule->target_name : "", rule->target, dst, src,
-      rule->proto, rule->dport.lo, rule->dport.hi, rule->comment ? rule->comment : "",
-      rule->match_set ? rule->match_set : "", rule->dst_type ? rule->dst_type : "", nat,
-      rule->nat_ports.lo, rule->nat_ports.hi, rule->probability ? rule->probability : "");
-  return kp_hash_bytes(buf, n > 0 && (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+  uint16_t nums[8] = {
+      (uint16_t)t->family, (uint16_t)rule->target, rule->proto,        rule->dport.lo,
+      rule->dport.hi,      rule->nat_ports.lo,     rule->nat_ports.hi, 0};
+  uint64_t h = mix(1469598103934665603ULL, nums, sizeof(nums));
+  h = mix_str(mix_str(mix_str(h, t->name), rule->chain->name), rule->target_name);
+  h = mix_addr(mix_addr(mix_addr(h, &rule->dst), &rule->src), &rule->nat_addr);
+  h = mix_str(mix_str(h, rule->comment), rule->match_set);
+  return mix_str(mix_str(h, rule->dst_type), rule->probability);
 }
 
 static uint64_t ipvs_key(const struct kp_ipvs_service *svc) {
-  char addr[64], buf[160];
-  kp_addr_format(&svc->addr, addr, sizeof(addr));
-  int n = snprintf(buf, sizeof(buf), "ipvs|%s|%s|%u|%u", svc->proto ? svc->proto : "", addr,
-                   svc->port, svc->fwmark);
-  return kp_hash_bytes(buf, n > 0 && (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+  uint32_t nums[2] = {svc->port, svc->fwmark};
+  uint64_t h = mix(1469598103934665603ULL, nums, sizeof(nums));
+  return mix_addr(mix_str(h, svc->proto), &svc->addr);
 }
 
 static void remember(struct scan *s, uint64_t key, uint64_t packets, int layer) {
@@ -126,7 +135,8 @@ static void scan_chain(struct scan *s, const struct kp_chain *chain, int layer,
   for (size_t i = 0; i < chain->rules.count; i++) {
     const struct kp_rule *rule = chain->rules.items[i];
     if (wanted(rule))
-      count(s, &rule->counters, layer, live ? rule_key(rule) : 0, rule, NULL, live);
+      count(s, &rule->counters, layer, live && rule->counters.present ? rule_key(rule) : 0, rule,
+            NULL, live);
   }
 }
 
@@ -232,7 +242,8 @@ int kp_service_rules_compute(struct kp_check_ctx *ctx, struct kp_inventory *inv)
   if (ctx->mode == KP_MODE_IPVS)
     for (size_t i = 0; i < ctx->snap->ipvs.count; i++) {
       const struct kp_ipvs_service *svc = ctx->snap->ipvs.items[i];
-      count(&s, &svc->counters, LAYER_ENDPOINT, live ? ipvs_key(svc) : 0, NULL, svc, live);
+      count(&s, &svc->counters, LAYER_ENDPOINT, live && svc->counters.present ? ipvs_key(svc) : 0,
+            NULL, svc, live);
     }
   inv->service_packets =
       s.layer_packets[0] > s.layer_packets[1] ? s.layer_packets[0] : s.layer_packets[1];
