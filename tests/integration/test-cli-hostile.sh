@@ -108,12 +108,14 @@ err_case() { # err_case NAME CLI-ARGS...
   check "stderr $name: non-zero exit ($rc) with a message" test "$rc" -ne 0 -a -s "$KP_TMP/err-$name"
   check "stderr $name: no raw control byte" safe_bytes "$KP_TMP/err-$name"
 }
-printf '*ev\033[31mil\233\n:X - [0:0]\n' >"$KP_TMP/table.txt"
+# (a table opened while another is still open is an error naming the open one;
+# a save that only ends without COMMIT is judged as cut, not refused)
+printf '*ev\033[31mil\233\n:X - [0:0]\n*nat\n' >"$KP_TMP/table.txt"
 err_case table-name --file "$KP_TMP/table.txt"
 printf '*nat\n-Z\033[2J\a\n' >"$KP_TMP/command.txt"
 err_case command --file "$KP_TMP/command.txt"
 mkdir -p "$KP_TMP/bundle"
-printf '*nat\n:PREROUTING ACCEPT [0:0]\n' >"$KP_TMP/bundle/$(printf 'node\033]0;pwned\a\233x.txt')"
+printf '*nat\n:PREROUTING ACCEPT [0:0]\n*filter\n' >"$KP_TMP/bundle/$(printf 'node\033]0;pwned\a\233x.txt')"
 err_case bundle-file-name --dir "$KP_TMP/bundle"
 err_case missing-file-name --file "$KP_TMP/$(printf 'no\033[31mfile')"
 err_case pod-ip --file "$FIX/hostile-nft.nft" --pod-ip "$(printf '10.0.0.1\033[2J')"
