@@ -105,7 +105,10 @@ static void save_header(struct save_state *st, const char *line, size_t n) {
   st->backend = KP_BACKEND_UNKNOWN;
   if (strstr(text, "(nf_tables)") || strstr(text, "iptables-nft"))
     st->backend = KP_BACKEND_NFT;
-  else if (strstr(text, "(legacy)") || strstr(text, "iptables-legacy"))
+  else if (strstr(text, "(legacy)") || strstr(text, "iptables-legacy") ||
+           strstr(text, "tables-save v") != NULL)
+    /* iptables-nft-save has written "(nf_tables)" in this line since it
+     * exists (1.8); iptables-legacy-save writes "iptables-save vX" alone */
     st->backend = KP_BACKEND_LEGACY;
   st->family = strstr(text, "ip6tables") ? KP_FAMILY_IPV6 : KP_FAMILY_IPV4;
 }
