@@ -51,9 +51,11 @@ cat >"$KP_TMP/expected" <<'EOF'
 /usr/lib/python3.11/site-packages/sos/report/plugins/kube_proxy.py
 /usr/lib64/collectd/kube_proxy.so
 /usr/sbin/kube-proxy-check
+/usr/share/doc/collectd-kube-proxy/architecture.md
 /usr/share/doc/collectd-kube-proxy/checks.md
 /usr/share/doc/collectd-kube-proxy/deploying.md
 /usr/share/doc/collectd-kube-proxy/metrics.md
+/usr/share/doc/collectd-kube-proxy/performance.md
 /usr/share/doc/collectd-kube-proxy/privileges.md
 /usr/share/licenses/collectd-kube-proxy-0.1.0
 /usr/share/licenses/collectd-kube-proxy-0.1.0/LICENSE
@@ -67,7 +69,7 @@ req=$(rpm -qp --requires "$RPM" | tr '\n' ' ')
 kp_check "Requires collectd, libip4tc, libip6tc, libnftnl, libmnl" \
   bash -c "for r in collectd 'libip4tc.so.2()(64bit)' 'libip6tc.so.2()(64bit)' 'libnftnl.so.11()(64bit)' 'libmnl.so.0()(64bit)'; do grep -qF \" \$r \" <<<' $req' || exit 1; done"
 LOG="$KP_BUILD/rpm/rpmbuild.log"
-glue=$(grep -E -- '-c plugin/kube_proxy\.c ' "$LOG" | head -n 1)
+glue=$(grep -E -- '-c plugin/collectd/kube_proxy\.c ' "$LOG" | head -n 1)
 kp_check "the glue was compiled against the tarball's tree (collectd-inc, collectd-src/src)" \
   bash -c "grep -q -- '-I[^ ]*/collectd-inc ' <<<'$glue' && grep -q -- '-I[^ ]*/collectd-src/src ' <<<'$glue'"
 kp_check "... and not against /usr/include/collectd (Debian's collectd-dev)" \
