@@ -35,8 +35,9 @@ static bool services_chain_seen(const struct kp_check_ctx *ctx) {
   return false;
 }
 
-static int add_figures(struct kp_result *r, const struct kp_inventory *inv) {
-  if (r == NULL || kp_result_set_where(r, "nat", "KUBE-SERVICES") != 0 ||
+/* ipvsadm_only: the figures are the virtual servers', no chain holds them. */
+static int add_figures(struct kp_result *r, const struct kp_inventory *inv, bool ipvsadm_only) {
+  if (r == NULL || (!ipvsadm_only && kp_result_set_where(r, "nat", "KUBE-SERVICES") != 0) ||
       kp_result_add_int(r, "rules_with_traffic", (int64_t)inv->service_rules_with_traffic) != 0 ||
       kp_result_add_int(r, "rules_with_counters", (int64_t)inv->service_rules_counted) != 0 ||
       kp_result_add_int(r, "rules_checked", (int64_t)inv->service_rules) != 0 ||
@@ -53,7 +54,10 @@ static int offline(struct kp_check_ctx *ctx, const struct kp_inventory *inv) {
     kp_counter_format(inv->service_sample_packets, inv->service_sample_text, sample,
                       sizeof(sample));
     r = kp_report_add(ctx->report, KP_CHECK_ACTIVITY, KP_SEV_OK,
-                      "KUBE-SERVICES chain active (%zu rule(s) with traffic, sample: %s packets)",
+                      ctx->ipvsadm_only
+                          ? "IPVS virtual servers active (%zu with traffic, sample: %s packets)"
+                          : "KUBE-SERVICES chain active (%zu rule(s) with traffic, sample: %s "
+                            "packets)",
                       inv->service_rules_with_traffic, sample);
     if (r != NULL && ctx->service_sample != NULL &&
         kp_result_add_str(r, "sample_chain", ctx->service_sample->chain->name) != 0)
@@ -67,10 +71,12 @@ static int offline(struct kp_check_ctx *ctx, const struct kp_inventory *inv) {
                       inv->service_rules_counted, label, part->source ? part->source : "input");
   } else {
     r = kp_report_add(ctx->report, KP_CHECK_ACTIVITY, KP_SEV_WARN,
-                      "KUBE-SERVICES chain has no packet counts (kube-proxy may not be "
-                      "processing traffic)");
+                      ctx->ipvsadm_only ? "IPVS virtual servers have no packet counts (kube-proxy "
+                                          "may not be processing traffic)"
+                                        : "KUBE-SERVICES chain has no packet counts (kube-proxy "
+                                          "may not be processing traffic)");
   }
-  return add_figures(r, inv);
+  return add_figures(r, inv, ctx->ipvsadm_only);
 }
 
 static int live(struct kp_check_ctx *ctx, const struct kp_inventory *inv) {
@@ -84,7 +90,7 @@ static int live(struct kp_check_ctx *ctx, const struct kp_inventory *inv) {
                       "collecting: first read of the service rules' counters (%zu rule(s), "
                       "%" PRIu64 " packets)",
                       inv->service_rules_counted, inv->service_packets);
-    return add_figures(r, inv);
+    return add_figures(r, inv, ctx->ipvsadm_only);
   }
   uint64_t delta = inv->service_new_packets;
   if (delta > 0) {
@@ -107,7 +113,8 @@ static int live(struct kp_check_ctx *ctx, const struct kp_inventory *inv) {
                         st->idle_intervals, ctx->cfg->activity_intervals);
     }
   }
-  if (add_figures(r, inv) != 0 || kp_result_add_int(r, "new_packets", (int64_t)delta) != 0 ||
+  if (add_figures(r, inv, ctx->ipvsadm_only) != 0 ||
+      kp_result_add_int(r, "new_packets", (int64_t)delta) != 0 ||
       kp_result_add_int(r, "idle_intervals", (int64_t)st->idle_intervals) != 0)
     return -1;
   return 0;
@@ -135,11 +142,17 @@ int kp_check_activity(struct kp_check_ctx *ctx) {
                         part ? " shows the nat table only in part)" : "");
     return r == NULL ? -1 : 0;
   }
+  if (inv->service_rules_counted == 0 && ctx->ipvsadm_only) {
+    r = kp_report_add(ctx->report, KP_CHECK_ACTIVITY, KP_SEV_INFO,
+                      "IPVS virtual server counters not in the input (ipvsadm -Ln without "
+                      "--stats): traffic cannot be judged");
+    return add_figures(r, inv, ctx->ipvsadm_only);
+  }
   if (inv->service_rules_counted == 0) {
     r = kp_report_add(ctx->report, KP_CHECK_ACTIVITY, KP_SEV_INFO,
                       "service rule counters not in the input (dump without -v / -c): traffic "
                       "cannot be judged");
-    return add_figures(r, inv);
+    return add_figures(r, inv, ctx->ipvsadm_only);
   }
   return ctx->state != NULL ? live(ctx, inv) : offline(ctx, inv);
 }

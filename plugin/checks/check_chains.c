@@ -87,7 +87,7 @@ static int report(struct kp_check_ctx *ctx, struct tally *t) {
     if (kp_result_add_capped_list(r, "missing", items, t->n_missing) != 0 ||
         kp_result_add_int(r, "present", (int64_t)t->n_present) != 0)
       return -1;
-  } else if (t->n_not_covered == 0) {
+  } else if (t->n_not_covered == 0 && (t->n_present > 0 || t->n_not_seen == 0)) {
     struct kp_result *r = kp_report_add(ctx->report, KP_CHECK_CHAINS, KP_SEV_OK,
                                         "all %zu required kube-proxy chains present (%s mode)",
                                         t->n_present, kp_mode_name(ctx->mode));

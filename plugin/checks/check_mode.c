@@ -97,6 +97,18 @@ static int report_notes(struct kp_check_ctx *ctx) {
 int kp_check_mode(struct kp_check_ctx *ctx) {
   if (ctx->mode == KP_MODE_NONE)
     return report_none(ctx) != 0 ? -1 : report_notes(ctx);
+  if (ctx->ipvsadm_only) {
+    struct kp_result *r = kp_report_add(
+        /* INFO, not OK: other proxies (kube-router) own IPVS virtual servers too */
+        ctx->report, KP_CHECK_MODE, KP_SEV_INFO,
+        "kube-proxy mode: ipvs (from the %zu IPVS virtual server(s) of ipvsadm -Ln; the input "
+        "shows no iptables table with kube-proxy's chains, which would confirm it)",
+        ctx->snap->ipvs.count);
+    if (r == NULL || kp_result_add_str(r, "mode", "ipvs") != 0 ||
+        kp_result_add_str(r, "evidence", "ipvsadm") != 0 || add_families(r, ctx) != 0)
+      return -1;
+    return report_notes(ctx);
+  }
   struct kp_result *r = kp_report_add(ctx->report, KP_CHECK_MODE, KP_SEV_OK, "kube-proxy mode: %s",
                                       kp_mode_name(ctx->mode));
   if (r == NULL)

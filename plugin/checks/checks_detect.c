@@ -1,5 +1,6 @@
 /* Mode detection (iptables, ipvs, nftables, none) and the backend holding
- * kube-proxy's rules, from the runner's per-table figures. */
+ * kube-proxy's rules, from the runner's per-table figures; without
+ * kube-proxy rules in any table, the virtual servers of ipvsadm -Ln. */
 #include "checks_internal.h"
 
 #include <string.h>
@@ -13,6 +14,28 @@ static bool wrapper_hint(const struct kp_snapshot *snap, enum kp_backend backend
   return false;
 }
 
+/* An input of ipvsadm -Ln alone (no table with kube-proxy's rules): its
+ * virtual servers are IPVS mode's evidence; the families are those of their
+ * addresses (IPv4 when only firewall-mark services say none). The backend
+ * stays unknown: no table shows it. */
+static void detect_from_ipvsadm(struct kp_check_ctx *ctx) {
+  const struct kp_ptrvec *services = &ctx->snap->ipvs;
+  if (services->count == 0)
+    return;
+  ctx->mode = KP_MODE_IPVS;
+  ctx->ipvsadm_only = true;
+  bool any = false;
+  for (size_t i = 0; i < services->count; i++) {
+    const struct kp_ipvs_service *svc = services->items[i];
+    if (svc->addr.kind == KP_ADDR_IPV4 || svc->addr.kind == KP_ADDR_IPV6) {
+      ctx->families[svc->addr.kind == KP_ADDR_IPV6 ? KP_FAMILY_IPV6 : KP_FAMILY_IPV4] = true;
+      any = true;
+    }
+  }
+  if (!any)
+    ctx->families[KP_FAMILY_IPV4] = true;
+}
+
 struct backend_tally {
   bool ipt, ipvs;
   size_t svc_chains, rules, chains;
@@ -22,6 +45,7 @@ void kp_ctx_detect(struct kp_check_ctx *ctx) {
   const struct kp_snapshot *snap = ctx->snap;
   ctx->mode = KP_MODE_NONE;
   ctx->backend = KP_BACKEND_UNKNOWN;
+  ctx->ipvsadm_only = false;
   memset(ctx->families, 0, sizeof(ctx->families));
 
   struct backend_tally tally[KP_BACKEND_COUNT];
@@ -68,8 +92,10 @@ void kp_ctx_detect(struct kp_check_ctx *ctx) {
     if (best < 0 || tally[b].rules + tally[b].chains > tally[best].rules + tally[best].chains)
       best = b;
   }
-  if (best < 0)
+  if (best < 0) {
+    detect_from_ipvsadm(ctx);
     return;
+  }
   ctx->backend = (enum kp_backend)best;
   if (tally[best].ipvs && tally[best].svc_chains == 0)
     ctx->mode = KP_MODE_IPVS;

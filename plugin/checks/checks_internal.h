@@ -60,6 +60,7 @@ struct kp_check_ctx {
   enum kp_mode mode;
   enum kp_backend backend;
   bool families[KP_FAMILY_COUNT]; /* families holding kube-proxy rules */
+  bool ipvsadm_only;              /* IPVS mode from ipvsadm -Ln, no table shows it */
   struct kp_table_kube *kube;     /* per snap->tables index */
   struct kp_no_endpoints no_endpoints[KP_FAMILY_COUNT];
   const struct kp_rule *service_sample; /* the service rule with most packets */

@@ -1,7 +1,6 @@
 /* Snapshot construction, lookups and the indexes the checks rely on. */
 #include "kp/model.h"
 #include "kp/names.h"
-#include "model_share.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,25 +182,6 @@ bool kp_rule_jumps(const struct kp_rule *rule) {
 }
 
 /* ---- snapshot ------------------------------------------------------------ */
-
-struct kp_snapshot *kp_snapshot_new(void) {
-  struct kp_snapshot *snap = calloc(1, sizeof(*snap));
-  if (snap != NULL)
-    kp_arena_init(&snap->arena);
-  return snap;
-}
-
-void kp_snapshot_free(struct kp_snapshot *snap) {
-  if (snap == NULL)
-    return;
-  if (snap->borrowers > 0) {
-    snap->released = true; /* freed with the last snapshot holding its tables */
-    return;
-  }
-  kp_snapshot_unshare(snap);
-  kp_arena_free(&snap->arena);
-  free(snap);
-}
 
 static bool same_source(const char *a, const char *b) {
   return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);

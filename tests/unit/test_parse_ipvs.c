@@ -223,6 +223,61 @@ START_TEST(ipvs_endpoints_and_pod_rules) {
 }
 END_TEST
 
+/* An input that is only ipvsadm output: its virtual servers make IPVS mode;
+ * what needs the iptables tables says INFO naming them, nothing FAILs. The
+ * opsnull paste lists 7 virtual servers, each with real servers; the pod
+ * 10.253.35.2 is the real server (:8443) of 10.253.102.0:32767,
+ * 10.253.102.1:32767 and 10.254.9.36:443. `ipvsadm -L -n` has no counters. */
+START_TEST(ipvsadm_alone_is_ipvs_mode) {
+  static const char *const pods[] = {"10.253.35.2", NULL};
+  struct kp_snapshot *snap = load("opsnull-251-ipvsadm-L-n.txt");
+  ck_assert_uint_eq(snap->tables.count, 0);
+  struct kp_report rep = tsb_check(snap, pods);
+  ck_assert_int_eq(rep.mode, KP_MODE_IPVS);
+  const struct kp_result *r = tsb_result(&rep, KP_CHECK_MODE);
+  ck_assert_int_eq(r->severity, KP_SEV_INFO); /* kube-router owns virtual servers too */
+  ck_assert_str_eq(tsb_detail(r, "mode")->str, "ipvs");
+  ck_assert_ptr_nonnull(tsb_detail(r, "evidence"));
+  ck_assert_str_eq(tsb_detail(r, "evidence")->str, "ipvsadm");
+  ck_assert(tsb_list_has(r, "families", "ipv4"));
+  ck_assert(!tsb_list_has(r, "families", "ipv6"));
+  ck_assert_ptr_nonnull(strstr(r->message, "7 IPVS virtual server(s) of ipvsadm -Ln"));
+  /* chains: the tables are not in the input (no "all 0 chains present") */
+  ck_assert_uint_eq(tsb_count(&rep, KP_CHECK_CHAINS), 1);
+  r = tsb_result(&rep, KP_CHECK_CHAINS);
+  ck_assert_int_eq(r->severity, KP_SEV_INFO);
+  ck_assert(tsb_list_has(r, "tables_not_seen", "nat"));
+  ck_assert(tsb_list_has(r, "tables_not_seen", "filter"));
+  r = tsb_result(&rep, KP_CHECK_ACTIVITY);
+  ck_assert_int_eq(r->severity, KP_SEV_INFO);
+  ck_assert_ptr_nonnull(strstr(r->message, "ipvsadm -Ln without --stats"));
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_MASQUERADE)->severity, KP_SEV_INFO);
+  r = tsb_result(&rep, KP_CHECK_ENDPOINTS);
+  ck_assert_int_eq(r->severity, KP_SEV_OK);
+  ck_assert_int_eq(tsb_detail(r, "virtual_servers")->num, 7);
+  r = tsb_result(&rep, KP_CHECK_POD_RULES);
+  ck_assert_int_eq(r->severity, KP_SEV_OK);
+  ck_assert_int_eq(tsb_detail(r, "virtual_servers")->num, 3);
+  for (size_t i = 0; i < rep.n_results; i++)
+    ck_assert_msg(rep.results[i].severity != KP_SEV_FAIL && rep.results[i].severity != KP_SEV_WARN,
+                  "%s", rep.results[i].message);
+  kp_report_free(&rep);
+  kp_snapshot_free(snap);
+
+  /* With --stats: 10.3.0.42:80 alone has packets (InPkts 111769). */
+  snap = load("kube-router-160-ipvsadm-ln-stats.txt");
+  rep = tsb_check(snap, NULL);
+  ck_assert_int_eq(rep.mode, KP_MODE_IPVS);
+  r = tsb_result(&rep, KP_CHECK_ACTIVITY);
+  ck_assert_int_eq(r->severity, KP_SEV_OK);
+  ck_assert_str_eq(r->message, "IPVS virtual servers active (1 with traffic, sample: 111769 "
+                               "packets)");
+  ck_assert_int_eq(tsb_detail(r, "rules_checked")->num, 3);
+  kp_report_free(&rep);
+  kp_snapshot_free(snap);
+}
+END_TEST
+
 /* KUBE-POSTROUTING source-NATs the mark to a fixed address: SNAT, a WARN
  * for a non-standard setup, not "not masqueraded". */
 START_TEST(snat_on_the_mark_is_source_nat) {
@@ -253,6 +308,7 @@ int main(void) {
   tcase_add_test(tc, every_prefix_and_hostile);
   tcase_add_test(tc, several_listings_of_one_table);
   tcase_add_test(tc, ipvs_endpoints_and_pod_rules);
+  tcase_add_test(tc, ipvsadm_alone_is_ipvs_mode);
   tcase_add_test(tc, snat_on_the_mark_is_source_nat);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);

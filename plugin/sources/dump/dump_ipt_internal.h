@@ -97,7 +97,8 @@ int kp_ipt_note(struct kp_snapshot *snap, enum kp_note_kind kind, const char *so
 size_t kp_ipt_skip_blanks(const char *s, size_t n, size_t i);
 int kp_ipt_take_word(const char *s, size_t n, size_t *pos, char *out, size_t cap);
 bool kp_ipt_rule_is_ipv6(const struct kp_rule *rule);
-/* Adds the rule whose arguments start at args_at of line to chain;
+/* dump_ipt_add_rule.c: adds the rule whose arguments start at args_at of
+ * line to chain;
  * insert_at >= 0 inserts there (-I, 0-based). A rule that does not parse
  * is not kept. 0, or -1 with err set. */
 int kp_ipt_add_rule(struct kp_snapshot *snap, struct kp_chain *chain, const char *line, size_t n,

@@ -47,7 +47,7 @@ char *kp_nft_tok_dup(struct kp_arena *arena, const struct kp_nft_token *t);
 int kp_nft_parse_rule(struct kp_snapshot *snap, struct kp_rule *rule,
                       const struct kp_nft_token *toks, size_t n);
 
-/* Shared by the text and JSON nft parsers (dump_nft.c): the tables
+/* Shared by the text and JSON nft parsers (dump_nft_names.c): the tables
  * iptables-nft writes (any other name is a native nft table), and the
  * family of "ip", "ip6", "inet" (IPv4: the model has no dual-family table),
  * "arp", "bridge", "netdev" (-1: not held). 0, or -1 for another word. */

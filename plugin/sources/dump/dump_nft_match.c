@@ -1,5 +1,5 @@
 /* nft rule matches: addresses and protocols (ip, ip6), ports (tcp, udp,
- * sctp, th), meta (mark, l4proto, interfaces), ct state, fib type. */
+ * sctp, th), marks, meta (mark, l4proto, interfaces), ct state, fib type. */
 #include "dump_nft_rule.h"
 
 #include <stdio.h>
@@ -97,8 +97,9 @@ static size_t parse_mark_set(struct kp_nft_rule_cursor *c, size_t i) {
   return i;
 }
 
-/* "mark ..." / "meta mark ..." at i (i is the "mark" token). */
-size_t kp_nft_parse_mark(struct kp_nft_rule_cursor *c, size_t i) {
+/* "mark ..." / "meta mark ..." at i (i is the "mark" token); returns the
+ * index after it. */
+static size_t parse_mark(struct kp_nft_rule_cursor *c, size_t i) {
   i++;
   if (kp_nft_at(c, i, "set"))
     return parse_mark_set(c, i + 1);
@@ -123,6 +124,12 @@ size_t kp_nft_parse_mark(struct kp_nft_rule_cursor *c, size_t i) {
   return i + 1;
 }
 
+/* "mark ..." without the meta keyword. */
+int kp_nft_stmt_mark(struct kp_nft_rule_cursor *c) {
+  c->i = parse_mark(c, c->i);
+  return 0;
+}
+
 /* Interface names keep iptables -L's "!" prefix for a negated match. */
 static int set_iface(struct kp_nft_rule_cursor *c, bool in, const char *value, bool negated) {
   size_t len = strlen(value) + 2;
@@ -137,7 +144,7 @@ static int set_iface(struct kp_nft_rule_cursor *c, bool in, const char *value, b
 int kp_nft_stmt_meta(struct kp_nft_rule_cursor *c) {
   size_t i = c->i + 1;
   if (kp_nft_at(c, i, "mark")) {
-    c->i = kp_nft_parse_mark(c, i);
+    c->i = parse_mark(c, i);
     return 0;
   }
   bool l4 = kp_nft_at(c, i, "l4proto");

@@ -1,6 +1,7 @@
-/* Private to the nft text parser (dump_nft.c, dump_nft_sets.c,
- * dump_nft_script.c): the parser state and the statement helpers the
- * structure, set and script parts share. */
+/* Private to the nft text parser (dump_nft.c, dump_nft_cursor.c,
+ * dump_nft_blocks.c, dump_nft_sets.c, dump_nft_script.c): the parser state
+ * and the helpers its parts share. The calls go one way: dump_nft.c ->
+ * script -> blocks -> sets -> cursor. */
 #ifndef KP_DUMP_NFT_PARSER_H
 #define KP_DUMP_NFT_PARSER_H
 
@@ -22,6 +23,7 @@ struct kp_nft_parser {
   bool failed;
 };
 
+/* dump_nft_cursor.c */
 /* The first failure fills p->err (through kp_dump_vfail); later ones are
  * ignored. Both return -1. */
 int kp_nftp_fail(struct kp_nft_parser *p, size_t line, const char *fmt, ...)
@@ -45,6 +47,11 @@ char *kp_nftp_dup(struct kp_nft_parser *p, size_t i);
 /* Optional family word at toks[*i]: the family, or -1 for one the model
  * does not hold (arp, bridge, netdev). */
 int kp_nftp_take_family(struct kp_nft_parser *p, size_t *i);
+
+/* dump_nft_blocks.c */
+/* This file's table of that family (-1: none) and name. NULL (not an
+ * error) for family -1; NULL after kp_nftp_oom on OOM. */
+struct kp_table *kp_nftp_table_named(struct kp_nft_parser *p, int family, const char *name);
 struct kp_table *kp_nftp_table_from(struct kp_nft_parser *p, size_t *i);
 struct kp_chain *kp_nftp_chain_from(struct kp_nft_parser *p, struct kp_table *table, size_t i);
 /* A rule made of toks[from..ntoks); prepend for "insert rule". */

@@ -1,6 +1,6 @@
 /* Private to the nft rule decoder (dump_nft_rule.c, dump_nft_match.c,
- * dump_nft_verdict.c): the cursor over one rule's tokens, the value
- * helpers, and one handler per statement keyword. Each handler starts at
+ * dump_nft_verdict.c, dump_nft_value.c): the cursor over one rule's tokens,
+ * the value helpers, and one handler per statement keyword. Each handler starts at
  * c->t[c->i] (the keyword), fills c->rule and moves c->i past what it
  * read; 0, or -1 on OOM. */
 #ifndef KP_DUMP_NFT_RULE_H
@@ -26,6 +26,7 @@ static inline bool kp_nft_is_word(const struct kp_nft_rule_cursor *c, size_t i) 
   return i < c->n && (c->t[i].type == KP_NFT_TOK_WORD || c->t[i].type == KP_NFT_TOK_STRING);
 }
 
+/* dump_nft_value.c */
 /* Index just past the brace block opening at i. */
 size_t kp_nft_skip_block(const struct kp_nft_rule_cursor *c, size_t i);
 /* A value position: skips "==", notes "!=". False when what follows is not
@@ -44,12 +45,11 @@ bool kp_nft_parse_u32(const char *s, uint32_t *out);
 bool kp_nft_parse_ports(const char *s, struct kp_port_range *out);
 /* Protocol by nft's name or number; unknown names leave the rule as is. */
 void kp_nft_set_proto(struct kp_nft_rule_cursor *c, const char *name, bool negated);
-/* "mark ..." at i (the "mark" token); returns the index after it. */
-size_t kp_nft_parse_mark(struct kp_nft_rule_cursor *c, size_t i);
 
 /* dump_nft_match.c */
 int kp_nft_stmt_ip(struct kp_nft_rule_cursor *c);
 int kp_nft_stmt_l4(struct kp_nft_rule_cursor *c);
+int kp_nft_stmt_mark(struct kp_nft_rule_cursor *c);
 int kp_nft_stmt_meta(struct kp_nft_rule_cursor *c);
 int kp_nft_stmt_ifname(struct kp_nft_rule_cursor *c);
 int kp_nft_stmt_ct(struct kp_nft_rule_cursor *c);
