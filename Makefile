@@ -110,6 +110,8 @@ TEST_OBJ := $(BUILD)/tests/obj
 SUPPORT_OBJ := $(patsubst tests/unit/%.c,$(TEST_OBJ)/%.o,$(TEST_SUPPORT_SRC))
 $(addprefix $(TEST_OBJ)/,$(addsuffix .o,$(GLUE_TESTS) plugin_stubs)): TEST_EXTRA := $(COLLECTD_CFLAGS)
 
+# kept between runs (make would delete them as intermediate files)
+.SECONDARY: $(patsubst tests/unit/%.c,$(TEST_OBJ)/%.o,$(wildcard tests/unit/*.c))
 $(TEST_OBJ)/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CPPFLAGS) $(TEST_EXTRA) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
