@@ -1,0 +1,274 @@
+/* Verdicts on inputs people really have: pastes from public issue threads
+ * (tests/fixtures/real/, sources in its README) and the shapes they come
+ * in (a listing cut inside a chain, `grep -A` output, a single table, an
+ * ipvsadm listing alone). Every expectation was worked out by hand from
+ * the input text: FAIL/WARN only for what it shows, INFO for the rest. */
+#include "support_dump_input.h"
+#include "support_snapshot_builder.h"
+
+#include "kp/dump.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REAL KP_SOURCE_DIR "/tests/fixtures/real/"
+#define HEALTHY KP_SOURCE_DIR "/tests/fixtures/captured/healthy/legacy/"
+
+/* The file's first n lines (all when 0), NUL-terminated, malloc'd. */
+static char *head_of(const char *file, size_t n) {
+  size_t len;
+  char *all = tdi_slurp(file, &len);
+  ck_assert_msg(all != NULL, "cannot read %s", file);
+  size_t end = 0, line = 0;
+  while (end < len && (n == 0 || line < n)) {
+    const char *nl = memchr(all + end, '\n', len - end);
+    end = nl ? (size_t)(nl - all) + 1 : len;
+    line++;
+  }
+  char *out = malloc(end + 1);
+  ck_assert_ptr_nonnull(out);
+  memcpy(out, all, end);
+  out[end] = '\0';
+  free(all);
+  return out;
+}
+
+static struct kp_report run_text(const char *name, const char *text, struct kp_snapshot **out) {
+  struct kp_snapshot *snap = kp_snapshot_new();
+  struct kp_dump_error err;
+  memset(&err, 0, sizeof(err));
+  int rc = kp_dump_parse_buffer(snap, name, text, strlen(text), &err);
+  ck_assert_msg(rc == 0, "%s:%zu: %s", err.file, err.line, err.message);
+  ck_assert_int_eq(kp_dump_reconcile(snap), 0);
+  struct kp_report rep = tsb_check(snap, NULL);
+  *out = snap;
+  return rep;
+}
+
+static const struct kp_result *with(const struct kp_report *rep, enum kp_check_id id,
+                                    enum kp_severity sev) {
+  for (size_t i = 0; i < rep->n_results; i++)
+    if (rep->results[i].check == id && rep->results[i].severity == sev)
+      return &rep->results[i];
+  return NULL;
+}
+
+static void worst_is(const struct kp_report *rep, enum kp_severity sev) {
+  if (kp_report_worst(rep) != sev)
+    tsb_dump(rep);
+  ck_assert_int_eq(kp_report_worst(rep), sev);
+}
+
+static void done(struct kp_report *rep, struct kp_snapshot *snap, char *text) {
+  kp_report_free(rep);
+  kp_snapshot_free(snap);
+  free(text);
+}
+
+START_TEST(listing_cut_inside_kube_services) {
+  /* nat-L-n-v.txt lines 1-84: KUBE-SERVICES (line 81) shows its first two
+   * rules, each line whole; its last rule, the jump to KUBE-NODEPORTS
+   * (line 87), is cut off, as are the KUBE-SVC chains it jumps to. */
+  char *text = head_of(HEALTHY "nat-L-n-v.txt", 84);
+  struct kp_snapshot *snap;
+  struct kp_report rep = run_text("nat.txt", text, &snap);
+  /* was: FAIL nat KUBE-NODEPORTS is dead: nothing jumps to it */
+  ck_assert_ptr_null(with(&rep, KP_CHECK_HOOKS, KP_SEV_FAIL));
+  const struct kp_result *r = with(&rep, KP_CHECK_HOOKS, KP_SEV_INFO);
+  ck_assert_ptr_nonnull(r);
+  ck_assert_ptr_nonnull(strstr(r->message, "nat KUBE-SERVICES"));
+  /* the two service rules shown have packets (2 and 2) */
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_ACTIVITY)->severity, KP_SEV_OK);
+  worst_is(&rep, KP_SEV_INFO);
+  done(&rep, snap, text);
+}
+END_TEST
+
+START_TEST(grep_context_output_is_a_fragment) {
+  /* `iptables -t nat -L -n -v | grep -A4 '^Chain KUBE-MARK-MASQ\|^Chain
+   * KUBE-POSTROUTING'`: grep puts "--" between the groups. Both chains are
+   * whole (mark 0x4000 set, masqueraded on 0x4000). */
+  const char *text =
+      "Chain KUBE-MARK-MASQ (13 references)\n"
+      " pkts bytes target     prot opt in     out     source               destination\n"
+      "    0     0 MARK       0    --  *      *       0.0.0.0/0            0.0.0.0/0            "
+      "MARK or 0x4000\n"
+      "\n"
+      "Chain KUBE-NODEPORTS (1 references)\n"
+      "--\n"
+      "Chain KUBE-POSTROUTING (1 references)\n"
+      " pkts bytes target     prot opt in     out     source               destination\n"
+      "    2   120 RETURN     0    --  *      *       0.0.0.0/0            0.0.0.0/0            "
+      "mark match ! 0x4000/0x4000\n"
+      "    0     0 MARK       0    --  *      *       0.0.0.0/0            0.0.0.0/0            "
+      "MARK xor 0x4000\n"
+      "    0     0 MASQUERADE  0    --  *      *       0.0.0.0/0            0.0.0.0/0            "
+      "/* kubernetes service traffic requiring SNAT */ random-fully\n";
+  char *copy = strdup(text);
+  struct kp_snapshot *snap;
+  struct kp_report rep = run_text("grep.txt", copy, &snap); /* was: "too few columns", exit 3 */
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_MASQUERADE)->severity, KP_SEV_OK);
+  worst_is(&rep, KP_SEV_INFO);
+  done(&rep, snap, copy);
+}
+END_TEST
+
+START_TEST(grep_context_output_still_fails_a_broken_masquerade) {
+  /* the same grep where KUBE-POSTROUTING masquerades on 0x8000 */
+  const char *text =
+      "Chain KUBE-MARK-MASQ (13 references)\n"
+      " pkts bytes target     prot opt in     out     source               destination\n"
+      "    0     0 MARK       0    --  *      *       0.0.0.0/0            0.0.0.0/0            "
+      "MARK or 0x4000\n"
+      "--\n"
+      "Chain KUBE-POSTROUTING (1 references)\n"
+      " pkts bytes target     prot opt in     out     source               destination\n"
+      "    2   120 RETURN     0    --  *      *       0.0.0.0/0            0.0.0.0/0            "
+      "mark match ! 0x8000/0x8000\n"
+      "    0     0 MARK       0    --  *      *       0.0.0.0/0            0.0.0.0/0            "
+      "MARK xor 0x8000\n"
+      "    0     0 MASQUERADE  0    --  *      *       0.0.0.0/0            0.0.0.0/0            "
+      "/* kubernetes service traffic requiring SNAT */ random-fully\n";
+  char *copy = strdup(text);
+  struct kp_snapshot *snap;
+  struct kp_report rep = run_text("grep.txt", copy, &snap);
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_MASQUERADE)->severity, KP_SEV_FAIL);
+  done(&rep, snap, copy);
+}
+END_TEST
+
+START_TEST(restore_input_cut_inside_its_nat_table) {
+  /* kubernetes/kubernetes#34006: kube-proxy's restore input, its rules in
+   * kube-proxy's order (KUBE-SERVICES, KUBE-SVC, KUBE-SEP interleaved), cut
+   * inside a KUBE-SEP rule before the nat COMMIT: KUBE-SERVICES' last rule
+   * (the jump to KUBE-NODEPORTS) is not in it. The filter part shows two
+   * "has no endpoints" REJECT rules. */
+  char *text = head_of(REAL "k8s-34006-restore-input-cut.txt", 0);
+  struct kp_snapshot *snap;
+  struct kp_report rep = run_text("restore.txt", text, &snap);
+  /* was: FAIL nat KUBE-NODEPORTS is dead */
+  ck_assert_ptr_null(with(&rep, KP_CHECK_HOOKS, KP_SEV_FAIL));
+  const struct kp_result *ep = tsb_result(&rep, KP_CHECK_ENDPOINTS);
+  ck_assert_int_eq(ep->severity, KP_SEV_WARN); /* shown: the REJECT rules */
+  ck_assert(tsb_list_has(ep, "services_without_endpoints", "kube-system/kube-dns:dns"));
+  ck_assert(tsb_list_has(ep, "services_without_endpoints", "kube-system/kube-dns:dns-tcp"));
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_MASQUERADE)->severity, KP_SEV_OK);
+  worst_is(&rep, KP_SEV_WARN);
+  done(&rep, snap, text);
+}
+END_TEST
+
+START_TEST(mangle_listing_alone) {
+  /* `iptables -t mangle -L -n -v` of a Docker-Desktop node: five empty
+   * built-in chains and the two canaries. kube-proxy's rules are in nat and
+   * filter, which the input does not show. */
+  const char *text =
+      "Chain PREROUTING (policy ACCEPT 168M packets, 114G bytes)\n"
+      " pkts bytes target     prot opt in     out     source               destination\n\n"
+      "Chain INPUT (policy ACCEPT 167M packets, 113G bytes)\n"
+      " pkts bytes target     prot opt in     out     source               destination\n\n"
+      "Chain FORWARD (policy ACCEPT 1538K packets, 775M bytes)\n"
+      " pkts bytes target     prot opt in     out     source               destination\n\n"
+      "Chain OUTPUT (policy ACCEPT 93M packets, 34G bytes)\n"
+      " pkts bytes target     prot opt in     out     source               destination\n\n"
+      "Chain POSTROUTING (policy ACCEPT 94M packets, 34G bytes)\n"
+      " pkts bytes target     prot opt in     out     source               destination\n\n"
+      "Chain KUBE-KUBELET-CANARY (0 references)\n"
+      " pkts bytes target     prot opt in     out     source               destination\n\n"
+      "Chain KUBE-PROXY-CANARY (0 references)\n"
+      " pkts bytes target     prot opt in     out     source               destination\n";
+  char *copy = strdup(text);
+  struct kp_snapshot *snap;
+  struct kp_report rep = run_text("mangle.txt", copy, &snap);
+  /* was: WARN mode none (only kubelet chains), FAIL no kube-proxy chains found */
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_MODE)->severity, KP_SEV_INFO);
+  ck_assert_ptr_nonnull(strstr(tsb_result(&rep, KP_CHECK_MODE)->message, "nat"));
+  const struct kp_result *chains = tsb_result(&rep, KP_CHECK_CHAINS);
+  ck_assert_int_eq(chains->severity, KP_SEV_INFO);
+  ck_assert_ptr_nonnull(strstr(chains->message, "nat"));
+  worst_is(&rep, KP_SEV_INFO);
+  done(&rep, snap, copy);
+}
+END_TEST
+
+START_TEST(mangle_listing_without_kube_proxy_still_warns) {
+  /* the same listing with kubelet's canary only: nothing of kube-proxy,
+   * the old verdict stands */
+  const char *text =
+      "Chain PREROUTING (policy ACCEPT 0 packets, 0 bytes)\n"
+      " pkts bytes target     prot opt in     out     source               destination\n\n"
+      "Chain INPUT (policy ACCEPT 0 packets, 0 bytes)\n"
+      " pkts bytes target     prot opt in     out     source               destination\n\n"
+      "Chain FORWARD (policy ACCEPT 0 packets, 0 bytes)\n"
+      " pkts bytes target     prot opt in     out     source               destination\n\n"
+      "Chain OUTPUT (policy ACCEPT 0 packets, 0 bytes)\n"
+      " pkts bytes target     prot opt in     out     source               destination\n\n"
+      "Chain POSTROUTING (policy ACCEPT 0 packets, 0 bytes)\n"
+      " pkts bytes target     prot opt in     out     source               destination\n\n"
+      "Chain KUBE-KUBELET-CANARY (0 references)\n"
+      " pkts bytes target     prot opt in     out     source               destination\n";
+  char *copy = strdup(text);
+  struct kp_snapshot *snap;
+  struct kp_report rep = run_text("mangle.txt", copy, &snap);
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_MODE)->severity, KP_SEV_WARN);
+  done(&rep, snap, copy);
+}
+END_TEST
+
+START_TEST(ipvsadm_listing_alone) {
+  /* kubernetes/community#692: `ipvsadm -L -n`, one virtual server; no
+   * iptables or nft table in the input at all */
+  char *text = head_of(REAL "community-692-ipvsadm-L-n.txt", 0);
+  struct kp_snapshot *snap;
+  struct kp_report rep = run_text("ipvsadm.txt", text, &snap);
+  /* was: WARN mode none (no netfilter tables), FAIL no kube-proxy chains found */
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_MODE)->severity, KP_SEV_INFO);
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_CHAINS)->severity, KP_SEV_INFO);
+  ck_assert_ptr_nonnull(strstr(tsb_result(&rep, KP_CHECK_CHAINS)->message, "not in the input"));
+  worst_is(&rep, KP_SEV_INFO);
+  done(&rep, snap, text);
+}
+END_TEST
+
+START_TEST(legacy_warning_over_a_whole_nft_listing) {
+  /* iptables-nft -t nat -S of the healthy node: the whole nat table, and
+   * iptables-nft's first line saying legacy tables exist. Those tables are
+   * not in the input; the nft rules are all there and healthy. */
+  char *body = head_of(HEALTHY "nat-S.txt", 0);
+  const char *warn = "# Warning: iptables-legacy tables present, use iptables-legacy to see them\n";
+  char *text = malloc(strlen(warn) + strlen(body) + 1);
+  ck_assert_ptr_nonnull(text);
+  strcpy(text, warn);
+  strcat(text, body);
+  free(body);
+  struct kp_snapshot *snap;
+  struct kp_report rep = run_text("nat-S.txt", text, &snap);
+  const struct kp_result *b = tsb_result(&rep, KP_CHECK_BACKENDS);
+  ck_assert_int_eq(b->severity, KP_SEV_INFO); /* was: WARN */
+  ck_assert_ptr_nonnull(strstr(b->message, "nat-S.txt line 1: "));
+  ck_assert_ptr_nonnull(strstr(b->message, "iptables-legacy-save -c"));
+  worst_is(&rep, KP_SEV_INFO);
+  done(&rep, snap, text);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("checks_real_inputs");
+  TCase *tc = tcase_create("real");
+  tcase_add_test(tc, listing_cut_inside_kube_services);
+  tcase_add_test(tc, grep_context_output_is_a_fragment);
+  tcase_add_test(tc, grep_context_output_still_fails_a_broken_masquerade);
+  tcase_add_test(tc, restore_input_cut_inside_its_nat_table);
+  tcase_add_test(tc, mangle_listing_alone);
+  tcase_add_test(tc, mangle_listing_without_kube_proxy_still_warns);
+  tcase_add_test(tc, ipvsadm_listing_alone);
+  tcase_add_test(tc, legacy_warning_over_a_whole_nft_listing);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
