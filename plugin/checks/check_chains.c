@@ -140,11 +140,12 @@ int kp_check_chains(struct kp_check_ctx *ctx) {
                             "not checked",
                             shown)
         : legacy != NULL
-            ? kp_report_add(ctx->report, KP_CHECK_CHAINS, KP_SEV_INFO,
-                            "no kube-proxy chains in the input; iptables-nft says iptables-legacy "
-                            "tables are present (%s:%zu): kube-proxy's rules are probably there, "
-                            "not in this bundle (collect `iptables-legacy-save -c`)",
-                            legacy->source != NULL ? legacy->source : "-", legacy->line)
+            ? kp_report_add(
+                  ctx->report, KP_CHECK_CHAINS, KP_SEV_INFO,
+                  "no kube-proxy chains in the input; iptables-nft says iptables-legacy "
+                  "tables are present (%s line %zu): kube-proxy's rules are probably there, "
+                  "not in this bundle (collect `iptables-legacy-save -c`)",
+                  legacy->source != NULL ? legacy->source : "-", legacy->line)
         : partial ? kp_report_add(ctx->report, KP_CHECK_CHAINS, KP_SEV_INFO,
                                   "no kube-proxy chains in the input, which shows its tables only "
                                   "in part: not judged")

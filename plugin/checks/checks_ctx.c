@@ -80,8 +80,8 @@ const struct kp_note *kp_ctx_unseen_legacy_note(const struct kp_check_ctx *ctx) 
 
 const char *kp_ctx_kube_tables_unseen(const struct kp_check_ctx *ctx) {
   const struct kp_snapshot *snap = ctx->snap;
-  if (snap->sources.count == 0)
-    return NULL;
+  if (snap->sources.count == 0 || kp_ctx_unseen_legacy_note(ctx) != NULL)
+    return NULL; /* (the legacy note says more: the rules are probably there) */
   for (size_t i = 0; i < snap->sources.count; i++)
     if (strcmp(snap->sources.items[i], "kernel") == 0)
       return NULL; /* a live read shows every table the node has */
