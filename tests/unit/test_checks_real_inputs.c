@@ -303,6 +303,55 @@ START_TEST(restore_input_holds_no_canary) {
 }
 END_TEST
 
+START_TEST(stale_on_a_filter_listing_alone) {
+  /* the healthy node's filter -L -n -v alone: the per-service chains are in
+   * nat, which the input does not show */
+  char *text = head_of(HEALTHY "filter-L-n-v.txt", 0);
+  struct kp_snapshot *snap;
+  struct kp_report rep = run_text("filter.txt", text, &snap);
+  const struct kp_result *r = tsb_result(&rep, KP_CHECK_STALE);
+  ck_assert_ptr_nonnull(r);
+  ck_assert_int_eq(r->severity, KP_SEV_INFO); /* was: OK no stale service chains (0 checked) */
+  ck_assert_ptr_nonnull(strstr(r->message, "nat"));
+  ck_assert_ptr_null(with(&rep, KP_CHECK_STALE, KP_SEV_OK));
+  done(&rep, snap, text);
+}
+END_TEST
+
+START_TEST(k3s_listing_cut_before_kube_services) {
+  /* k3s-io/k3s#7096: nat -L -n -v, PREROUTING (44 packets) and OUTPUT jump
+   * to KUBE-SERVICES, POSTROUTING to KUBE-POSTROUTING; the paste ends
+   * inside KUBE-MARK-DROP, before any kube-proxy section */
+  char *text = head_of(REAL "k3s-7096-nat-L-n-v-cut.txt", 0);
+  struct kp_snapshot *snap;
+  struct kp_report rep = run_text("k3s.txt", text, &snap);
+  ck_assert_int_eq(rep.mode, KP_MODE_IPTABLES); /* the jumps prove it */
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_HOOKS)->severity, KP_SEV_OK);
+  /* no service chain in what it shows: nothing judged (was: OK "0 checked") */
+  ck_assert_ptr_null(with(&rep, KP_CHECK_STALE, KP_SEV_OK));
+  ck_assert_ptr_nonnull(with(&rep, KP_CHECK_STALE, KP_SEV_INFO));
+  worst_is(&rep, KP_SEV_INFO);
+  done(&rep, snap, text);
+}
+END_TEST
+
+START_TEST(stale_judges_nothing_a_cut_save_leaves_open) {
+  /* kubernetes/kubernetes#34563: iptables-save of nat cut in KUBE-NODEPORTS'
+   * first rule: the 12 KUBE-SVC/SEP chains are declared, none of their
+   * rules nor KUBE-SERVICES' jumps to them are in the input */
+  char *text = head_of(REAL "k8s-34563-iptables-save-nat-cut.txt", 0);
+  struct kp_snapshot *snap;
+  struct kp_report rep = run_text("save.txt", text, &snap);
+  /* was: OK "no stale service chains (12 checked)" beside INFO "12 ... not judged" */
+  ck_assert_ptr_null(with(&rep, KP_CHECK_STALE, KP_SEV_OK));
+  const struct kp_result *r = with(&rep, KP_CHECK_STALE, KP_SEV_INFO);
+  ck_assert_ptr_nonnull(r);
+  ck_assert_int_eq(tsb_detail(r, "not_judged")->num, 12);
+  worst_is(&rep, KP_SEV_INFO);
+  done(&rep, snap, text);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("checks_real_inputs");
   TCase *tc = tcase_create("real");
@@ -315,6 +364,9 @@ int main(void) {
   tcase_add_test(tc, ipvsadm_listing_alone);
   tcase_add_test(tc, legacy_warning_over_a_whole_nft_listing);
   tcase_add_test(tc, restore_input_holds_no_canary);
+  tcase_add_test(tc, stale_on_a_filter_listing_alone);
+  tcase_add_test(tc, stale_judges_nothing_a_cut_save_leaves_open);
+  tcase_add_test(tc, k3s_listing_cut_before_kube_services);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
