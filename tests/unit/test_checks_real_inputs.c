@@ -352,6 +352,24 @@ START_TEST(stale_judges_nothing_a_cut_save_leaves_open) {
 }
 END_TEST
 
+START_TEST(ipvs_nat_lines_stay_in_nat) {
+  /* kubernetes/kubeadm#1461: `-A` lines of an IPVS-mode node's nat table
+   * (no *nat line), Calico's chains after them, the last line cut. All
+   * KUBE-SERVICES rules are nat's, the ACCEPT on the KUBE-CLUSTER-IP set
+   * too (filter's KUBE-SERVICES holds REJECT/DROP, never that set). */
+  char *text = head_of(REAL "kubeadm-1461-ipvs-nat-lines-cut.txt", 0);
+  struct kp_snapshot *snap;
+  struct kp_report rep = run_text("ipvs.txt", text, &snap);
+  ck_assert_int_eq(rep.mode, KP_MODE_IPVS);
+  /* was: the ACCEPT rule placed in a filter table of its own */
+  for (size_t i = 0; i < snap->tables.count; i++)
+    ck_assert_str_ne(((struct kp_table *)snap->tables.items[i])->name, "filter");
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_MASQUERADE)->severity, KP_SEV_OK);
+  worst_is(&rep, KP_SEV_INFO);
+  done(&rep, snap, text);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("checks_real_inputs");
   TCase *tc = tcase_create("real");
@@ -367,6 +385,7 @@ int main(void) {
   tcase_add_test(tc, stale_on_a_filter_listing_alone);
   tcase_add_test(tc, stale_judges_nothing_a_cut_save_leaves_open);
   tcase_add_test(tc, k3s_listing_cut_before_kube_services);
+  tcase_add_test(tc, ipvs_nat_lines_stay_in_nat);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
