@@ -279,6 +279,30 @@ static char *lines_without(const char *file, size_t from, const char *const *pre
   return out;
 }
 
+/* Lines first..last (1-based, inclusive) of file for each pair of ranges
+ * (ended by a 0), concatenated. malloc'd. */
+static char *line_ranges(const char *file, const size_t *ranges) {
+  char *all = head_of(file, 0);
+  char *out = malloc(strlen(all) + 1);
+  ck_assert_ptr_nonnull(out);
+  size_t o = 0, line = 1;
+  for (char *p = all; *p != '\0'; line++) {
+    char *nl = strchr(p, '\n');
+    size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+    bool keep = false;
+    for (size_t i = 0; ranges[i] != 0; i += 2)
+      keep |= line >= ranges[i] && line <= ranges[i + 1];
+    if (keep) {
+      memcpy(out + o, p, n);
+      o += n;
+    }
+    p += n;
+  }
+  out[o] = '\0';
+  free(all);
+  return out;
+}
+
 START_TEST(restore_input_holds_no_canary) {
   /* kube-proxy's iptables-restore input (what it logs when a restore
    * fails, and what its unit tests assert): filter and nat, no built-in
@@ -370,6 +394,73 @@ START_TEST(ipvs_nat_lines_stay_in_nat) {
 }
 END_TEST
 
+/* The healthy node's nat -S (or -L) cut after n whole lines: no FAIL, no
+ * WARN but the ones the whole file gets (the whole nat -S: none). */
+static void cut_fails_nothing(const char *file, size_t n) {
+  char *text = head_of(file, n);
+  struct kp_snapshot *snap;
+  struct kp_report rep = run_text("cut.txt", text, &snap);
+  if (kp_report_worst(&rep) > KP_SEV_INFO) {
+    fprintf(stderr, "%s cut after line %zu:\n", file, n);
+    tsb_dump(&rep);
+  }
+  ck_assert_int_le(kp_report_worst(&rep), KP_SEV_INFO);
+  done(&rep, snap, text);
+}
+
+START_TEST(save_S_cut_between_lines) {
+  /* nat-S.txt: -P lines 1-4, -N lines 5-27, -A lines 28-71, rules in the
+   * chains' order. Cut after line 10 (-N only), 24 (PREROUTING's jump, not
+   * OUTPUT's), 30 (in the KUBE-EXT rules, the KUBE-SVC chains declared but
+   * not reached), 50 (inside the KUBE-SEP rules): each time a chain
+   * kube-proxy never leaves empty shows no rules after the last chain that
+   * has some. Was: FAIL missing KUBE-SERVICES, OUTPUT does not jump to
+   * KUBE-SERVICES, KUBE-NODEPORTS dead, KUBE-MARK-MASQ sets no mark, WARN
+   * stale chains, WARN canary missing. */
+  static const size_t cuts[] = {5, 8, 10, 19, 24, 29, 30, 50};
+  for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++)
+    cut_fails_nothing(HEALTHY "nat-S.txt", cuts[i]);
+}
+END_TEST
+
+START_TEST(listing_cut_at_a_service_chain_header) {
+  /* nat-L-n-v.txt cut after line 107, the header of the last chain
+   * KUBE-SVC-XQW6G4JP7X6Y57U2: its rules are not in the input (was: WARN
+   * service chain without endpoint chains) */
+  cut_fails_nothing(HEALTHY "nat-L-n-v.txt", 107);
+}
+END_TEST
+
+START_TEST(listing_cut_at_the_kube_services_header) {
+  /* a node without NodePort services (the healthy listing without the
+   * KUBE-EXT chain, lines 16-20, and KUBE-NODEPORTS' one rule, line 30)
+   * cut after line 81, the header of nat KUBE-SERVICES: its rules, the
+   * last of them the jump to KUBE-NODEPORTS, are not in the input; no rule
+   * shown jumps to a chain not listed (was: FAIL KUBE-NODEPORTS is dead) */
+  static const size_t keep[] = {1, 15, 21, 29, 31, 81, 0};
+  char *text = line_ranges(HEALTHY "nat-L-n-v.txt", keep);
+  struct kp_snapshot *snap;
+  struct kp_report rep = run_text("nat.txt", text, &snap);
+  ck_assert_ptr_null(with(&rep, KP_CHECK_HOOKS, KP_SEV_FAIL));
+  ck_assert_ptr_nonnull(with(&rep, KP_CHECK_MODE, KP_SEV_INFO)); /* the note naming the cut */
+  worst_is(&rep, KP_SEV_INFO);
+  done(&rep, snap, text);
+}
+END_TEST
+
+START_TEST(whole_S_listing_still_fails_an_empty_mark_chain) {
+  /* the whole nat -S with KUBE-MARK-MASQ's one rule removed: the chain is
+   * declared (line 7), rules follow in later chains, so nothing is cut:
+   * the masquerade FAIL stands */
+  static const char *const none[] = {"-A KUBE-MARK-MASQ ", NULL};
+  char *text = lines_without(HEALTHY "nat-S.txt", 1, none, NULL);
+  struct kp_snapshot *snap;
+  struct kp_report rep = run_text("nat-S.txt", text, &snap);
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_MASQUERADE)->severity, KP_SEV_FAIL);
+  done(&rep, snap, text);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("checks_real_inputs");
   TCase *tc = tcase_create("real");
@@ -386,6 +477,10 @@ int main(void) {
   tcase_add_test(tc, stale_judges_nothing_a_cut_save_leaves_open);
   tcase_add_test(tc, k3s_listing_cut_before_kube_services);
   tcase_add_test(tc, ipvs_nat_lines_stay_in_nat);
+  tcase_add_test(tc, save_S_cut_between_lines);
+  tcase_add_test(tc, listing_cut_at_a_service_chain_header);
+  tcase_add_test(tc, listing_cut_at_the_kube_services_header);
+  tcase_add_test(tc, whole_S_listing_still_fails_an_empty_mark_chain);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -88,6 +88,12 @@ static int listing_finish(struct list_state *st) {
   st->table = NULL;
   st->chain = NULL;
   const char *missing = unlisted_jump(t);
+  const char *empty = whole && missing == NULL ? kp_ipt_mark_trailing_cut(t) : NULL;
+  if (empty != NULL) {
+    char why[320];
+    snprintf(why, sizeof(why), "%.200s has no rules, which kube-proxy never leaves empty", empty);
+    return kp_ipt_note(st->snap, KP_NOTE_CUT, st->source, st->last_line, t, why, st->err);
+  }
   if (whole && missing == NULL)
     return 0;
   /* chains are missing: where the listing stops, its last chain may be

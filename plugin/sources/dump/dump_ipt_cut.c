@@ -1,0 +1,38 @@
+/* A listing cut between two whole lines (iptables -S, -L) leaves no mark
+ * in the text; the one trace is a chain kube-proxy never leaves empty
+ * shown without rules after the last chain that has some (the rules come
+ * in the chains' order). */
+#include "dump_ipt_internal.h"
+
+#include <string.h>
+
+static bool never_empty(const char *name, const char *table) {
+  /* nat's ends with the jump to KUBE-NODEPORTS (filter's may be empty) */
+  if (strcmp(name, "KUBE-SERVICES") == 0)
+    return table != NULL && strcmp(table, "nat") == 0;
+  static const char *const prefixes[] = {"KUBE-SVC-", "KUBE-SVL-", "KUBE-SEP-",
+                                         "KUBE-EXT-", "KUBE-FW-",  "KUBE-XLB-"};
+  for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+    if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)
+      return true;
+  return strcmp(name, "KUBE-MARK-MASQ") == 0 || strcmp(name, "KUBE-POSTROUTING") == 0;
+}
+
+const char *kp_ipt_mark_trailing_cut(struct kp_table *t) {
+  size_t from = 0; /* the first chain after the last one with rules */
+  for (size_t c = 0; c < t->chains.count; c++)
+    if (((struct kp_chain *)t->chains.items[c])->rules.count > 0)
+      from = c + 1;
+  const char *empty = NULL;
+  for (size_t c = from; c < t->chains.count && empty == NULL; c++) {
+    const struct kp_chain *chain = t->chains.items[c];
+    if (chain->declared && never_empty(chain->name, t->name))
+      empty = chain->name;
+  }
+  if (empty == NULL)
+    return NULL;
+  t->partial = true;
+  for (size_t c = from > 0 ? from - 1 : 0; c < t->chains.count; c++)
+    ((struct kp_chain *)t->chains.items[c])->cut = true;
+  return empty;
+}
