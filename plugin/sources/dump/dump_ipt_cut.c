@@ -18,6 +18,22 @@ static bool never_empty(const char *name, const char *table) {
   return strcmp(name, "KUBE-MARK-MASQ") == 0 || strcmp(name, "KUBE-POSTROUTING") == 0;
 }
 
+/* kube-proxy ends a KUBE-SVC/SVL chain with its last endpoint's jump to a
+ * KUBE-SEP chain, the one without a probability (corpus STRUCTURE.md
+ * 1.2). A last rule with a probability means the rest was cut off; one
+ * without a KUBE-SEP target too, where the -L header says something jumps
+ * to the chain (an unreferenced one with only its masq rule is a stale
+ * leftover, the `stale` check's finding). */
+static bool service_chain_unfinished(const struct kp_chain *chain) {
+  if (strncmp(chain->name, "KUBE-SVC-", 9) != 0 && strncmp(chain->name, "KUBE-SVL-", 9) != 0)
+    return false;
+  const struct kp_rule *last = chain->rules.items[chain->rules.count - 1];
+  if (last->text != NULL && strstr(last->text, "statistic") != NULL)
+    return true;
+  return chain->dump_references > 0 &&
+         (last->target_name == NULL || strncmp(last->target_name, "KUBE-SEP-", 9) != 0);
+}
+
 const char *kp_ipt_mark_trailing_cut(struct kp_table *t) {
   size_t from = 0; /* the first chain after the last one with rules */
   for (size_t c = 0; c < t->chains.count; c++)
@@ -29,6 +45,8 @@ const char *kp_ipt_mark_trailing_cut(struct kp_table *t) {
     if (chain->declared && never_empty(chain->name, t->name))
       empty = chain->name;
   }
+  if (empty == NULL && from > 0 && service_chain_unfinished(t->chains.items[from - 1]))
+    empty = ((struct kp_chain *)t->chains.items[from - 1])->name;
   if (empty == NULL)
     return NULL;
   t->partial = true;

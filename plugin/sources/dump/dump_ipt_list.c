@@ -91,7 +91,7 @@ static int listing_finish(struct list_state *st) {
   const char *empty = whole && missing == NULL ? kp_ipt_mark_trailing_cut(t) : NULL;
   if (empty != NULL) {
     char why[320];
-    snprintf(why, sizeof(why), "%.200s has no rules, which kube-proxy never leaves empty", empty);
+    snprintf(why, sizeof(why), "%.200s shows fewer rules than kube-proxy writes there", empty);
     return kp_ipt_note(st->snap, KP_NOTE_CUT, st->source, st->last_line, t, why, st->err);
   }
   if (whole && missing == NULL)

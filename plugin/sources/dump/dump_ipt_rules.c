@@ -34,7 +34,7 @@ static int rules_finish(struct rules_state *st) {
   if (whole) {
     const char *empty = kp_ipt_mark_trailing_cut(t);
     char why[320];
-    snprintf(why, sizeof(why), "%.200s has no rules, which kube-proxy never leaves empty", empty);
+    snprintf(why, sizeof(why), "%.200s shows fewer rules than kube-proxy writes there", empty);
     return empty == NULL
                ? 0
                : kp_ipt_note(st->snap, KP_NOTE_CUT, st->source, st->last_line, t, why, st->err);
