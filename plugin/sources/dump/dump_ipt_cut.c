@@ -24,10 +24,15 @@ static bool never_empty(const char *name, const char *table) {
  * without a KUBE-SEP target too, where the -L header says something jumps
  * to the chain (an unreferenced one with only its masq rule is a stale
  * leftover, the `stale` check's finding). */
-static bool service_chain_unfinished(const struct kp_chain *chain) {
+static bool service_chain_unfinished(const struct kp_chain *chain, const char *table) {
+  const struct kp_rule *last = chain->rules.items[chain->rules.count - 1];
+  /* nat KUBE-SERVICES ends with the jump to KUBE-NODEPORTS ("this must be
+   * the last rule"), in IPVS mode with the ACCEPT on the cluster-IP set */
+  if (strcmp(chain->name, "KUBE-SERVICES") == 0 && table != NULL && strcmp(table, "nat") == 0)
+    return last->target_name == NULL || (strcmp(last->target_name, "KUBE-NODEPORTS") != 0 &&
+                                         strcmp(last->target_name, "ACCEPT") != 0);
   if (strncmp(chain->name, "KUBE-SVC-", 9) != 0 && strncmp(chain->name, "KUBE-SVL-", 9) != 0)
     return false;
-  const struct kp_rule *last = chain->rules.items[chain->rules.count - 1];
   if (last->text != NULL && strstr(last->text, "statistic") != NULL)
     return true;
   return chain->dump_references > 0 &&
@@ -45,7 +50,7 @@ const char *kp_ipt_mark_trailing_cut(struct kp_table *t) {
     if (chain->declared && never_empty(chain->name, t->name))
       empty = chain->name;
   }
-  if (empty == NULL && from > 0 && service_chain_unfinished(t->chains.items[from - 1]))
+  if (empty == NULL && from > 0 && service_chain_unfinished(t->chains.items[from - 1], t->name))
     empty = ((struct kp_chain *)t->chains.items[from - 1])->name;
   if (empty == NULL)
     return NULL;

@@ -91,8 +91,8 @@ size_t kp_ipt_unterminated_line(const char *buf, size_t len);
 /* A listing that may end early though every line is whole: a chain
  * kube-proxy never leaves empty (per-service chains, KUBE-MARK-MASQ,
  * KUBE-POSTROUTING, nat KUBE-SERVICES) without rules after the last chain that has some.
- * Or that last chain is a KUBE-SVC/SVL chain not ending as kube-proxy
- * ends one. Then the table is partial, that last chain and all after it
+ * Or that last chain is a KUBE-SVC/SVL chain or nat KUBE-SERVICES not
+ * ending as kube-proxy ends one. Then the table is partial, that last chain and all after it
  * are cut, and the chain's name is returned; NULL otherwise (dump_ipt_cut.c). */
 const char *kp_ipt_mark_trailing_cut(struct kp_table *t);
 /* Coverage notes (kp/model.h); -1 with err set on OOM. */
