@@ -58,14 +58,18 @@ int kp_check_backends(struct kp_check_ctx *ctx) {
     if (r == NULL || kp_result_set_where(r, tables[other].items[0], NULL) != 0)
       goto out;
   } else if ((note = kp_ctx_unseen_legacy_note(ctx)) != NULL) {
-    r = kp_report_add(ctx->report, KP_CHECK_BACKENDS, KP_SEV_WARN,
-                      "%s:%zu: iptables-nft says iptables-legacy tables are present, and the input "
-                      "does not show them; %s; collect `iptables-legacy-save -c` and "
-                      "`ip6tables-legacy-save -c`",
-                      note->source != NULL ? note->source : "-", note->line,
-                      nft ? "kube-proxy rules seen in nft only as far as this input shows"
-                          : "no kube-proxy rules in the nft backend: kube-proxy's rules are "
-                            "probably in iptables-legacy and not in this bundle");
+    /* With kube-proxy's rules in nft, legacy tables existing is no fault
+     * the input shows (`iptables-legacy -L` alone creates one): INFO. With
+     * none of them in nft, they are probably there: WARN. */
+    r = kp_report_add(
+        ctx->report, KP_CHECK_BACKENDS, nft ? KP_SEV_INFO : KP_SEV_WARN,
+        "%s line %zu: iptables-nft says iptables-legacy tables are present, and the input "
+        "does not show them; %s; collect `iptables-legacy-save -c` and "
+        "`ip6tables-legacy-save -c`",
+        note->source != NULL ? note->source : "-", note->line,
+        nft ? "kube-proxy rules seen in nft only as far as this input shows"
+            : "no kube-proxy rules in the nft backend: kube-proxy's rules are "
+              "probably in iptables-legacy and not in this bundle");
     if (r == NULL ||
         kp_result_add_str(r, "other_backend_note", note->detail != NULL ? note->detail : "") != 0)
       goto out;

@@ -32,6 +32,18 @@ static bool canary_era(const struct kp_check_ctx *ctx) {
   return false;
 }
 
+/* iptables-save, -L, -S and a live read all show a table's built-in
+ * chains; an input without any (kube-proxy's own restore input, which
+ * never holds the canary) does not show every chain of the table. */
+static bool shows_builtins(const struct kp_table *t) {
+  for (size_t c = 0; c < t->chains.count; c++) {
+    const struct kp_chain *chain = t->chains.items[c];
+    if (chain->builtin && chain->declared)
+      return true;
+  }
+  return false;
+}
+
 struct labels {
   char text[MAX_TABLES][64];
   const char *items[MAX_TABLES];
@@ -73,7 +85,7 @@ int kp_check_canary(struct kp_check_ctx *ctx) {
       if (kp_chain_exists(t, "KUBE-PROXY-CANARY") != NULL)
         add_label(&present, t);
       else
-        add_label(t->partial ? &unseen : &missing, t);
+        add_label(t->partial || !shows_builtins(t) ? &unseen : &missing, t);
     }
   }
   struct kp_result *r = NULL;

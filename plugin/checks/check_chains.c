@@ -132,13 +132,20 @@ int kp_check_chains(struct kp_check_ctx *ctx) {
   if (ctx->mode == KP_MODE_NONE) {
     bool partial = kp_ctx_partial(ctx);
     const struct kp_note *legacy = kp_ctx_unseen_legacy_note(ctx);
+    const char *shown = kp_ctx_kube_tables_unseen(ctx);
     struct kp_result *r =
-        legacy != NULL
+        shown != NULL
             ? kp_report_add(ctx->report, KP_CHECK_CHAINS, KP_SEV_INFO,
-                            "no kube-proxy chains in the input; iptables-nft says iptables-legacy "
-                            "tables are present (%s:%zu): kube-proxy's rules are probably there, "
-                            "not in this bundle (collect `iptables-legacy-save -c`)",
-                            legacy->source != NULL ? legacy->source : "-", legacy->line)
+                            "nat and filter not in the input (it shows %s): kube-proxy's chains "
+                            "not checked",
+                            shown)
+        : legacy != NULL
+            ? kp_report_add(
+                  ctx->report, KP_CHECK_CHAINS, KP_SEV_INFO,
+                  "no kube-proxy chains in the input; iptables-nft says iptables-legacy "
+                  "tables are present (%s line %zu): kube-proxy's rules are probably there, "
+                  "not in this bundle (collect `iptables-legacy-save -c`)",
+                  legacy->source != NULL ? legacy->source : "-", legacy->line)
         : partial ? kp_report_add(ctx->report, KP_CHECK_CHAINS, KP_SEV_INFO,
                                   "no kube-proxy chains in the input, which shows its tables only "
                                   "in part: not judged")

@@ -197,9 +197,23 @@ static int check_table(struct kp_check_ctx *ctx, const struct kp_table *t, const
   return kp_result_add_int(r, "masquerade_rules", (int64_t)m.masquerade_rules);
 }
 
+/* The nat table of family f to judge. Without a mode (a fragment, a
+ * kubelet-only node), one that shows both chains is judged still: kubelet
+ * before v1.28 wrote them too, and a mark mismatch breaks SNAT either way. */
+static const struct kp_table *nat_to_judge(const struct kp_check_ctx *ctx, enum kp_family f,
+                                           bool nft) {
+  if (nft)
+    return ctx->families[f] ? kp_ctx_nft_table(ctx, f) : NULL;
+  const struct kp_table *t = kp_ctx_table(ctx, f, "nat");
+  if (ctx->mode != KP_MODE_NONE)
+    return ctx->families[f] ? t : NULL;
+  return kp_chain_present(t, "KUBE-MARK-MASQ") != NULL &&
+                 kp_chain_present(t, "KUBE-POSTROUTING") != NULL
+             ? t
+             : NULL;
+}
+
 int kp_check_masquerade(struct kp_check_ctx *ctx) {
-  if (ctx->mode == KP_MODE_NONE)
-    return 0;
   bool nft = ctx->mode == KP_MODE_NFTABLES;
   const char *mark_name = nft ? "mark-for-masquerade" : "KUBE-MARK-MASQ";
   const char *post_name = nft ? "masquerading" : "KUBE-POSTROUTING";
@@ -208,16 +222,15 @@ int kp_check_masquerade(struct kp_check_ctx *ctx) {
   bool inferred = false;
   size_t before = ctx->report->n_results;
   for (int f = 0; f < KP_FAMILY_COUNT; f++) {
-    if (!ctx->families[f])
-      continue;
-    const struct kp_table *t = nft ? kp_ctx_nft_table(ctx, (enum kp_family)f)
-                                   : kp_ctx_table(ctx, (enum kp_family)f, "nat");
+    const struct kp_table *t = nat_to_judge(ctx, (enum kp_family)f, nft);
     if (t == NULL)
       continue;
     n_tables++;
     if (check_table(ctx, t, mark_name, post_name, &n_ok, &bit, &inferred) != 0)
       return -1;
   }
+  if (n_tables == 0 && ctx->mode == KP_MODE_NONE)
+    return 0;
   if (n_tables == 0) {
     struct kp_result *r = kp_report_add(ctx->report, KP_CHECK_MASQUERADE, KP_SEV_INFO,
                                         "nat table not in the input: masquerade not checked");

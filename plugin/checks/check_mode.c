@@ -28,7 +28,13 @@ static int report_none(struct kp_check_ctx *ctx) {
       }
   }
   struct kp_result *r;
-  if (ctx->snap->tables.count == 0)
+  const char *shown = kp_ctx_kube_tables_unseen(ctx);
+  if (shown != NULL)
+    r = kp_report_add(ctx->report, KP_CHECK_MODE, KP_SEV_INFO,
+                      "kube-proxy mode: not known from the input (it shows %s; nat and filter, "
+                      "where kube-proxy's rules are, are not in it)",
+                      shown);
+  else if (ctx->snap->tables.count == 0)
     r = kp_report_add(ctx->report, KP_CHECK_MODE, KP_SEV_WARN,
                       "kube-proxy mode: none (no netfilter tables in the input)");
   else if (kp_ctx_unseen_legacy_note(ctx) != NULL)

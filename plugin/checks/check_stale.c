@@ -86,6 +86,8 @@ int kp_check_stale(struct kp_check_ctx *ctx) {
   struct stale_scan s;
   memset(&s, 0, sizeof(s));
   int rc = -1;
+  size_t scanned = 0;
+  bool partial = false;
   for (int f = 0; f < KP_FAMILY_COUNT; f++) {
     if (!ctx->families[f])
       continue;
@@ -93,22 +95,42 @@ int kp_check_stale(struct kp_check_ctx *ctx) {
                                    : kp_ctx_table(ctx, (enum kp_family)f, "nat");
     if (t != NULL && scan_table(t, nft, &s) != 0)
       goto out;
+    scanned += t != NULL;
+    partial |= t != NULL && t->partial;
   }
-  if (s.stale.count == 0 && s.empty.count == 0) {
+  if (scanned == 0) { /* e.g. a filter listing alone: the service chains are in nat */
+    r = kp_report_add(ctx->report, KP_CHECK_STALE, KP_SEV_INFO,
+                      "nat table not in the input: stale service chains not checked");
+    rc = r == NULL ? -1 : 0;
+    goto out;
+  }
+  s.checked -= s.unjudged; /* "checked" counts the chains judged */
+  if (s.stale.count == 0 && s.empty.count == 0 && s.checked == 0 && s.unjudged > 0) {
+    r = NULL; /* none judged: the INFO below says so */
+  } else if (s.checked == 0 && partial) {
+    r = kp_report_add(ctx->report, KP_CHECK_STALE, KP_SEV_INFO,
+                      "no service chain in the input, which shows the nat table only in part: "
+                      "stale chains not judged");
+    rc = r == NULL ? -1 : 0;
+    goto out;
+  } else if (s.stale.count == 0 && s.empty.count == 0) {
     r = kp_report_add(ctx->report, KP_CHECK_STALE, KP_SEV_OK,
                       "no stale service chains (%zu checked)", s.checked);
+    if (r == NULL)
+      goto out;
   } else {
     const char *example = s.stale.count ? s.stale.items[0] : s.empty.items[0];
     r = kp_report_add(ctx->report, KP_CHECK_STALE, KP_SEV_WARN,
                       "%zu stale chain(s) nothing references, %zu service chain(s) without "
                       "endpoint chains (e.g. %s)",
                       s.stale.count, s.empty.count, example);
-    if (r != NULL && kp_result_set_where(r, s.first_table->name, example) != 0)
+    if (r == NULL || kp_result_set_where(r, s.first_table->name, example) != 0)
       goto out;
   }
-  if (r == NULL || kp_result_add_int(r, "checked", (int64_t)s.checked) != 0 ||
-      kp_result_add_capped_list(r, "unreferenced", s.stale.items, s.stale.count) != 0 ||
-      kp_result_add_capped_list(r, "without_endpoints", s.empty.items, s.empty.count) != 0)
+  if (r != NULL &&
+      (kp_result_add_int(r, "checked", (int64_t)s.checked) != 0 ||
+       kp_result_add_capped_list(r, "unreferenced", s.stale.items, s.stale.count) != 0 ||
+       kp_result_add_capped_list(r, "without_endpoints", s.empty.items, s.empty.count) != 0))
     goto out;
   if (s.unjudged > 0) {
     r = kp_report_add(ctx->report, KP_CHECK_STALE, KP_SEV_INFO,

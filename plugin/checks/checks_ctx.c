@@ -78,6 +78,28 @@ const struct kp_note *kp_ctx_unseen_legacy_note(const struct kp_check_ctx *ctx) 
   return NULL;
 }
 
+const char *kp_ctx_kube_tables_unseen(const struct kp_check_ctx *ctx) {
+  const struct kp_snapshot *snap = ctx->snap;
+  if (snap->sources.count == 0 || kp_ctx_unseen_legacy_note(ctx) != NULL)
+    return NULL; /* (the legacy note says more: the rules are probably there) */
+  for (size_t i = 0; i < snap->sources.count; i++)
+    if (strcmp(snap->sources.items[i], "kernel") == 0)
+      return NULL; /* a live read shows every table the node has */
+  if (snap->tables.count == 0)
+    return "no iptables or nft table";
+  const char *shown = NULL;
+  bool canary = false;
+  for (size_t i = 0; i < snap->tables.count; i++) {
+    const struct kp_table *t = snap->tables.items[i];
+    if (t->native_nft ? strcmp(t->name, "kube-proxy") == 0
+                      : strcmp(t->name, "nat") == 0 || strcmp(t->name, "filter") == 0)
+      return NULL;
+    canary |= kp_chain_present(t, "KUBE-PROXY-CANARY") != NULL;
+    shown = shown == NULL || strcmp(shown, t->name) == 0 ? t->name : "other tables";
+  }
+  return canary ? shown : NULL;
+}
+
 void kp_table_label(const struct kp_table *table, char *buf, size_t len) {
   if (table->native_nft)
     snprintf(buf, len, "%s %s", table->family == KP_FAMILY_IPV6 ? "ip6" : "ip", table->name);

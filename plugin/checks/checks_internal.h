@@ -89,6 +89,12 @@ bool kp_ctx_partial(const struct kp_check_ctx *ctx);
  * warning in a dump), when the input shows no legacy table itself (a
  * bundle with iptables-legacy-save too covers it). NULL otherwise. */
 const struct kp_note *kp_ctx_unseen_legacy_note(const struct kp_check_ctx *ctx);
+/* Saved files (no live read) without the tables kube-proxy writes its
+ * rules to (nat, filter, nft kube-proxy), where that says nothing of the
+ * node: no netfilter table at all (an ipvsadm listing alone), or only
+ * tables such as mangle that hold kube-proxy's canary. Then what the
+ * input shows ("mangle", "no iptables or nft table"), else NULL. */
+const char *kp_ctx_kube_tables_unseen(const struct kp_check_ctx *ctx);
 /* Table label for messages: "nat", "ip6 nat" (IPv6), "ip kube-proxy". */
 void kp_table_label(const struct kp_table *table, char *buf, size_t len);
 

@@ -224,10 +224,10 @@ START_TEST(bundle_dir_errors_and_binary) {
   ck_assert_int_eq(kp_dump_parse_buffer(snap, "mem", "Chain X (\0", 10, &err), -1);
   ck_assert_ptr_nonnull(strstr(err.message, "NUL byte at offset 9"));
   /* A dump that is broken fails the directory, naming file and line. */
-  write_file(c, "table ip nat {\n chain X {\n  accept\n", 35);
+  write_file(c, "table ip nat {\n}\nbogus words here\n", 34);
   ck_assert_int_eq(kp_dump_parse_dir(snap, dir, &err), -1);
   ck_assert_str_eq(err.file, c);
-  ck_assert_uint_eq(err.line, 2);
+  ck_assert_uint_eq(err.line, 3);
   write_file(c, "table ip nat {\n chain X {\n  accept\n }\n}\n", 39);
   kp_snapshot_free(snap);
   snap = kp_snapshot_new();

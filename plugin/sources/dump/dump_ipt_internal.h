@@ -88,6 +88,13 @@ const char *kp_ipt_guess_table(const char *chain, const char *args, size_t n);
  * when it ends with one): a rule that does not parse there was cut short,
  * not malformed. */
 size_t kp_ipt_unterminated_line(const char *buf, size_t len);
+/* A listing that may end early though every line is whole: a chain
+ * kube-proxy never leaves empty (per-service chains, KUBE-MARK-MASQ,
+ * KUBE-POSTROUTING, nat KUBE-SERVICES) without rules after the last chain that has some.
+ * Or that last chain is a KUBE-SVC/SVL chain or nat KUBE-SERVICES not
+ * ending as kube-proxy ends one. Then the table is partial, that last chain and all after it
+ * are cut, and the chain's name is returned; NULL otherwise (dump_ipt_cut.c). */
+const char *kp_ipt_mark_trailing_cut(struct kp_table *t);
 /* Coverage notes (kp/model.h); -1 with err set on OOM. */
 int kp_ipt_note(struct kp_snapshot *snap, enum kp_note_kind kind, const char *source, size_t line,
                 const struct kp_table *table, const char *detail, struct kp_dump_error *err);

@@ -84,11 +84,22 @@ static int listing_finish(struct list_state *st) {
   bool whole = kp_ipt_builtins_whole(st->builtins);
   t->name = kp_ipt_infer_table(st->builtins, st->nat_hint || (!whole && st->guess_nat));
   t->family = st->ipv6 ? KP_FAMILY_IPV6 : KP_FAMILY_IPV4;
+  struct kp_chain *last = st->chain;
   st->table = NULL;
   st->chain = NULL;
   const char *missing = unlisted_jump(t);
+  const char *empty = whole && missing == NULL ? kp_ipt_mark_trailing_cut(t) : NULL;
+  if (empty != NULL) {
+    char why[320];
+    snprintf(why, sizeof(why), "%.200s shows fewer rules than kube-proxy writes there", empty);
+    return kp_ipt_note(st->snap, KP_NOTE_CUT, st->source, st->last_line, t, why, st->err);
+  }
   if (whole && missing == NULL)
     return 0;
+  /* chains are missing: where the listing stops, its last chain may be
+   * missing rules too (a cut between two whole lines leaves no trace) */
+  if (missing != NULL && last != NULL)
+    last->cut = true;
   char why[320];
   if (missing != NULL) /* the line: where the listing ends */
     snprintf(why, sizeof(why), "chain %.200s is jumped to but not listed", missing);
@@ -427,6 +438,15 @@ static int list_line(void *arg, const char *line, size_t n, size_t lineno) {
     b++;
   if (b == n || line[b] == '#')
     return 0;
+  if (n - b == 2 && memcmp(line + b, "--", 2) == 0) {
+    /* grep -A/-B/-C's group separator: grep left out what follows the
+     * group, so the chain it ends may be missing rules */
+    if (st->chain != NULL)
+      st->chain->cut = true;
+    if (st->table != NULL)
+      st->table->partial = true;
+    return 0;
+  }
   int rc;
   if (n >= 6 && memcmp(line, "Chain ", 6) == 0)
     rc = chain_line(st, line, n, lineno);

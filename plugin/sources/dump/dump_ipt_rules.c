@@ -5,6 +5,7 @@
 #include "dump_ipt_internal.h"
 #include "dump_parsers.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define PENDING_TABLE "(pending)" /* name known only at the listing's end */
@@ -18,7 +19,7 @@ struct rules_state {
   unsigned builtins;
   bool nat_hint, ipv6, saw_non_policy;
   bool guess_nat; /* a rule kube-proxy puts in nat (used for fragments only) */
-  size_t listings, first_line;
+  size_t listings, first_line, last_line;
 };
 
 static int rules_finish(struct rules_state *st) {
@@ -30,8 +31,14 @@ static int rules_finish(struct rules_state *st) {
   t->family = st->ipv6 ? KP_FAMILY_IPV6 : KP_FAMILY_IPV4;
   st->table = NULL;
   /* `iptables -S CHAIN`: not every built-in chain of the table. */
-  if (whole)
-    return 0;
+  if (whole) {
+    const char *empty = kp_ipt_mark_trailing_cut(t);
+    char why[320];
+    snprintf(why, sizeof(why), "%.200s shows fewer rules than kube-proxy writes there", empty);
+    return empty == NULL
+               ? 0
+               : kp_ipt_note(st->snap, KP_NOTE_CUT, st->source, st->last_line, t, why, st->err);
+  }
   t->partial = true;
   if (kp_ipt_note(st->snap, KP_NOTE_FRAGMENT, st->source, st->first_line, t,
                   "a listing of some chains only", st->err) != 0 ||
@@ -61,6 +68,7 @@ static int rules_line(void *arg, const char *line, size_t n, size_t lineno) {
   size_t pos = 0;
   if (n == 0 || line[0] == '#')
     return 0;
+  st->last_line = lineno;
   if (kp_ipt_take_word(line, n, &pos, cmd, sizeof(cmd)) != 0 ||
       kp_ipt_take_word(line, n, &pos, name, sizeof(name)) != 0)
     return kp_dump_fail(st->err, st->source, lineno, "not an iptables -S line");

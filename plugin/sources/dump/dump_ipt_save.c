@@ -91,6 +91,9 @@ struct save_state {
   bool saw_ipv6, deleted;
   size_t tables;
   struct kp_chain *last_chain; /* of the last rule added */
+  /* a chain got rules again after another chain's: not iptables-save's
+   * chain-by-chain order but a restore input's (kube-proxy's own order) */
+  bool interleaved;
   /* Lines before any *table line (a fragment): placed by chain name. */
   bool headerless;
   struct kp_table *guessed[4];
@@ -303,6 +306,7 @@ static int save_command(struct save_state *st, const char *line, size_t n, size_
                         &rule) != 0)
       return -1;
     st->saw_ipv6 |= kp_ipt_rule_is_ipv6(rule);
+    st->interleaved |= chain != st->last_chain && chain->rules.count > 1;
     st->last_chain = chain;
     return 0;
   }
@@ -351,6 +355,7 @@ static int save_commit(struct save_state *st) {
       kp_snapshot_table(st->snap, KP_FAMILY_IPV6, t->backend, t->name, false) == NULL)
     t->family = KP_FAMILY_IPV6; /* restore input without an ip6tables-save header */
   st->table = NULL;
+  st->interleaved = false;
   return 0;
 }
 
@@ -419,9 +424,16 @@ static int save_cut(struct save_state *st, size_t line, const char *why) {
      * rules and those without any yet may have more after the cut */
     if (st->last_chain != NULL && st->last_chain->table == t)
       st->last_chain->cut = true;
+    /* (in a restore input's order any chain may: it shows itself by
+     * rules out of that order, or by no built-in chain, which
+     * iptables-save always lists first) */
+    bool builtins = false;
+    for (size_t c = 0; c < t->chains.count; c++)
+      builtins |= ((struct kp_chain *)t->chains.items[c])->builtin;
+    st->interleaved |= !builtins;
     for (size_t c = 0; c < t->chains.count; c++) {
       struct kp_chain *chain = t->chains.items[c];
-      chain->cut |= chain->rules.count == 0;
+      chain->cut |= chain->rules.count == 0 || st->interleaved;
     }
     save_commit(st);
   }

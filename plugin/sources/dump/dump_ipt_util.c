@@ -368,6 +368,9 @@ const char *kp_ipt_guess_table(const char *chain, const char *args, size_t n) {
   rule_target(args, n, target, sizeof(target));
   if (target[0] == '\0')
     return NULL;
+  /* IPVS mode's nat KUBE-SERVICES accepts on the cluster-IP set */
+  if (memmem(args, n, "CLUSTER-IP dst,dst", 18) != NULL)
+    return "nat";
   if (strcmp(target, "REJECT") == 0 || strcmp(target, "DROP") == 0 ||
       strcmp(target, "ACCEPT") == 0 || strcmp(target, "KUBE-FIREWALL") == 0 ||
       strcmp(target, "KUBE-PROXY-FIREWALL") == 0 || strcmp(target, "KUBE-EXTERNAL-SERVICES") == 0)

@@ -5,6 +5,7 @@
  * the script commands (dump_nft_script.c). */
 #include "dump_nft_parser.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* This file's table of that family and name; a table of the same name from
@@ -106,13 +107,34 @@ static int chain_property(struct kp_nft_parser *p, struct kp_chain *chain) {
   return 0;
 }
 
+/* The input ends inside a table's block (a paste cut short): what came
+ * before is kept, the table is partial, one note names the file and the
+ * last line; the chain being read, if any, is cut. */
+static int cut_at_end(struct kp_nft_parser *p, struct kp_table *table, struct kp_chain *chain) {
+  if (chain != NULL)
+    chain->cut = true;
+  if (table == NULL || table->partial)
+    return 0;
+  table->partial = true;
+  char why[320];
+  snprintf(why, sizeof(why), "no closing brace for table %.100s%s%.100s", table->name,
+           chain != NULL ? ", chain " : "", chain != NULL ? chain->name : "");
+  if (kp_snapshot_add_note(p->snap, KP_NOTE_CUT, p->source, p->lx.line, table->name, table->family,
+                           why) == NULL)
+    return kp_nftp_oom(p);
+  return 0;
+}
+
 /* Inside "chain X { ... }" after the '{'. */
 int kp_nftp_chain_body(struct kp_nft_parser *p, struct kp_chain *chain, size_t open_line) {
+  (void)open_line;
   for (;;) {
     p->ntoks = 0;
     enum kp_nft_tok_type end = kp_nftp_collect(p, false, 0);
     if (p->failed)
       return -1;
+    if (end == KP_NFT_TOK_EOF) /* a last line without its newline is half a rule */
+      return cut_at_end(p, chain != NULL ? chain->table : NULL, chain);
     if (p->ntoks > 0) {
       if (kp_nftp_tok(p, 0, "type") || kp_nftp_tok(p, 0, "policy")) {
         if (chain_property(p, chain) != 0)
@@ -127,14 +149,12 @@ int kp_nftp_chain_body(struct kp_nft_parser *p, struct kp_chain *chain, size_t o
       kp_nftp_next(p);
       return 0;
     }
-    if (end == KP_NFT_TOK_EOF)
-      return kp_nftp_fail(p, open_line,
-                          "unexpected end of input: chain block opened here is not closed");
   }
 }
 
 /* Inside "table ip X { ... }" after the '{'. */
 int kp_nftp_table_body(struct kp_nft_parser *p, struct kp_table *table, size_t open_line) {
+  (void)open_line;
   for (;;) {
     p->ntoks = 0;
     enum kp_nft_tok_type end = kp_nftp_collect(p, true, 0);
@@ -161,7 +181,6 @@ int kp_nftp_table_body(struct kp_nft_parser *p, struct kp_table *table, size_t o
       return 0;
     }
     if (end == KP_NFT_TOK_EOF)
-      return kp_nftp_fail(p, open_line,
-                          "unexpected end of input: table block opened here is not closed");
+      return cut_at_end(p, table, NULL);
   }
 }
