@@ -4,6 +4,7 @@
  * for "match", one per kind of left-hand side (payload, meta, ct, fib, the
  * "&" of a masked mark). Statements it does not know are skipped. */
 #include "dump_nft_json.h"
+#include "dump_nft_rule.h"
 
 #include "kp/names.h"
 
@@ -80,19 +81,6 @@ static bool parse_u32(const json_t *v, uint32_t *out) {
     return false;
   *out = (uint32_t)json_integer_value(v);
   return true;
-}
-
-static char *upper_dup(struct kp_arena *arena, const char *s, bool negated) {
-  size_t len = strlen(s);
-  char *out = kp_arena_alloc(arena, len + 2);
-  if (out == NULL)
-    return NULL;
-  size_t o = 0;
-  if (negated)
-    out[o++] = '!';
-  for (size_t k = 0; k < len; k++)
-    out[o++] = (char)toupper((unsigned char)s[k]);
-  return out;
 }
 
 static void set_proto(struct kp_rule *rule, const char *name, bool negated) {
@@ -210,7 +198,7 @@ static int match_ct(struct json_rule *r, const struct match *m) {
       break;
     used += (size_t)n;
   }
-  if (used > 0 && (r->rule->ctstate = upper_dup(&r->snap->arena, text, m->negated)) == NULL)
+  if (used > 0 && (r->rule->ctstate = kp_nft_upper_dup(&r->snap->arena, text, m->negated)) == NULL)
     return -1;
   return 0;
 }
@@ -230,7 +218,7 @@ static int match_fib(struct json_rule *r, const struct match *m) {
   }
   if (which == NULL)
     return 0;
-  char *type = upper_dup(&r->snap->arena, value, false);
+  char *type = kp_nft_upper_dup(&r->snap->arena, value, false);
   if (type == NULL)
     return -1;
   *(which[0] == 's' ? &r->rule->src_type : &r->rule->dst_type) = type;
