@@ -8,7 +8,6 @@
 
 #include "kp/names.h"
 
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
