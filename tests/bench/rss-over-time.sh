@@ -85,10 +85,19 @@ kp_start_collectd "$conf"
 reads() { kp_csv_rows kube_proxy duration-read; }
 at_least() { [ "$(reads)" -ge "$1" ] || ! kp_collectd_alive; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$KP_COLLECTD_PID/status" 2>/dev/null; }
+# Rss of each mapping ("start name Rss-KiB"; a heap that grows keeps its
+# start): where the growth sits (glibc gives each thread that mallocs its
+# own heap, 64 MiB-aligned).
+maps_rss() {
+  awk '/^[0-9a-f]+-[0-9a-f]+ / { split($1, a, "-"); m = a[1] " " ($6 == "" ? "[anon]" : $6) }
+    /^Rss:/ { print m, $2 }' \
+    "/proc/$KP_COLLECTD_PID/smaps" 2>/dev/null >"$1"
+}
 
 kp_check "read $FROM reached" kp_wait 300 at_least "$FROM"
 rss_from=$(rss_kib) n_from=$(reads) t_from=$(date +%s.%N)
 [ -n "$rss_from" ] || kp_die "collectd is not running at read $n_from (see $KP_TMP/collectd.log)"
+maps_rss "$KP_TMP/maps.from"
 echo "read $n_from: VmRSS $rss_from KiB"
 # Expected time at INTERVAL, plus half, plus a minute.
 budget=$(awk -v n="$TO" -v i="$INTERVAL" 'BEGIN { printf "%d", n * i * 1.5 + 60 }')
@@ -100,6 +109,7 @@ done
 kp_check "read $TO reached within ${budget}s" kp_wait "$budget" at_least "$TO"
 rss_to=$(rss_kib) n_to=$(reads) t_to=$(date +%s.%N)
 [ -n "$rss_to" ] || kp_die "collectd is not running at read $n_to"
+maps_rss "$KP_TMP/maps.to"
 echo "read $n_to: VmRSS $rss_to KiB"
 kp_check "collectd still running" kp_collectd_alive
 kp_check "no read error in the log" bash -c "! grep -q 'cannot read the netfilter' '$KP_TMP/collectd.log'"
@@ -118,6 +128,9 @@ echo "services $SERVICES ($rules rules per family and backend), Interval $INTERV
   "in $(awk -v s="$t_from" -v e="$t_to" 'BEGIN { printf "%.0f", e - s }') s ($rate reads/s)"
 cat "$KP_TMP/csv/$KP_HOST/kube_proxy/duration-read-"* 2>/dev/null | awk -F, '$1 ~ /^[0-9.]+$/ { print $2 }' |
   sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "read duration: median %.4f p95 %.4f max %.4f s (%d reads)\n", v[int((NR + 1) / 2)], v[int(NR * 0.95 + 0.5)], v[NR], NR }'
+echo "mappings whose Rss changed by 64 KiB or more (KiB at read $n_from -> $n_to):"
+awk 'NR == FNR { was[$1] = $3; next } { d = $3 - was[$1]; if (d >= 64 || d <= -64) printf "  %s %s %d -> %d\n", $1, $2, was[$1], $3 }' \
+  "$KP_TMP/maps.from" "$KP_TMP/maps.to"
 echo "VmRSS read $n_from -> read $n_to: $rss_from -> $rss_to KiB ($growth KiB, limit $LIMIT_KIB)"
 kp_check "VmRSS grew by $growth KiB <= $LIMIT_KIB KiB" test "$growth" -le "$LIMIT_KIB"
 kp_finish
