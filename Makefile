@@ -183,6 +183,12 @@ $(BUILD)/bench/%: tests/bench/%.c $(CORE_LIB)
 	$(CC) $(CPPFLAGS) $(ALL_INC) $(ALL_CFLAGS) $(DEPFLAGS) -o $@ $< $(CORE_LIB) $(NETLIBS) -lpthread
 bench: deps $(BENCH_BIN)
 	@tests/bench/bench.sh $(BUILD)
+# collectd's VmRSS from read 100 to read READS (default 10000) with 1k
+# services in both backends and families (tests/bench/rss-over-time.sh;
+# SERVICES, INTERVAL, LIMIT_KIB; about half an hour on 2 busy cores).
+.PHONY: bench-memory
+bench-memory: deps plugin
+	@bash tests/bench/rss-over-time.sh $(BUILD)
 
 # ---- demo -----------------------------------------------------------------------
 # On a fresh Debian 12 machine, as root: installs the packages, builds, runs

@@ -292,6 +292,42 @@ static struct kp_snapshot *node_ab(const struct read *a, uint64_t b) {
   return snap;
 }
 
+/* node() plus a service whose rules kube-proxy wrote anew for read i (its
+ * cluster IP and endpoint differ on every read: new keys each time). */
+static struct kp_snapshot *node_churned(unsigned i) {
+  struct kp_snapshot *snap = node(&(struct read){.cluster_ip = 10, .dnat = 10});
+  char rule[128];
+  snprintf(rule, sizeof(rule), "-d 172.30.%u.%u/32 -p tcp -m tcp --dport 80 -j KUBE-SVC-C",
+           i / 250 % 250, i % 250 + 1);
+  tsb_counters(tsb_rule(snap, "nat", "KUBE-SERVICES", rule), i, 0);
+  snprintf(rule, sizeof(rule), "-p tcp -j DNAT --to-destination 10.1.%u.%u:80", i / 250 % 250,
+           i % 250 + 1);
+  tsb_counters(tsb_rule(snap, "nat", "KUBE-SEP-C", rule), i, 0);
+  tsb_finalize(snap);
+  return snap;
+}
+
+/* The carried per-rule state holds the last read's rules only: over 2000
+ * reads with a service rewritten every time it stays the size of one read
+ * (what a collectd running for weeks keeps), instead of one entry more per
+ * rewritten rule. */
+START_TEST(live_state_bounded_over_rewrites) {
+  struct kp_check_state st;
+  kp_check_state_init(&st);
+  char msg[256];
+  live_snap(&st, 5, node_churned(0), msg, sizeof(msg), NULL);
+  size_t one_read = st.n_rule_counts;
+  ck_assert_uint_ge(one_read, 4); /* A's cluster IP and DNAT, C's, at least */
+  for (unsigned i = 1; i < 2000; i++) {
+    live_snap(&st, 5, node_churned(i), msg, sizeof(msg), NULL);
+    ck_assert_uint_eq(st.n_rule_counts, one_read);
+  }
+  kp_check_state_free(&st);
+  ck_assert_ptr_null(st.rule_counts);
+  ck_assert_uint_eq(st.n_rule_counts, 0);
+}
+END_TEST
+
 START_TEST(live_one_service_rewritten_others_grow) {
   struct kp_check_state st;
   kp_check_state_init(&st);
@@ -325,6 +361,7 @@ int main(void) {
   tcase_add_test(tc, live_rule_inserted_before_does_not_count);
   tcase_add_test(tc, live_new_rule_counts_whole);
   tcase_add_test(tc, live_one_service_rewritten_others_grow);
+  tcase_add_test(tc, live_state_bounded_over_rewrites);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
