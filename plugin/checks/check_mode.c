@@ -78,9 +78,12 @@ static const char *const note_names[KP_NOTE_COUNT] = {
 };
 
 static int report_notes(struct kp_check_ctx *ctx) {
+  /* iptables-nft's legacy-tables warning is answered when the input shows
+   * legacy tables itself (a bundle with iptables-legacy-save too) */
+  bool legacy_unseen = kp_ctx_unseen_legacy_note(ctx) != NULL;
   for (size_t i = 0; i < ctx->snap->notes.count; i++) {
     const struct kp_note *n = ctx->snap->notes.items[i];
-    if ((unsigned)n->kind >= KP_NOTE_COUNT)
+    if ((unsigned)n->kind >= KP_NOTE_COUNT || (n->kind == KP_NOTE_OTHER_BACKEND && !legacy_unseen))
       continue;
     char where[64] = "", table[64] = "";
     if (n->line > 0)

@@ -144,13 +144,17 @@ run_case() {
   # only the tarball runs): no FAIL on a healthy node, the same findings
   local dj="$KP_TMP/$name/dir.json"
   "$KP_BUILD/kube-proxy-check" --dir "$root" --json >"$dj" 2>"$KP_TMP/$name/dir.err"
-  echo "$name: --dir exit $?"; "$KP_BUILD/kube-proxy-check" --dir "$root" | sed 's/^/     /'
+  echo "$name: --dir exit $?"
+  python3 -c 'import json, sys
+for r in json.load(open(sys.argv[1]))["results"]: print("     [%s] %s" % (r["severity"], r["message"]))' "$dj"
   kp_check "$name: kube-proxy-check --dir on the report's root: mode iptables, no FAIL" \
     json_is "$dj" "d['mode'] == 'iptables' and not any(r['severity'] == 'FAIL' for r in d['results'])"
   kp_check "$name: ... 5 services, 8 endpoints, the endpoints WARN naming web/orphan:http" \
     json_is "$dj" "d['inventory']['services'] == 5 and d['inventory']['endpoints'] == 8 and any(r['check'] == 'endpoints' and r['severity'] == 'WARN' and 'web/orphan:http' in r['message'] for r in d['results'])"
   kp_check "$name: ... no backends FAIL or WARN (the report holds the backend with the rules)" \
     json_is "$dj" "not any(r['check'] == 'backends' and r['severity'] in ('WARN', 'FAIL') for r in d['results'])"
+  kp_check "$name: ... and no line says the report does not show the legacy tables" \
+    json_is "$dj" "not any('does not show' in r['message'] and 'legacy' in r['message'] for r in d['results'])"
 
   # the dumps: the backend holding the rules, every rule, with counters
   local full="$k/iptables-${rules}-save_-c" other

@@ -62,21 +62,19 @@ void tri_done(struct kp_report *rep, struct kp_snapshot *snap, char *text) {
   free(text);
 }
 
-/* The lines of file from line `from` (1-based) on, without those that
- * start with any of the prefixes or contain `drop`. malloc'd. */
-char *tri_lines_without(const char *file, size_t from, const char *const *prefixes,
-                        const char *drop) {
+/* The lines of file (lineno 1-based, each with its newline) that keep()
+ * accepts, concatenated. malloc'd. */
+static char *filter_lines(const char *file,
+                          bool (*keep)(const char *line, size_t n, size_t lineno, const void *arg),
+                          const void *arg) {
   char *all = tri_head(file, 0);
   char *out = malloc(strlen(all) + 1);
   ck_assert_ptr_nonnull(out);
-  size_t o = 0, line = 0;
-  for (char *p = all; *p != '\0'; line++) {
+  size_t o = 0, lineno = 1;
+  for (char *p = all; *p != '\0'; lineno++) {
     char *nl = strchr(p, '\n');
     size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
-    bool keep = line + 1 >= from && (drop == NULL || memmem(p, n, drop, strlen(drop)) == NULL);
-    for (size_t i = 0; keep && prefixes[i] != NULL; i++)
-      keep = strncmp(p, prefixes[i], strlen(prefixes[i])) != 0;
-    if (keep) {
+    if (keep(p, n, lineno, arg)) {
       memcpy(out + o, p, n);
       o += n;
     }
@@ -87,28 +85,44 @@ char *tri_lines_without(const char *file, size_t from, const char *const *prefix
   return out;
 }
 
+struct without {
+  size_t from;
+  const char *const *prefixes;
+  const char *drop;
+};
+
+static bool keep_without(const char *line, size_t n, size_t lineno, const void *arg) {
+  const struct without *w = arg;
+  if (lineno < w->from || (w->drop != NULL && memmem(line, n, w->drop, strlen(w->drop)) != NULL))
+    return false;
+  for (size_t i = 0; w->prefixes[i] != NULL; i++)
+    if (strncmp(line, w->prefixes[i], strlen(w->prefixes[i])) == 0)
+      return false;
+  return true;
+}
+
+/* The lines of file from line `from` (1-based) on, without those that
+ * start with any of the prefixes or contain `drop`. malloc'd. */
+char *tri_lines_without(const char *file, size_t from, const char *const *prefixes,
+                        const char *drop) {
+  const struct without w = {from, prefixes, drop};
+  return filter_lines(file, keep_without, &w);
+}
+
+static bool keep_in_ranges(const char *line, size_t n, size_t lineno, const void *arg) {
+  (void)line;
+  (void)n;
+  const size_t *ranges = arg;
+  for (size_t i = 0; ranges[i] != 0; i += 2)
+    if (lineno >= ranges[i] && lineno <= ranges[i + 1])
+      return true;
+  return false;
+}
+
 /* Lines first..last (1-based, inclusive) of file for each pair of ranges
  * (ended by a 0), concatenated. malloc'd. */
 char *tri_line_ranges(const char *file, const size_t *ranges) {
-  char *all = tri_head(file, 0);
-  char *out = malloc(strlen(all) + 1);
-  ck_assert_ptr_nonnull(out);
-  size_t o = 0, line = 1;
-  for (char *p = all; *p != '\0'; line++) {
-    char *nl = strchr(p, '\n');
-    size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
-    bool keep = false;
-    for (size_t i = 0; ranges[i] != 0; i += 2)
-      keep |= line >= ranges[i] && line <= ranges[i + 1];
-    if (keep) {
-      memcpy(out + o, p, n);
-      o += n;
-    }
-    p += n;
-  }
-  out[o] = '\0';
-  free(all);
-  return out;
+  return filter_lines(file, keep_in_ranges, ranges);
 }
 
 /* The healthy node's nat -S (or -L) cut after n whole lines: no FAIL, no
