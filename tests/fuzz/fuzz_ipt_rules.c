@@ -1,5 +1,5 @@
 /* libFuzzer target: kp_parse_ipt_rules on arbitrary bytes, then the whole offline path
- * (finalize, checks, both report writers) on whatever it parsed. */
+ * (finalize, checks, the report's shape) on whatever it parsed. */
 #include "fuzz_offline_path.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,5 +1,5 @@
 /* libFuzzer target: kp_parse_nft_json (nft -j through jansson) on arbitrary
- * bytes, then the whole offline path (finalize, checks, both report writers)
+ * bytes, then the whole offline path (finalize, checks, the report's shape)
  * on whatever it parsed. */
 #include "fuzz_offline_path.h"
 

@@ -1,7 +1,15 @@
 /* The rest of the offline path after the parsers, shared by every fuzz
  * target and by test_fuzz_regress: reconcile, finalize, run all checks with
- * a pod IP, write both reports into memory and check their properties
- * (fuzz_output_check.h). Header-only: static functions. */
+ * pod IPs, check the report's shape, and (KP_FUZZ_WRITE) write both reports
+ * into memory and check their properties (fuzz_output_check.h).
+ *
+ * The parser targets do not write: the writers see nothing of a snapshot but
+ * the report's strings and numbers, and fuzz_report feeds them reports whose
+ * every field is arbitrary bytes, a superset of what any parse can produce.
+ * Writing and validating both outputs was two thirds of an execution
+ * (fuzz_nft at -max_len=1024: 1,254 executions/s with, 3,579 without).
+ * test_fuzz_regress still runs every regression input through the writers.
+ * Header-only: static functions. */
 #ifndef KP_FUZZ_OFFLINE_PATH_H
 #define KP_FUZZ_OFFLINE_PATH_H
 
@@ -39,50 +47,75 @@ static inline void kp_fuzz_parse_bundle(struct kp_snapshot *snap, const char *da
   }
 }
 
+enum kp_fuzz_outputs { KP_FUZZ_REPORT_ONLY, KP_FUZZ_WRITE };
+
+/* What every report must hold whatever the input: known check ids and
+ * severities, a message, well-formed details. NULL when fine. */
+static inline const char *kp_fuzz_report_shape(const struct kp_report *report) {
+  if (report->n_results == 0)
+    return "report: no result at all";
+  for (size_t i = 0; i < report->n_results; i++) {
+    const struct kp_result *r = &report->results[i];
+    if ((unsigned)r->check >= KP_CHECK_COUNT || (unsigned)r->severity > KP_SEV_FAIL)
+      return "report: unknown check id or severity";
+    if (r->message == NULL || (r->n_details > 0 && r->details == NULL))
+      return "report: result without message or details";
+    for (size_t d = 0; d < r->n_details; d++) {
+      const struct kp_detail *det = &r->details[d];
+      if (det->key == NULL || (det->type == KP_DETAIL_STR && det->str == NULL) ||
+          (det->type == KP_DETAIL_LIST && det->n_items > 0 && det->items == NULL))
+        return "report: detail without key or value";
+      for (size_t k = 0; det->type == KP_DETAIL_LIST && k < det->n_items; k++)
+        if (det->items[k] == NULL)
+          return "report: list detail with a NULL item";
+    }
+  }
+  int code = kp_report_exit_code(report);
+  if (code < 0 || code > 2)
+    return "report: exit code outside 0..2";
+  return NULL;
+}
+
+/* The check configuration every run uses, built once: pod IPs of both
+ * families (10.180.0.4 is a pod of the generated fixtures; the IPv6 one
+ * exercises the other family's index). NULL if it cannot be built. */
+static struct kp_check_config kp_fuzz_cfg;
+static int kp_fuzz_cfg_state; /* 0 not built, 1 built, -1 failed */
+
+static inline const struct kp_check_config *kp_fuzz_check_config(void) {
+  if (kp_fuzz_cfg_state == 0) {
+    kp_check_config_init(&kp_fuzz_cfg);
+    bool ok = kp_check_config_add_pod_ip(&kp_fuzz_cfg, "10.180.0.4") == 0 &&
+              kp_check_config_add_pod_ip(&kp_fuzz_cfg, "fd00:10:180::4") == 0;
+    kp_fuzz_cfg_state = ok ? 1 : -1;
+  }
+  return kp_fuzz_cfg_state == 1 ? &kp_fuzz_cfg : NULL;
+}
+
+/* For the unit tests, which run under valgrind's leak check. */
+static inline void kp_fuzz_check_config_release(void) {
+  if (kp_fuzz_cfg_state != 0)
+    kp_check_config_free(&kp_fuzz_cfg);
+  kp_fuzz_cfg_state = 0;
+}
+
 /* Returns NULL when every step held its contract, else what failed. */
-static inline const char *kp_fuzz_offline_path(struct kp_snapshot *snap) {
-  const char *problem = NULL;
+static inline const char *kp_fuzz_offline_path(struct kp_snapshot *snap,
+                                               enum kp_fuzz_outputs outputs) {
   if (kp_dump_reconcile(snap) != 0 || kp_snapshot_finalize(snap) != 0)
     return NULL; /* OOM only: nothing to judge */
-  struct kp_check_config cfg;
-  kp_check_config_init(&cfg);
-  /* 10.180.0.4 is a pod of the generated fixtures; the IPv6 one exercises
-   * the other family's index. */
-  if (kp_check_config_add_pod_ip(&cfg, "10.180.0.4") != 0 ||
-      kp_check_config_add_pod_ip(&cfg, "fd00:10:180::4") != 0) {
-    kp_check_config_free(&cfg);
+  const struct kp_check_config *cfg = kp_fuzz_check_config();
+  if (cfg == NULL)
     return "config: pod IP rejected";
-  }
   struct kp_report report;
   memset(&report, 0, sizeof(report));
-  if (kp_checks_run(snap, &cfg, NULL, &report) == 0) {
-    char *text = NULL, *json = NULL;
-    size_t text_len = 0, json_len = 0;
-    FILE *t = open_memstream(&text, &text_len);
-    FILE *j = open_memstream(&json, &json_len);
-    if (t != NULL && j != NULL) {
-      int rt = kp_report_write_text(t, &report);
-      int rj = kp_report_write_json(j, &report);
-      fclose(t);
-      fclose(j);
-      t = j = NULL;
-      if (rt != 0 || rj != 0)
-        problem = "report writer failed on a memory stream";
-      if (problem == NULL)
-        problem = kp_check_text_output(text, text_len, report.n_results);
-      if (problem == NULL)
-        problem = kp_check_json_output(json, json_len);
-      (void)kp_report_exit_code(&report);
-    }
-    if (t != NULL)
-      fclose(t);
-    if (j != NULL)
-      fclose(j);
-    free(text);
-    free(json);
+  const char *problem = NULL;
+  if (kp_checks_run(snap, cfg, NULL, &report) == 0) {
+    problem = kp_fuzz_report_shape(&report);
+    if (problem == NULL && outputs == KP_FUZZ_WRITE)
+      problem = kp_fuzz_write_outputs(&report);
   }
   kp_report_free(&report);
-  kp_check_config_free(&cfg);
   return problem;
 }
 
@@ -105,7 +138,7 @@ static inline int kp_fuzz_run(kp_fuzz_parser parser, const uint8_t *data, size_t
   if (rc != 0 && (err.message[0] == '\0' || memchr(err.message, '\0', sizeof(err.message)) == NULL))
     problem = "parser failed without an error message";
   if (problem == NULL)
-    problem = kp_fuzz_offline_path(snap);
+    problem = kp_fuzz_offline_path(snap, KP_FUZZ_REPORT_ONLY);
   kp_snapshot_free(snap);
   if (problem != NULL) {
     fprintf(stderr, "fuzz property broken: %s\n", problem);

@@ -107,7 +107,8 @@ START_TEST(test_regress_input) {
                               err.message[0] != '\0'),
                   "%s: failed without an error message", name);
   }
-  const char *problem = kp_fuzz_offline_path(snap);
+  const char *problem = kp_fuzz_offline_path(snap, KP_FUZZ_WRITE);
+  kp_fuzz_check_config_release();
   ck_assert_msg(problem == NULL, "%s: %s", name, problem);
   kp_snapshot_free(snap);
   free(data);
