@@ -6,8 +6,12 @@
 #    kept between runs of the same build dir, or a fresh temporary one with
 #    FUZZ_CORPUS=fresh as `make fuzz-smoke` does; never committed); the
 #    bundle target gets the files of each captured bundle joined by NUL;
-# 3. fuzzes each target for SECONDS, prints one summary line per target with
-#    the executions run, and a closing "fuzz: N passed, N failed" line.
+# 3. fuzzes each target for SECONDS (or until FUZZ_RUNS executions, when
+#    set: whichever comes first), FUZZ_JOBS targets at a time (default 1),
+#    inputs up to FUZZ_MAX_LEN bytes (default 65536); prints one summary line
+#    per target with the executions run, the wall time and the rate, and a
+#    closing "fuzz: N passed, N failed" line. A long run, as in the notes:
+#      make fuzz FUZZ_RUNS=10000000 FUZZ_SECONDS=36000 FUZZ_JOBS=2 FUZZ_MAX_LEN=4096
 # A crash leaves its input in FUZZ_DIR/artifacts/<target>/; minimise it with
 #   FUZZ_DIR/<target> -minimize_crash=1 -runs=20000 -exact_artifact_path=OUT CRASH
 # and commit OUT as tests/fuzz/regress/<target-without-fuzz_>-<short-name>.
@@ -35,7 +39,10 @@ else
 fi
 [ ${#targets[@]} -gt 0 ] || { echo "fuzz: no targets in $fuzz_dir"; exit 1; }
 
-common=(-max_len=65536 -timeout=10 -rss_limit_mb=2048)
+max_len=${FUZZ_MAX_LEN:-65536}
+jobs=${FUZZ_JOBS:-1}
+runs=${FUZZ_RUNS:-}
+common=(-max_len="$max_len" -timeout=10 -rss_limit_mb=2048)
 dict=$root/tests/fuzz/seeds/dumps.dict
 passed=0 failed=0
 
@@ -63,7 +70,7 @@ seed_corpus() {
   # reseeding overwrites instead of duplicating.
   while IFS= read -r -d '' f; do
     rel=${f#"$fixtures"/}
-    head -c 65536 "$f" >"$corpus/seed-${rel//\//_}"
+    head -c "$max_len" "$f" >"$corpus/seed-${rel//\//_}"
   done < <(find "$fixtures" -type f -print0)
   [ "$target" = fuzz_bundle ] && seed_bundles "$corpus"
   return 0
@@ -96,25 +103,49 @@ for input in "$regress"/*; do
   fi
 done
 
-# 2-3. fuzz each target
-for target in "${targets[@]}"; do
-  corpus=$corpus_root/$target
-  artifacts=$fuzz_dir/artifacts/$target
-  log=$fuzz_dir/$target.log
+# 2-3. fuzz each target; its summary goes to FUZZ_DIR/<target>.result
+# (first word PASS or FAIL), printed as the target ends.
+fuzz_target() {
+  local target=$1 corpus=$corpus_root/$1 artifacts=$fuzz_dir/artifacts/$1
+  local log=$fuzz_dir/$1.log result=$fuzz_dir/$1.result start end rc execs rate size reached
   mkdir -p "$artifacts"
   seed_corpus "$target" "$corpus"
-  "$fuzz_dir/$target" "${common[@]}" -dict="$dict" -max_total_time="$seconds" -print_final_stats=1 \
-    -artifact_prefix="$artifacts/" "$corpus" >"$log" 2>&1
+  start=$(date +%s)
+  "$fuzz_dir/$target" "${common[@]}" -dict="$dict" -max_total_time="$seconds" ${runs:+-runs="$runs"} \
+    -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" >"$log" 2>&1
   rc=$?
+  end=$(date +%s)
   execs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$log" | tail -n 1)
   rate=$(sed -nE 's/^stat::average_exec_per_sec: *([0-9]+).*/\1/p' "$log" | tail -n 1)
   size=$(find "$corpus" -type f | wc -l)
+  reached=
+  [ -n "$runs" ] && reached=", $( [ "${execs:-0}" -ge "$runs" ] && echo reached || echo "did NOT reach") FUZZ_RUNS=$runs"
   if [ "$rc" -eq 0 ]; then
-    echo "PASS $target: ${execs:-?} executions in ${seconds}s (${rate:-?}/s), corpus $size inputs"
+    echo "PASS $target: ${execs:-?} executions in $((end - start))s (${rate:-?}/s), corpus $size inputs, max_len $max_len$reached" >"$result"
+  else
+    {
+      echo "FAIL $target: rc=$rc after ${execs:-?} executions (log: $log, inputs: $artifacts/)"
+      crash_summary "$log"
+    } >"$result"
+  fi
+  cat "$result"
+}
+
+running=0
+for target in "${targets[@]}"; do
+  rm -f "$fuzz_dir/$target.result"
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n
+    running=$((running - 1))
+  fi
+  fuzz_target "$target" &
+  running=$((running + 1))
+done
+wait
+for target in "${targets[@]}"; do
+  if grep -q '^PASS' "$fuzz_dir/$target.result" 2>/dev/null; then
     passed=$((passed + 1))
   else
-    echo "FAIL $target: rc=$rc after ${execs:-?} executions (log: $log, inputs: $artifacts/)"
-    crash_summary "$log"
     failed=$((failed + 1))
   fi
 done
