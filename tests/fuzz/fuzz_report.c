@@ -207,11 +207,14 @@ static int add_result(struct input *in, struct kp_report *report) {
 }
 
 static void take_inventory(struct input *in, struct kp_inventory *inv) {
-  size_t *sizes[] = {&inv->services,   &inv->endpoints,
+  size_t *sizes[] = {&inv->services,
+                     &inv->endpoints,
                      &inv->services_without_endpoints,
                      &inv->services_without_local_endpoints,
-                     &inv->rules,      &inv->chains,
-                     &inv->kube_rules, &inv->service_rules};
+                     &inv->rules,
+                     &inv->chains,
+                     &inv->kube_rules,
+                     &inv->service_rules};
   for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
     *sizes[i] = (size_t)take_u64(in);
   for (int f = 0; f < KP_FAMILY_COUNT; f++) {
