@@ -200,7 +200,8 @@ demo:
 # libFuzzer targets (tests/fuzz/fuzz_*.c), clang with ASan+UBSan. The core is
 # rebuilt from source with coverage instrumentation in $(BUILD)/fuzzcore (not
 # the gcc archive). `make fuzz` runs each target FUZZ_SECONDS (default 60)
-# or until FUZZ_RUNS executions (when set), FUZZ_JOBS targets at a time,
+# or until FUZZ_RUNS executions (when set), FUZZ_JOBS targets at a time
+# (FUZZ_TARGETS: which, in that order; default all),
 # inputs up to FUZZ_MAX_LEN bytes; `make fuzz-smoke` about 10 s each, two at
 # a time. tests/fuzz/run.sh replays tests/fuzz/regress/ first and prints
 # "fuzz: N passed, N failed". The long run: docs/fuzzing.md.
@@ -208,6 +209,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_RUNS    ?=
 FUZZ_JOBS    ?= 1
 FUZZ_MAX_LEN ?= 65536
+FUZZ_TARGETS ?=
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN     := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
@@ -226,7 +228,7 @@ fuzz-build: $(FUZZ_BIN)
 
 fuzz: fuzz-build
 	@FUZZ_RUNS='$(FUZZ_RUNS)' FUZZ_JOBS='$(FUZZ_JOBS)' FUZZ_MAX_LEN='$(FUZZ_MAX_LEN)' \
-	  tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
+	  tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 fuzz-smoke: fuzz-build
 	@FUZZ_CORPUS=fresh FUZZ_JOBS=2 tests/fuzz/run.sh $(BUILD)/fuzz 10
