@@ -63,6 +63,43 @@ START_TEST(listing_cut_at_the_kube_services_header) {
 }
 END_TEST
 
+START_TEST(S_listing_cut_mid_line) {
+  /* nat-S.txt's first 4 lines, the -P lines, the last one cut after
+   * "-P POSTROUTING ACC" with no newline: the -N and -A lines come after
+   * the policies in -S order, so nothing of kube-proxy's is in the input
+   * (was: WARN mode none, FAIL no kube-proxy chains found) */
+  char *text = tri_head(HEALTHY "nat-S.txt", 4);
+  char *end = strstr(text, "POSTROUTING ACCEPT\n");
+  ck_assert_ptr_nonnull(end);
+  strcpy(end, "POSTROUTING ACC");
+  struct kp_snapshot *snap;
+  struct kp_report rep = tri_run("nat-S.txt", text, &snap);
+  bool named = false; /* an INFO naming the file and the line it ends on */
+  for (size_t i = 0; i < rep.n_results; i++)
+    named |= strstr(rep.results[i].message, "nat-S.txt line 4 nat: input cut short") != NULL;
+  ck_assert_msg(named, "no INFO names the cut at line 4");
+  ck_assert_ptr_nonnull(tri_with(&rep, KP_CHECK_CHAINS, KP_SEV_INFO));
+  tri_worst_is(&rep, KP_SEV_INFO);
+  tri_done(&rep, snap, text);
+  /* the same 4 lines whole: the table is shown complete, without a single
+   * user chain: kube-proxy's chains really are not there */
+  text = tri_head(HEALTHY "nat-S.txt", 4);
+  rep = tri_run("nat-S.txt", text, &snap);
+  ck_assert_ptr_nonnull(tri_with(&rep, KP_CHECK_CHAINS, KP_SEV_FAIL));
+  tri_done(&rep, snap, text);
+  /* cut inside line 24, PREROUTING's jump, "... -j KUBE-SERV": parsed up
+   * to the cut, not refused (was: exit 3, "not an iptables -S line") */
+  text = tri_head(HEALTHY "nat-S.txt", 24);
+  end = strstr(text, "-j KUBE-SERVICES\n");
+  ck_assert_ptr_nonnull(end);
+  strcpy(end, "-j KUBE-SERV");
+  rep = tri_run("nat-S.txt", text, &snap);
+  ck_assert_ptr_nonnull(tri_with(&rep, KP_CHECK_MODE, KP_SEV_OK));
+  tri_worst_is(&rep, KP_SEV_INFO);
+  tri_done(&rep, snap, text);
+}
+END_TEST
+
 START_TEST(whole_S_listing_still_fails_an_empty_mark_chain) {
   /* the whole nat -S with KUBE-MARK-MASQ's one rule removed: the chain is
    * declared (line 7), rules follow in later chains, so nothing is cut:
@@ -144,6 +181,7 @@ int main(void) {
   tcase_add_test(tc, save_S_cut_between_lines);
   tcase_add_test(tc, listing_cut_at_a_service_chain_header);
   tcase_add_test(tc, listing_cut_at_the_kube_services_header);
+  tcase_add_test(tc, S_listing_cut_mid_line);
   tcase_add_test(tc, whole_S_listing_still_fails_an_empty_mark_chain);
   tcase_add_test(tc, ipvs_listing_cut_inside_kube_services);
   tcase_add_test(tc, nft_ruleset_cut_short);

@@ -143,8 +143,28 @@ int kp_parse_ipt_rules(struct kp_snapshot *snap, const char *source, const char 
   if (kp_ipt_note_other_backend(snap, st.source, buf, len, &st.backend, err) != 0)
     return -1;
   int rc = kp_ipt_each_line(buf, len, source, err, rules_line, &st);
+  /* iptables ends every line with a newline: a last line without one was
+   * cut there, and the -N and -A lines that follow the policies in -S
+   * order are not in the input. A cut line that does not parse is that
+   * cut, not a broken dump. */
+  size_t cut_line = kp_ipt_unterminated_line(buf, len);
+  struct kp_table *cut_table = cut_line != 0 ? st.table : NULL;
+  if (rc != 0 && cut_table != NULL && err->line == cut_line &&
+      strstr(err->message, "out of memory") == NULL) {
+    memset(err, 0, sizeof(*err));
+    rc = 0;
+  }
+  size_t notes_before = snap->notes.count;
   if (rules_finish(&st) != 0 || rc != 0)
     return -1;
+  if (cut_table != NULL) {
+    cut_table->partial = true;
+    /* (finishing it may have said the cut already, from an empty chain) */
+    if (snap->notes.count == notes_before &&
+        kp_ipt_note(snap, KP_NOTE_CUT, st.source, cut_line, cut_table,
+                    "last line without its newline: the listing was cut there", err) != 0)
+      return -1;
+  }
   if (st.listings == 0)
     return kp_dump_fail(err, source, 0, "no -P/-N/-A line: not iptables -S output");
   return 0;
