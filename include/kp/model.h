@@ -183,6 +183,9 @@ struct kp_table {
   /* The input does not show the whole table (a fragment, or cut short): a
    * chain or rule not in it may still exist on the node. Live: false. */
   bool partial;
+  /* Listed by iptables-nft's save, which prints "iptables-legacy tables
+   * present" when there are any: its silence says there are none. */
+  bool legacy_visible;
 };
 
 /* What an input says about its own coverage (dump sources only; live

@@ -21,6 +21,24 @@ static void join(const struct kp_strlist *list, char *buf, size_t len) {
   }
 }
 
+/* Whether the input could show kube-proxy's rules in the other backend,
+ * had they been there: a live read lists both; a dump shows nf_tables when
+ * it holds any nft table, and iptables-legacy when it holds a legacy table
+ * or comes from iptables-nft-save (which warns of legacy tables, and did
+ * not: the warning is handled before). */
+static bool other_backend_seen(const struct kp_check_ctx *ctx, bool rules_in_legacy) {
+  for (size_t i = 0; i < ctx->snap->sources.count; i++)
+    if (strcmp(ctx->snap->sources.items[i], "kernel") == 0)
+      return true;
+  for (size_t i = 0; i < ctx->snap->tables.count; i++) {
+    const struct kp_table *t = ctx->snap->tables.items[i];
+    if (rules_in_legacy ? t->backend == KP_BACKEND_NFT
+                        : t->backend == KP_BACKEND_LEGACY || t->legacy_visible)
+      return true;
+  }
+  return false;
+}
+
 int kp_check_backends(struct kp_check_ctx *ctx) {
   size_t rules[KP_BACKEND_COUNT] = {0};
   struct kp_strlist tables[KP_BACKEND_COUNT];
@@ -73,10 +91,20 @@ int kp_check_backends(struct kp_check_ctx *ctx) {
     if (r == NULL ||
         kp_result_add_str(r, "other_backend_note", note->detail != NULL ? note->detail : "") != 0)
       goto out;
-  } else if (legacy || nft) {
+  } else if ((legacy || nft) && other_backend_seen(ctx, legacy)) {
     r = kp_report_add(ctx->report, KP_CHECK_BACKENDS, KP_SEV_OK,
                       "kube-proxy rules in one backend: %s",
                       kp_backend_name(legacy ? KP_BACKEND_LEGACY : KP_BACKEND_NFT));
+  } else if (legacy || nft) {
+    r = kp_report_add(
+        ctx->report, KP_CHECK_BACKENDS, KP_SEV_INFO,
+        "kube-proxy rules in %s, and the input cannot show whether %s holds a second copy "
+        "(%s); collect %s",
+        kp_backend_name(legacy ? KP_BACKEND_LEGACY : KP_BACKEND_NFT),
+        legacy ? "nf_tables" : "iptables-legacy",
+        legacy ? "it holds no nft table" : "`nft list ruleset` does not list legacy tables",
+        legacy ? "`iptables-nft-save -c` or `nft list ruleset`"
+               : "`iptables-legacy-save -c` and `ip6tables-legacy-save -c`");
   } else if (tables[KP_BACKEND_UNKNOWN].count > 0) {
     r = kp_report_add(ctx->report, KP_CHECK_BACKENDS, KP_SEV_INFO,
                       "backend not known from the input (iptables -L / iptables-save do not say "

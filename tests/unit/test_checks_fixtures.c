@@ -248,8 +248,42 @@ START_TEST(same_rules_seen_twice_is_one_backend) {
   static const char *const same[] = {"nft-list-ruleset.txt", "nat-L-n-v.txt", NULL};
   struct kp_report report;
   struct kp_snapshot *snap = load("healthy", "nft", same, NULL, &report);
-  expect(&report, KP_CHECK_BACKENDS, KP_SEV_OK, "healthy nft+L", "nft");
+  /* not FAIL (one copy, seen twice); neither listing can show legacy
+   * tables (nft does not list them, -L does not say its backend) */
+  expect(&report, KP_CHECK_BACKENDS, KP_SEV_INFO, "healthy nft+L", "nft");
   ck_assert_int_eq(report.backend, KP_BACKEND_NFT);
+  kp_report_free(&report);
+  kp_snapshot_free(snap);
+}
+END_TEST
+
+START_TEST(one_backend_only_where_the_input_shows_the_other) {
+  struct kp_report report;
+  /* nft list ruleset alone: legacy tables are not in it (was: OK "kube-proxy
+   * rules in one backend: nft") */
+  static const char *const nft_only[] = {"nft-list-ruleset.txt", NULL};
+  struct kp_snapshot *snap = load("healthy", "nft", nft_only, NULL, &report);
+  const struct kp_result *r = first(&report, KP_CHECK_BACKENDS);
+  ck_assert_int_eq(r->severity, KP_SEV_INFO);
+  ck_assert_ptr_nonnull(strstr(r->message, "collect `iptables-legacy-save -c`"));
+  kp_report_free(&report);
+  kp_snapshot_free(snap);
+  /* iptables-nft-save, which would have printed "iptables-legacy tables
+   * present" had there been any: OK */
+  static const char *const nft_save[] = {"iptables-save-c.txt", NULL};
+  snap = load("healthy", "nft", nft_save, NULL, &report);
+  r = first(&report, KP_CHECK_BACKENDS);
+  ck_assert_int_eq(r->severity, KP_SEV_OK);
+  ck_assert_str_eq(r->message, "kube-proxy rules in one backend: nft");
+  kp_report_free(&report);
+  kp_snapshot_free(snap);
+  /* iptables-legacy-save alone holds no nft table: a second copy in
+   * nf_tables is not excluded */
+  snap = load("healthy", "legacy", nft_save, NULL, &report);
+  r = first(&report, KP_CHECK_BACKENDS);
+  ck_assert_int_eq(r->severity, KP_SEV_INFO);
+  ck_assert_ptr_nonnull(strstr(r->message, "kube-proxy rules in legacy"));
+  ck_assert_ptr_nonnull(strstr(r->message, "it holds no nft table"));
   kp_report_free(&report);
   kp_snapshot_free(snap);
 }
@@ -292,6 +326,7 @@ int main(void) {
   tcase_add_test(tc, ipvs_mode_needs_no_kube_nodeports);
   tcase_add_test(tc, pod_ip_is_matched_exactly);
   tcase_add_test(tc, same_rules_seen_twice_is_one_backend);
+  tcase_add_test(tc, one_backend_only_where_the_input_shows_the_other);
   tcase_add_test(tc, different_copies_in_two_backends_fail);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);

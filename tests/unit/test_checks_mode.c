@@ -98,6 +98,8 @@ START_TEST(nftables_mode_detected) {
   /* kubelet's iptables-nft chains beside it do not make it iptables mode */
   tsb_chain(snap, "nft:mangle", "KUBE-KUBELET-CANARY");
   tsb_chain(snap, "nft:filter", "KUBE-FIREWALL");
+  /* as a live read, which lists both backends */
+  ck_assert_int_eq(kp_ptrvec_push(&snap->arena, &snap->sources, (void *)"kernel"), 0);
   tsb_finalize(snap);
   struct kp_report rep;
   tsb_run(snap, NULL, NULL, &rep);
@@ -116,6 +118,8 @@ END_TEST
 START_TEST(backend_nft_for_iptables_nft) {
   struct kp_snapshot *snap = tsb_new();
   tsb_ipt_healthy(snap, "nft:");
+  /* as a live read, which lists both backends */
+  ck_assert_int_eq(kp_ptrvec_push(&snap->arena, &snap->sources, (void *)"kernel"), 0);
   tsb_finalize(snap);
   struct kp_report rep;
   tsb_run(snap, NULL, NULL, &rep);

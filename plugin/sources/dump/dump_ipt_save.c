@@ -384,6 +384,7 @@ static int save_line(void *arg, const char *line, size_t n, size_t lineno) {
     st->table = kp_snapshot_source_table(st->snap, st->family, st->backend, name, st->source);
     if (st->table == NULL)
       return kp_dump_oom(st->err, st->source, lineno);
+    st->table->legacy_visible |= st->backend == KP_BACKEND_NFT;
     st->table_line = lineno;
     st->saw_ipv6 = false;
     st->tables++;
