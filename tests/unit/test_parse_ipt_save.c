@@ -310,6 +310,30 @@ START_TEST(save_fragments_and_cut_files) {
   ck_assert_uint_eq(snap->tables.count, 1); /* no filter table */
   kp_snapshot_free(snap);
 
+  /* grep'd ip6tables -S: IPv6 addresses and no IPv4 one make the guessed
+   * table IPv6, its note too (was: placed in IPv4 nat) */
+  snap = parse_inline(kp_parse_ipt_rules,
+                      "-A KUBE-SERVICES -d fd00:10:96::1/128 -p tcp -m tcp --dport 443 -j "
+                      "KUBE-SVC-X\n"
+                      "-A KUBE-SVC-X -j KUBE-SEP-A\n"
+                      "-A KUBE-SEP-A -s fd00:10:180::4/128 -j KUBE-MARK-MASQ\n",
+                      &rc, &err);
+  ck_assert_msg(rc == 0, "%s", err.message);
+  ck_assert_uint_eq(snap->tables.count, 1);
+  t = snap->tables.items[0];
+  ck_assert_str_eq(t->name, "nat");
+  ck_assert_int_eq(t->family, KP_FAMILY_IPV6);
+  ck_assert_int_eq(note_of(snap, KP_NOTE_TABLE_GUESSED)->family, KP_FAMILY_IPV6);
+  kp_snapshot_free(snap);
+  /* both families' addresses: which line is which cannot be told; IPv4 */
+  snap = parse_inline(kp_parse_ipt_rules,
+                      "-A KUBE-SERVICES -d fd00:10:96::1/128 -j KUBE-SVC-X\n"
+                      "-A KUBE-SERVICES -d 10.96.0.1/32 -j KUBE-SVC-Y\n",
+                      &rc, &err);
+  ck_assert_msg(rc == 0, "%s", err.message);
+  ck_assert_int_eq(((struct kp_table *)snap->tables.items[0])->family, KP_FAMILY_IPV4);
+  kp_snapshot_free(snap);
+
   /* -S of one chain: -P PREROUTING only */
   snap = parse_inline(kp_parse_ipt_rules, "-P PREROUTING ACCEPT\n-A PREROUTING -j KUBE-SERVICES\n",
                       &rc, &err);

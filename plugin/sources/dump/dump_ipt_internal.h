@@ -104,6 +104,10 @@ int kp_ipt_note(struct kp_snapshot *snap, enum kp_note_kind kind, const char *so
 size_t kp_ipt_skip_blanks(const char *s, size_t n, size_t i);
 int kp_ipt_take_word(const char *s, size_t n, size_t *pos, char *out, size_t cap);
 bool kp_ipt_rule_is_ipv6(const struct kp_rule *rule);
+/* A table placed without a header (IPv4) becomes IPv6 when its rules hold
+ * IPv6 addresses and no IPv4 one, unless source already has that IPv6
+ * table; its TABLE_GUESSED note follows. */
+void kp_ipt_guess_family(struct kp_snapshot *snap, struct kp_table *t, const char *source);
 /* dump_ipt_add_rule.c: adds the rule whose arguments start at args_at of
  * line to chain;
  * insert_at >= 0 inserts there (-I, 0-based). A rule that does not parse

@@ -39,10 +39,6 @@ int kp_ipt_take_word(const char *s, size_t n, size_t *pos, char *out, size_t cap
   return 0;
 }
 
-bool kp_ipt_rule_is_ipv6(const struct kp_rule *rule) {
-  return rule->src.kind == KP_ADDR_IPV6 || rule->dst.kind == KP_ADDR_IPV6;
-}
-
 /* Adds the rule "args" (whole line in line/n) to chain; index>=0 inserts
  * (iptables -I, 0-based). */
 int kp_ipt_add_rule(struct kp_snapshot *snap, struct kp_chain *chain, const char *line, size_t n,
@@ -216,8 +212,11 @@ static struct kp_table *guessed_table(struct save_state *st, const char *name, s
 }
 
 /* -N NAME of a headerless fragment, for a name both nat and filter have:
- * declared where its rules went, once all lines are read. */
+ * declared where its rules went, once all lines are read. Then each
+ * guessed table's family. */
 static void headerless_finish(struct save_state *st) {
+  for (size_t i = 0; i < st->n_guessed; i++)
+    kp_ipt_guess_family(st->snap, st->guessed[i], st->source);
   for (size_t d = 0; d < st->n_deferred; d++) {
     struct kp_table *home = NULL;
     for (size_t i = 0; i < st->n_guessed && home == NULL; i++)
