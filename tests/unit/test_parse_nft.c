@@ -373,6 +373,36 @@ START_TEST(robustness) {
   ck_assert(table(snap, KP_FAMILY_IPV4, "t")->partial);
   ck_assert_uint_eq(snap->notes.count, 1);
   ck_assert_int_eq(((struct kp_note *)snap->notes.items[0])->kind, KP_NOTE_CUT);
+  ck_assert_uint_eq(((struct kp_note *)snap->notes.items[0])->line, 3); /* "  accept" */
+  kp_snapshot_free(snap);
+
+  /* ... inside a set's elements, or a map with no closing brace: the
+   * elements before the cut stay, the note names the set (was: refused,
+   * "set block opened here is not closed") */
+  snap = kp_snapshot_new();
+  ck_assert_int_eq(parse_text(snap,
+                              "table ip kube-proxy {\n set cluster-ips {\n  type ipv4_addr\n"
+                              "  elements = { 172.30.0.1, 172.30.0.10,\n",
+                              &err),
+                   0);
+  struct kp_table *kt = table(snap, KP_FAMILY_IPV4, "kube-proxy");
+  ck_assert(kt->partial);
+  ck_assert_uint_eq(kt->sets.count, 1);
+  ck_assert_uint_eq(((struct kp_set *)kt->sets.items[0])->elems.count, 2);
+  const struct kp_note *cut = snap->notes.items[0];
+  ck_assert_int_eq(cut->kind, KP_NOTE_CUT);
+  ck_assert_uint_eq(cut->line, 4);
+  ck_assert_str_eq(cut->detail, "no closing brace for table kube-proxy, set cluster-ips");
+  kp_snapshot_free(snap);
+  snap = kp_snapshot_new();
+  ck_assert_int_eq(parse_text(snap,
+                              "table ip kube-proxy {\n map no-endpoint-services {\n"
+                              "  type ipv4_addr . inet_proto . inet_service : verdict",
+                              &err),
+                   0);
+  cut = snap->notes.items[0];
+  ck_assert_uint_eq(cut->line, 3);
+  ck_assert_str_eq(cut->detail, "no closing brace for table kube-proxy, map no-endpoint-services");
   kp_snapshot_free(snap);
 
   snap = kp_snapshot_new();

@@ -107,19 +107,22 @@ static int chain_property(struct kp_nft_parser *p, struct kp_chain *chain) {
   return 0;
 }
 
-/* The input ends inside a table's block (a paste cut short): what came
- * before is kept, the table is partial, one note names the file and the
- * last line; the chain being read, if any, is cut. */
-static int cut_at_end(struct kp_nft_parser *p, struct kp_table *table, struct kp_chain *chain) {
+int kp_nftp_cut_at_end(struct kp_nft_parser *p, struct kp_table *table, struct kp_chain *chain,
+                       const char *block) {
   if (chain != NULL)
     chain->cut = true;
   if (table == NULL || table->partial)
     return 0;
   table->partial = true;
   char why[320];
+  const char *inside = chain != NULL ? chain->name : block;
   snprintf(why, sizeof(why), "no closing brace for table %.100s%s%.100s", table->name,
-           chain != NULL ? ", chain " : "", chain != NULL ? chain->name : "");
-  if (kp_snapshot_add_note(p->snap, KP_NOTE_CUT, p->source, p->lx.line, table->name, table->family,
+           inside != NULL ? (chain != NULL ? ", chain " : ", ") : "", inside != NULL ? inside : "");
+  /* the last line read: the lexer stands after its newline, if it had one */
+  size_t line = p->lx.line;
+  if (line > 1 && p->lx.len > 0 && p->lx.buf[p->lx.len - 1] == '\n')
+    line--;
+  if (kp_snapshot_add_note(p->snap, KP_NOTE_CUT, p->source, line, table->name, table->family,
                            why) == NULL)
     return kp_nftp_oom(p);
   return 0;
@@ -134,7 +137,7 @@ int kp_nftp_chain_body(struct kp_nft_parser *p, struct kp_chain *chain, size_t o
     if (p->failed)
       return -1;
     if (end == KP_NFT_TOK_EOF) /* a last line without its newline is half a rule */
-      return cut_at_end(p, chain != NULL ? chain->table : NULL, chain);
+      return kp_nftp_cut_at_end(p, chain != NULL ? chain->table : NULL, chain, NULL);
     if (p->ntoks > 0) {
       if (kp_nftp_tok(p, 0, "type") || kp_nftp_tok(p, 0, "policy")) {
         if (chain_property(p, chain) != 0)
@@ -169,8 +172,8 @@ int kp_nftp_table_body(struct kp_nft_parser *p, struct kp_table *table, size_t o
       } else if ((kp_nftp_tok(p, 0, "set") || kp_nftp_tok(p, 0, "map")) && p->ntoks >= 2) {
         struct kp_set *set = kp_nftp_set_from(p, table, 1, kp_nftp_tok(p, 0, "map"));
         rc = p->failed ? -1 : kp_nftp_set_body(p, set, line);
-      } else if (!kp_nftp_skip_block(p)) {
-        rc = kp_nftp_fail(p, line, "unexpected end of input: block opened here is not closed");
+      } else if (!kp_nftp_skip_block(p)) { /* a flowtable, counter, ... cut short */
+        return p->failed ? -1 : kp_nftp_cut_at_end(p, table, NULL, "inside a block");
       }
       if (rc != 0)
         return -1;
@@ -181,6 +184,6 @@ int kp_nftp_table_body(struct kp_nft_parser *p, struct kp_table *table, size_t o
       return 0;
     }
     if (end == KP_NFT_TOK_EOF)
-      return cut_at_end(p, table, NULL);
+      return kp_nftp_cut_at_end(p, table, NULL, NULL);
   }
 }

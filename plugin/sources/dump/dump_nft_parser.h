@@ -64,6 +64,12 @@ int kp_nftp_table_body(struct kp_nft_parser *p, struct kp_table *table, size_t o
 struct kp_set *kp_nftp_set_from(struct kp_nft_parser *p, struct kp_table *table, size_t i,
                                 bool is_map);
 int kp_nftp_set_body(struct kp_nft_parser *p, struct kp_set *set, size_t open_line);
+/* The input ends inside a table's block (a paste cut short): what came
+ * before is kept, the table is partial, one note names the file, the last
+ * line and the block (chain, or a phrase such as "set cluster-ips"); the
+ * chain being read, if any, is cut. 0, -1 on OOM. */
+int kp_nftp_cut_at_end(struct kp_nft_parser *p, struct kp_table *table, struct kp_chain *chain,
+                       const char *block);
 /* Elements in toks[a..b): "172.30.0.41 . tcp . 80 comment "x" : goto c, ..." */
 int kp_nftp_elements(struct kp_nft_parser *p, struct kp_set *set, size_t a, size_t b);
 

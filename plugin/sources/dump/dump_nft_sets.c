@@ -2,6 +2,7 @@
  * elements of "add element" commands. */
 #include "dump_nft_parser.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Joins toks[a..b) with single spaces, a trailing ',' of the last dropped. */
@@ -115,9 +116,13 @@ int kp_nftp_set_body(struct kp_nft_parser *p, struct kp_set *set, size_t open_li
       kp_nftp_next(p);
       return 0;
     }
-    if (end == KP_NFT_TOK_EOF)
-      return kp_nftp_fail(p, open_line,
-                          "unexpected end of input: set block opened here is not closed");
+    if (end == KP_NFT_TOK_EOF) { /* cut short: the elements read so far stay */
+      (void)open_line;
+      char where[320];
+      snprintf(where, sizeof(where), "%s %.200s", set != NULL && set->is_map ? "map" : "set",
+               set != NULL ? set->name : "?");
+      return kp_nftp_cut_at_end(p, set != NULL ? set->table : NULL, NULL, where);
+    }
   }
 }
 
