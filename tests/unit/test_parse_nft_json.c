@@ -250,6 +250,43 @@ START_TEST(json_hostile) {
 }
 END_TEST
 
+START_TEST(json_cut_short) {
+  /* the fixture cut after byte 5000, inside {"chain": {"f... which starts
+   * at byte 4962 (checked by hand: bytes 4958-4961 are "}}, "): read up to
+   * the element before it, every table partial and every chain cut (nft -j
+   * lists all chains before any rule), one note (was: exit 3) */
+  size_t len;
+  char *buf = tdi_slurp(FIXTURE ".json", &len);
+  ck_assert_ptr_nonnull(buf);
+  ck_assert_uint_gt(len, 5000);
+  struct kp_snapshot *snap = kp_snapshot_new();
+  struct kp_dump_error err;
+  ck_assert_int_eq(kp_parse_nft_json(snap, "cut.json", buf, 5000, &err), 0);
+  ck_assert_uint_ge(snap->tables.count, 1);
+  for (size_t i = 0; i < snap->tables.count; i++) {
+    const struct kp_table *t = snap->tables.items[i];
+    ck_assert(t->partial);
+    for (size_t c = 0; c < t->chains.count; c++)
+      ck_assert(((const struct kp_chain *)t->chains.items[c])->cut);
+  }
+  ck_assert_uint_eq(snap->notes.count, 1);
+  const struct kp_note *note = snap->notes.items[0];
+  ck_assert_int_eq(note->kind, KP_NOTE_CUT);
+  ck_assert_str_eq(note->detail, "JSON cut short: objects after byte 4960 not in the input");
+  kp_snapshot_free(snap);
+  /* the whole file with a byte after it is not a cut: refused */
+  char *junk = malloc(len + 2);
+  memcpy(junk, buf, len);
+  memcpy(junk + len, "x", 2);
+  snap = kp_snapshot_new();
+  ck_assert_int_eq(kp_parse_nft_json(snap, "junk.json", junk, len + 1, &err), -1);
+  ck_assert_ptr_nonnull(strstr(err.message, "not valid nft JSON"));
+  kp_snapshot_free(snap);
+  free(junk);
+  free(buf);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("parse_nft_json");
   TCase *tc = tcase_create("core");
@@ -257,6 +294,7 @@ int main(void) {
   tcase_add_test(tc, json_equals_text_captured);
   tcase_add_test(tc, json_statements);
   tcase_add_test(tc, json_hostile);
+  tcase_add_test(tc, json_cut_short);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

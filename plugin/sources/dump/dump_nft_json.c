@@ -209,6 +209,83 @@ static const struct {
     {"table", on_table}, {"chain", on_chain}, {"rule", on_rule}, {"set", on_set}, {"map", on_map},
 };
 
+/* After the ',' between two elements of the "nftables" array: {"table":,
+ * {"chain": ... (an expression inside a rule is {"match":, {"jump": ...). */
+static bool starts_top_object(const char *s, size_t n) {
+  static const char *const kinds[] = {"{\"table\"", "{\"chain\"", "{\"rule\"",
+                                      "{\"set\"",   "{\"map\"",   "{\"element\""};
+  size_t i = 0;
+  while (i < n && (s[i] == ' ' || s[i] == '\n' || s[i] == '\t'))
+    i++;
+  for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+    size_t klen = strlen(kinds[k]);
+    if (n - i >= klen && memcmp(s + i, kinds[k], klen) == 0)
+      return true;
+  }
+  return false;
+}
+
+/* A file cut short (a paste, a truncated bundle) ends inside the
+ * "nftables" array: the longest prefix that ends with a whole element,
+ * closed with "]}", is what it holds. jansson judges each candidate (a '}'
+ * followed by ',' and a table, chain, rule, set, map or element object, the
+ * last first, at most 64 tries); NULL when none is. */
+static json_t *load_cut_prefix(const char *buf, size_t len, size_t *kept) {
+  char *copy = malloc(len + 3);
+  if (copy == NULL)
+    return NULL;
+  memcpy(copy, buf, len);
+  json_t *root = NULL;
+  unsigned tries = 0;
+  for (size_t end = len; end > 0 && root == NULL && tries < 64; end--) {
+    if (copy[end - 1] != '}')
+      continue;
+    size_t next = end;
+    while (next < len && (copy[next] == ' ' || copy[next] == '\n' || copy[next] == '\t'))
+      next++;
+    if (next >= len || copy[next] != ',' || !starts_top_object(copy + next + 1, len - next - 1))
+      continue;
+    tries++;
+    char saved[2] = {copy[end], copy[end + 1]};
+    memcpy(copy + end, "]}", 2);
+    json_error_t jerr;
+    root = json_loadb(copy, end + 2, JSON_REJECT_DUPLICATES, &jerr);
+    if (root != NULL && !json_is_array(json_object_get(root, "nftables"))) {
+      json_decref(root);
+      root = NULL;
+    }
+    memcpy(copy + end, saved, 2);
+    *kept = end;
+  }
+  free(copy);
+  return root;
+}
+
+/* The input was cut after byte kept: every table it gave is partial, every
+ * chain cut, and one note names the file and the line the whole elements
+ * end on. */
+static int note_cut(struct json_doc *d, const char *buf, size_t kept) {
+  size_t line = 1;
+  for (size_t i = 0; i < kept; i++)
+    line += buf[i] == '\n';
+  for (size_t i = 0; i < d->snap->tables.count; i++) {
+    struct kp_table *t = d->snap->tables.items[i];
+    if (t->source != d->source)
+      continue;
+    t->partial = true;
+    /* nft -j lists every chain before any rule: any chain's rules may be
+     * the ones cut off */
+    for (size_t c = 0; c < t->chains.count; c++)
+      ((struct kp_chain *)t->chains.items[c])->cut = true;
+  }
+  char why[96];
+  snprintf(why, sizeof(why), "JSON cut short: objects after byte %zu not in the input", kept);
+  if (kp_snapshot_add_note(d->snap, KP_NOTE_CUT, d->source, line, NULL, KP_FAMILY_IPV4, why) ==
+      NULL)
+    return kp_dump_oom(d->err, d->source, line);
+  return 0;
+}
+
 int kp_parse_nft_json(struct kp_snapshot *snap, const char *source, const char *buf, size_t len,
                       struct kp_dump_error *err) {
   struct json_doc d = {.snap = snap, .err = err};
@@ -217,6 +294,16 @@ int kp_parse_nft_json(struct kp_snapshot *snap, const char *source, const char *
     return kp_dump_oom(err, source, 0);
   json_error_t jerr;
   json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+  size_t kept = 0; /* > 0: cut, read up to this byte */
+  /* input ending inside a value (jansson: "premature end of input", or
+   * "']' expected near end of file") is a cut; anything else, trailing
+   * bytes ("end of file expected near 'x'") too, is not nft -j */
+  bool ends_early = strstr(jerr.text, "premature end of input") != NULL ||
+                    strstr(jerr.text, "near end of file") != NULL;
+  if (root == NULL && ends_early && len > 0)
+    root = load_cut_prefix(buf, len, &kept);
+  else
+    kept = 0;
   if (root == NULL)
     return kp_dump_fail(err, d.source, (size_t)(jerr.line > 0 ? jerr.line : 0),
                         "not valid nft JSON: %s", jerr.text);
@@ -235,5 +322,7 @@ int kp_parse_nft_json(struct kp_snapshot *snap, const char *source, const char *
     }
   }
   json_decref(root);
+  if (rc == 0 && kept > 0)
+    rc = note_cut(&d, buf, kept);
   return rc;
 }
