@@ -8,6 +8,8 @@
 #    bundle target gets the files of each captured bundle joined by NUL;
 # 3. fuzzes each target for SECONDS (or until FUZZ_RUNS executions, when
 #    set: whichever comes first), FUZZ_JOBS targets at a time (default 1),
+#    (a kept corpus continues a campaign: FUZZ_DIR/<target>.ledger adds up
+#    the executions of every run on it, printed as "campaign ..."),
 #    inputs up to FUZZ_MAX_LEN bytes (default 65536); prints one summary line
 #    per target with the executions run, the wall time and the rate, and a
 #    closing "fuzz: N passed, N failed" line. A long run, as in the notes:
@@ -120,8 +122,17 @@ fuzz_target() {
   size=$(find "$corpus" -type f | wc -l)
   reached=
   [ -n "$runs" ] && reached=", $( [ "${execs:-0}" -ge "$runs" ] && echo reached || echo "did NOT reach") FUZZ_RUNS=$runs"
+  # The kept corpus is the fuzzer's state: runs on the same build dir
+  # continue one campaign, whose executions add up in <target>.ledger.
+  local campaign=
+  if [ "${FUZZ_CORPUS:-keep}" = keep ] && [ -n "$execs" ]; then
+    echo "$execs $((end - start)) $(date -u +%FT%TZ) $(git -C "$root" rev-parse --short HEAD 2>/dev/null)" \
+      >>"$fuzz_dir/$target.ledger"
+    campaign=$(awk '{e += $1; s += $2; n++} END {printf ", campaign %d executions in %d s over %d run(s)", e, s, n}' \
+      "$fuzz_dir/$target.ledger")
+  fi
   if [ "$rc" -eq 0 ]; then
-    echo "PASS $target: ${execs:-?} executions in $((end - start))s (${rate:-?}/s), corpus $size inputs, max_len $max_len$reached" >"$result"
+    echo "PASS $target: ${execs:-?} executions in $((end - start))s (${rate:-?}/s), corpus $size inputs, max_len $max_len$reached$campaign" >"$result"
   else
     {
       echo "FAIL $target: rc=$rc after ${execs:-?} executions (log: $log, inputs: $artifacts/)"
