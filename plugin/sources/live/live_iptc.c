@@ -215,6 +215,38 @@ static size_t entry_size(enum kp_family family, const void *e) {
                                   : ((const struct ipt_entry *)e)->next_offset;
 }
 
+int kp_iptc_set_policy(struct kp_snapshot *snap, struct kp_chain *chain, const char *policy,
+                       uint64_t packets, uint64_t bytes) {
+  chain->builtin = true;
+  if (policy == NULL)
+    return 0;
+  if ((chain->policy = policy_literal(snap, policy)) == NULL)
+    return -1;
+  chain->policy_counters.present = true;
+  chain->policy_counters.packets = packets;
+  chain->policy_counters.bytes = bytes;
+  return 0;
+}
+
+int kp_iptc_add_rule(struct kp_xt_ctx *ctx, struct kp_chain *chain, const void *entry,
+                     const char *verdict) {
+  const struct iptc_ops *ops = ctx->family == KP_FAMILY_IPV6 ? &ops6 : &ops4;
+  struct kp_snapshot *snap = ctx->snap;
+  struct kp_rule *rule = kp_chain_add_rule(snap, chain);
+  if (rule == NULL)
+    return -1;
+  rule->line = 0;
+  if (!snap->rule_text)
+    return ops->decode(ctx, rule, entry, verdict, NULL);
+  struct kp_rule_text text;
+  text.len = 0;
+  text.buf[0] = '\0';
+  kp_rule_text_add(&text, "-A %s", chain->name);
+  if (ops->decode(ctx, rule, entry, verdict, &text) != 0)
+    return -1;
+  return (rule->text = kp_arena_strndup(&snap->arena, text.buf, text.len)) == NULL ? -1 : 0;
+}
+
 /* hash (when not NULL): the structure hash of what was read
  * (live_iptc_blob.h), so that the next read can tell from the kernel's copy
  * alone whether anything but the counters changed. */
@@ -231,18 +263,11 @@ static int walk_chains(struct kp_xt_ctx *ctx, const struct iptc_ops *ops, struct
     if (ops->builtin(name, h)) {
       struct xt_counters c = {0, 0};
       const char *policy = ops->get_policy(name, &c, h);
-      chain->builtin = true;
-      if (policy != NULL) {
-        if ((chain->policy = policy_literal(snap, policy)) == NULL)
-          return -1;
-        chain->policy_counters.present = true;
-        chain->policy_counters.packets = c.pcnt;
-        chain->policy_counters.bytes = c.bcnt;
-      }
+      if (kp_iptc_set_policy(snap, chain, policy, c.pcnt, c.bcnt) != 0)
+        return -1;
     }
   }
   /* Pass 2: the rules. */
-  struct kp_rule_text text;
   for (size_t i = 0; i < ctx->table->chains.count; i++) {
     struct kp_chain *chain = ctx->table->chains.items[i];
     struct kp_iptc_chain_hash ch;
@@ -251,21 +276,7 @@ static int walk_chains(struct kp_xt_ctx *ctx, const struct iptc_ops *ops, struct
     for (const void *e = ops->first_rule(chain->name, h); e != NULL; e = ops->next_rule(e, h)) {
       if (hash != NULL)
         kp_iptc_hash_rule(&ch, ops->family, e, entry_size(ops->family, e));
-      struct kp_rule *rule = kp_chain_add_rule(snap, chain);
-      if (rule == NULL)
-        return -1;
-      rule->line = 0;
-      if (!snap->rule_text) {
-        if (ops->decode(ctx, rule, e, ops->get_target(e, h), NULL) != 0)
-          return -1;
-        continue;
-      }
-      text.len = 0;
-      text.buf[0] = '\0';
-      kp_rule_text_add(&text, "-A %s", chain->name);
-      if (ops->decode(ctx, rule, e, ops->get_target(e, h), &text) != 0)
-        return -1;
-      if ((rule->text = kp_arena_strndup(&snap->arena, text.buf, text.len)) == NULL)
+      if (kp_iptc_add_rule(ctx, chain, e, ops->get_target(e, h)) != 0)
         return -1;
     }
     if (hash != NULL) {
@@ -274,6 +285,18 @@ static int walk_chains(struct kp_xt_ctx *ctx, const struct iptc_ops *ops, struct
     }
   }
   return 0;
+}
+
+struct kp_table *kp_iptc_new_table(struct kp_snapshot *snap, enum kp_family family,
+                                   const char *name) {
+  /* Reading a table again replaces what the snapshot had of it. */
+  struct kp_table *old = kp_snapshot_table(snap, family, KP_BACKEND_LEGACY, name, false);
+  if (old != NULL)
+    kp_snapshot_drop_table(snap, old);
+  struct kp_table *t = kp_snapshot_table(snap, family, KP_BACKEND_LEGACY, name, true);
+  if (t != NULL)
+    t->source = "kernel";
+  return t;
 }
 
 int kp_iptc_read_table(struct kp_snapshot *snap, enum kp_family family, const char *table,
@@ -288,16 +311,11 @@ int kp_iptc_read_table_hash(struct kp_snapshot *snap, enum kp_family family, con
   struct xtc_handle *h = ops->init(table);
   if (h == NULL)
     return init_error(err, ops, table, errno);
-  /* Reading a table again replaces what the snapshot had of it. */
-  struct kp_table *old = kp_snapshot_table(snap, family, KP_BACKEND_LEGACY, table, false);
-  if (old != NULL)
-    kp_snapshot_drop_table(snap, old);
-  struct kp_table *t = kp_snapshot_table(snap, family, KP_BACKEND_LEGACY, table, true);
+  struct kp_table *t = kp_iptc_new_table(snap, family, table);
   if (t == NULL) {
     ops->free(h);
     return oom_error(err, table);
   }
-  t->source = "kernel";
   struct kp_xt_ctx ctx;
   kp_xt_ctx_init(&ctx, snap, t, family);
   if (hash != NULL)
