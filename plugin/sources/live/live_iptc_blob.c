@@ -10,6 +10,7 @@
 
 /* netinet/in.h before the kernel headers, as libiptc.h has it. */
 #include <netinet/in.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -124,8 +125,14 @@ int kp_iptc_blob_read(struct kp_iptc_blob *blob, enum kp_family family, const ch
   int rc = getsockopt(fd, level, v6 ? IP6T_SO_GET_INFO : IPT_SO_GET_INFO, &info, &len);
   size_t need = sizeof(struct ipt_get_entries) + info.size;
   if (rc == 0 && need > blob->capacity) {
-    unsigned char *buf = realloc(blob->buf, need);
-    if (buf == NULL)
+    /* mmap'ed, not malloc'ed: a freed copy of a few MB would raise glibc's
+     * mmap threshold to its size, so the next ones came from the reading
+     * thread's heap, which then kept that much free memory resident
+     * (7.5 MiB per collectd read thread at 1k services). */
+    kp_iptc_blob_free(blob);
+    void *buf =
+        mmap(NULL, need, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (buf == MAP_FAILED)
       rc = (errno = ENOMEM, -1);
     else
       blob->buf = buf, blob->capacity = need;
@@ -150,7 +157,8 @@ int kp_iptc_blob_read(struct kp_iptc_blob *blob, enum kp_family family, const ch
 }
 
 void kp_iptc_blob_free(struct kp_iptc_blob *blob) {
-  free(blob->buf);
+  if (blob->buf != NULL)
+    munmap(blob->buf, blob->capacity);
   memset(blob, 0, sizeof(*blob));
 }
 

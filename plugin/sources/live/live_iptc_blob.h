@@ -60,7 +60,8 @@ int kp_iptc_blob_walk(const struct kp_iptc_blob *blob, enum kp_family family,
  * (libiptc's names), NULL for any other value. */
 const char *kp_iptc_verdict_name(int verdict);
 
-/* Reads table into blob (its buffer reused across reads). 0, or -1 with
+/* Reads table into blob (its buffer, mmap'ed, reused across reads and
+ * grown when too small; kp_iptc_blob_free unmaps it). 0, or -1 with
  * errno. */
 int kp_iptc_blob_read(struct kp_iptc_blob *blob, enum kp_family family, const char *table);
 void kp_iptc_blob_free(struct kp_iptc_blob *blob);
