@@ -83,9 +83,11 @@ struct kp_table *kp_iptc_new_table(struct kp_snapshot *snap, enum kp_family fami
 int kp_iptc_set_policy(struct kp_snapshot *snap, struct kp_chain *chain, const char *policy,
                        uint64_t packets, uint64_t bytes);
 /* Appends entry (an ipt_entry / ip6t_entry of ctx's family) to chain,
- * decoded; verdict as iptc_get_target() names it ("" for no target). 0 / -1 OOM. */
+ * decoded; verdict as iptc_get_target() names it ("" for no target), jump
+ * the table's chain of that name when the caller knows it (else NULL).
+ * 0 / -1 OOM. */
 int kp_iptc_add_rule(struct kp_xt_ctx *ctx, struct kp_chain *chain, const void *entry,
-                     const char *verdict);
+                     const char *verdict, struct kp_chain *jump);
 
 /* live_iptc_blob_decode.c: the copy decoded into snap's table of that name
  * (replacing it), chains in libiptc's order, each rule as libiptc's walk

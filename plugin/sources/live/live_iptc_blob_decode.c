@@ -122,7 +122,7 @@ static int add_chains(struct decode *d) {
 /* ---- walk 2: the rules ---------------------------------------------------- */
 
 /* The user chain whose span holds offset, as libiptc resolves a jump. */
-static const struct kp_chain *jump_chain(const struct decode *d, size_t offset) {
+static struct kp_chain *jump_chain(const struct decode *d, size_t offset) {
   size_t lo = 0, hi = d->count; /* the last span starting at or before offset */
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
@@ -137,13 +137,16 @@ static const struct kp_chain *jump_chain(const struct decode *d, size_t offset) 
   return !s->builtin && offset <= s->end ? s->chain : NULL;
 }
 
-/* What iptc_get_target() returns for the entry at offset; NULL when
- * libiptc would not have parsed it. */
+/* What iptc_get_target() returns for the entry at offset, and *jump the
+ * chain when it is a jump; NULL when libiptc would not have parsed it. */
 static const char *verdict_of(const struct decode *d, const unsigned char *entry, size_t len,
-                              size_t offset, char name[XT_EXTENSION_MAXNAMELEN + 1]) {
+                              size_t offset, char name[XT_EXTENSION_MAXNAMELEN + 1],
+                              struct kp_chain **jump) {
+  *jump = NULL;
   uint16_t toff;
-  memcpy(&toff, entry + (d->family == KP_FAMILY_IPV6 ? offsetof(struct ip6t_entry, target_offset)
-                                                     : offsetof(struct ipt_entry, target_offset)),
+  memcpy(&toff,
+         entry + (d->family == KP_FAMILY_IPV6 ? offsetof(struct ip6t_entry, target_offset)
+                                              : offsetof(struct ipt_entry, target_offset)),
          sizeof(toff));
   struct xt_standard_target t; /* the walk checked that the target head fits */
   size_t avail = len - toff;
@@ -158,8 +161,8 @@ static const char *verdict_of(const struct decode *d, const unsigned char *entry
     return kp_iptc_verdict_name(t.verdict);
   if ((size_t)t.verdict == offset + len)
     return ""; /* falls through: no target */
-  const struct kp_chain *chain = jump_chain(d, (size_t)t.verdict);
-  return chain != NULL ? chain->name : NULL;
+  *jump = jump_chain(d, (size_t)t.verdict);
+  return *jump != NULL ? (*jump)->name : NULL;
 }
 
 static int rule_start(void *arg, const char *name, bool builtin, size_t offset) {
@@ -171,10 +174,11 @@ static int rule_start(void *arg, const char *name, bool builtin, size_t offset) 
 static int rule_add(void *arg, const unsigned char *entry, size_t len, size_t offset) {
   struct decode *d = arg;
   char name[XT_EXTENSION_MAXNAMELEN + 1];
-  const char *verdict = verdict_of(d, entry, len, offset, name);
+  struct kp_chain *jump;
+  const char *verdict = verdict_of(d, entry, len, offset, name, &jump);
   if (verdict == NULL)
     return fail(d, EINVAL);
-  if (kp_iptc_add_rule(&d->ctx, d->spans[d->next - 1].chain, entry, verdict) != 0)
+  if (kp_iptc_add_rule(&d->ctx, d->spans[d->next - 1].chain, entry, verdict, jump) != 0)
     return fail(d, ENOMEM);
   return 0;
 }
