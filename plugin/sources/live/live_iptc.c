@@ -318,6 +318,7 @@ static int walk_chains(struct kp_xt_ctx *ctx, const struct iptc_ops *ops, struct
   struct kp_snapshot *snap = ctx->snap;
   const char **names = NULL; /* libiptc's, for the jump map */
   size_t n_names = 0, cap = 0;
+  struct jump_map map = {NULL, NULL, 0};
   int rc = -1;
   /* Pass 1: every chain first, so that jump targets resolve to the chain's
    * own name string and the chain order is libiptc's (built-ins, then user
@@ -341,7 +342,6 @@ static int walk_chains(struct kp_xt_ctx *ctx, const struct iptc_ops *ops, struct
     }
     names[n_names++] = name;
   }
-  struct jump_map map = {NULL, NULL, 0};
   if (n_names == ctx->table->chains.count) /* else a name came twice: no map */
     jump_map_build(&map, names, ctx->table);
   /* Pass 2: the rules. */
@@ -363,9 +363,9 @@ static int walk_chains(struct kp_xt_ctx *ctx, const struct iptc_ops *ops, struct
       kp_iptc_hash_add(hash, &ch);
     }
   }
+out:
   free(map.names);
   free(map.chains);
-out:
   free(names);
   return rc;
 }
