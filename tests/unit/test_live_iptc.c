@@ -9,6 +9,7 @@
 #include "kp/live.h"
 #include "kp/model.h"
 #include "live_internal.h"
+#include "live_iptc_blob.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -601,12 +602,17 @@ static void assert_same_tables(const struct kp_snapshot *a, const struct kp_snap
     for (size_t c = 0; c < ta->chains.count; c++) {
       const struct kp_chain *ca = ta->chains.items[c], *cb = tb->chains.items[c];
       ck_assert_str_eq(ca->name, cb->name);
+      ck_assert_int_eq(ca->builtin, cb->builtin);
+      ck_assert_str_eq(ca->policy ? ca->policy : "-", cb->policy ? cb->policy : "-");
       ck_assert_uint_eq(ca->policy_counters.packets, cb->policy_counters.packets);
       ck_assert_uint_eq(ca->rules.count, cb->rules.count);
       ck_assert_uint_eq(ca->referrers.count, cb->referrers.count);
       for (size_t r = 0; r < ca->rules.count; r++) {
         const struct kp_rule *ra = ca->rules.items[r], *rb = cb->rules.items[r];
         ck_assert_str_eq(ra->text, rb->text);
+        ck_assert_int_eq(ra->target, rb->target);
+        ck_assert_str_eq(ra->target_name ? ra->target_name : "-",
+                         rb->target_name ? rb->target_name : "-");
         ck_assert_msg(ra->counters.present == rb->counters.present &&
                           ra->counters.packets == rb->counters.packets &&
                           ra->counters.bytes == rb->counters.bytes,
@@ -618,6 +624,54 @@ static void assert_same_tables(const struct kp_snapshot *a, const struct kp_snap
   }
 }
 
+/* Every table decoded from its kernel copy (what a kept source does after a
+ * change) against libiptc's read of it. */
+struct decode_job {
+  struct kp_snapshot *copy, *libiptc;
+  int decoded;
+};
+
+static int decode_job_fn(void *arg) {
+  struct decode_job *job = arg;
+  static const struct {
+    enum kp_family family;
+    const char *name;
+  } tables[] = {{KP_FAMILY_IPV4, "filter"},
+                {KP_FAMILY_IPV4, "nat"},
+                {KP_FAMILY_IPV4, "mangle"},
+                {KP_FAMILY_IPV6, "filter"},
+                {KP_FAMILY_IPV6, "nat"}};
+  struct kp_live_error err;
+  for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+    struct kp_iptc_blob blob = {0};
+    if (kp_iptc_blob_read(&blob, tables[i].family, tables[i].name) != 0)
+      return -1;
+    int rc = kp_iptc_blob_decode(&blob, tables[i].family, tables[i].name, job->copy);
+    kp_iptc_blob_free(&blob);
+    job->decoded += rc == 0;
+    if (kp_iptc_read_table(job->libiptc, tables[i].family, tables[i].name, &err) != 0)
+      return -1;
+  }
+  return 0;
+}
+
+START_TEST(copy_decodes_as_libiptc) {
+  struct decode_job job = {kp_snapshot_new(), kp_snapshot_new(), 0};
+  ck_assert_ptr_nonnull(job.copy);
+  ck_assert_ptr_nonnull(job.libiptc);
+  job.copy->rule_text = job.libiptc->rule_text = true;
+  struct kp_live_error err = {0};
+  ck_assert_int_eq(kp_netns_run(ns_path, decode_job_fn, &job, &err), 0);
+  ck_assert_int_eq(job.decoded, 5);
+  ck_assert_int_eq(kp_snapshot_finalize(job.copy), 0);
+  ck_assert_int_eq(kp_snapshot_finalize(job.libiptc), 0);
+  assert_same_tables(job.copy, job.libiptc);
+  assert_same_tables(job.libiptc, job.copy);
+  kp_snapshot_free(job.copy);
+  kp_snapshot_free(job.libiptc);
+}
+END_TEST
+
 START_TEST(kept_source_refreshes_counters) {
   struct kp_live_source *source = kp_live_source_new();
   ck_assert_ptr_nonnull(source);
@@ -627,6 +681,12 @@ START_TEST(kept_source_refreshes_counters) {
   ck_assert_uint_ge(tables, 4);
   struct kp_rule *sep = rule_of(chain_of(first, KP_FAMILY_IPV6, "nat", "KUBE-SEP-V6"), 0);
   ck_assert_uint_eq(sep->counters.packets, 9);
+  /* A kept source decodes the kernel's copy it took (live_iptc_blob_decode.c):
+   * the tables are what libiptc's walk gives, chain order included. */
+  struct kp_snapshot *by_libiptc = read_kept(NULL);
+  assert_same_tables(first, by_libiptc);
+  assert_same_tables(by_libiptc, first);
+  kp_snapshot_free(by_libiptc);
   kp_snapshot_free(first);
 
   /* Counters change, rules do not: only the counters are re-read, and the
@@ -654,6 +714,24 @@ START_TEST(kept_source_refreshes_counters) {
   ck_assert_uint_eq(kp_live_source_legacy_hits(source), tables - 1);
   ck_assert_str_eq(rule_of(chain_of(changed, KP_FAMILY_IPV6, "nat", "KUBE-SEP-V6"), 0)->nat_text,
                    "[fd00:10:180::2]:8080");
+  by_libiptc = read_kept(NULL);
+  assert_same_tables(changed, by_libiptc);
+  kp_snapshot_free(by_libiptc);
+  kp_snapshot_free(changed);
+
+  /* A rule without a target (libiptc names its verdict ""), added at the
+   * end of a user chain: decoded from the copy as libiptc reads it. */
+  ck_assert_int_eq(sh("ip netns exec %s ip6tables-legacy -t nat -A KUBE-SERVICES -s fd00::1%s", ""),
+                   0);
+  changed = read_kept(source);
+  ck_assert_uint_eq(kp_live_source_legacy_hits(source), tables - 1);
+  struct kp_chain *services = chain_of(changed, KP_FAMILY_IPV6, "nat", "KUBE-SERVICES");
+  ck_assert_int_eq(rule_of(services, services->rules.count - 1)->target, KP_TARGET_NONE);
+  by_libiptc = read_kept(NULL);
+  assert_same_tables(changed, by_libiptc);
+  kp_snapshot_free(by_libiptc);
+  ck_assert_int_eq(sh("ip netns exec %s ip6tables-legacy -t nat -D KUBE-SERVICES -s fd00::1%s", ""),
+                   0);
   /* The source goes first: the snapshot keeps the tables it holds. */
   kp_live_source_free(source);
   ck_assert_int_eq(kp_snapshot_finalize(changed), 0);
@@ -830,6 +908,7 @@ int main(void) {
     tcase_add_test(tc, read_twice_replaces_table);
     tcase_add_test(tc, missing_table_is_named);
     tcase_add_test(tc, live_read_auto_all_tables);
+    tcase_add_test(tc, copy_decodes_as_libiptc);
     tcase_add_test(tc, kept_source_refreshes_counters);
     tcase_add_test(tc, live_read_auto_creates_no_table);
     tcase_add_test(tc, live_read_nft_backend_ignores_legacy);

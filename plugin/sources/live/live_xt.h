@@ -50,6 +50,10 @@ struct kp_xt_ctx {
   const char *last_comment;  /* the previous rule's, to share equal copies */
   uint32_t last_probability; /* statistic match: the last value and its text */
   const char *last_probability_text;
+  /* The chain the next target's verdict name jumps to, when the caller
+   * already knows it (libiptc's reader, the kernel copy's): spares a
+   * lookup by name per jump. NULL: looked up. */
+  struct kp_chain *jump_hint;
 };
 
 void kp_xt_ctx_init(struct kp_xt_ctx *ctx, struct kp_snapshot *snap, struct kp_table *table,

@@ -52,6 +52,34 @@ static bool nat_range_read(const struct kp_xt_ctx *ctx, const struct kp_xt_paylo
   return true;
 }
 
+/* Decimal digits of v at out; returns the end. */
+static char *put_uint(char *out, unsigned v) {
+  char digits[10];
+  size_t n = 0;
+  do
+    digits[n++] = (char)('0' + v % 10);
+  while ((v /= 10) != 0);
+  while (n > 0)
+    *out++ = digits[--n];
+  return out;
+}
+
+/* An address as inet_ntop writes it; IPv4 by hand (inet_ntop4 is a
+ * sprintf: with the port's, 5 % of a read at 10k services, one DNAT rule
+ * per endpoint). */
+static char *put_addr(char *out, bool v6, const uint8_t *addr) {
+  if (v6) {
+    inet_ntop(AF_INET6, addr, out, INET6_ADDRSTRLEN);
+    return out + strlen(out);
+  }
+  for (int i = 0; i < 4; i++) {
+    if (i > 0)
+      *out++ = '.';
+    out = put_uint(out, addr[i]);
+  }
+  return out;
+}
+
 static int target_nat(struct kp_xt_ctx *ctx, struct kp_rule *rule, const struct kp_xt_payload *p,
                       const char *opt, struct kp_rule_text *text) {
   struct nat_range r;
@@ -59,28 +87,36 @@ static int target_nat(struct kp_xt_ctx *ctx, struct kp_rule *rule, const struct 
     return 0;
   bool v6 = ctx->family == KP_FAMILY_IPV6;
   size_t alen = v6 ? 16 : 4;
-  char buf[128] = "", lo[INET6_ADDRSTRLEN], hi[INET6_ADDRSTRLEN];
-  size_t used = 0;
+  /* "[lo-hi]:lo-hi": two addresses, two ports, the brackets and dashes */
+  char buf[2 * INET6_ADDRSTRLEN + 16];
+  char *end = buf;
   if (r.flags & NF_NAT_RANGE_MAP_IPS) {
     rule->nat_addr.kind = v6 ? KP_ADDR_IPV6 : KP_ADDR_IPV4;
     rule->nat_addr.prefix_len = (uint8_t)(alen * 8);
     memcpy(rule->nat_addr.bytes, r.min_addr, alen);
-    inet_ntop(v6 ? AF_INET6 : AF_INET, r.min_addr, lo, sizeof(lo));
-    inet_ntop(v6 ? AF_INET6 : AF_INET, r.max_addr, hi, sizeof(hi));
-    bool range = memcmp(r.min_addr, r.max_addr, alen) != 0;
     bool bracket = v6 && (r.flags & NF_NAT_RANGE_PROTO_SPECIFIED);
-    used += (size_t)snprintf(buf, sizeof(buf), "%s%s%s%s%s", bracket ? "[" : "", lo,
-                             range ? "-" : "", range ? hi : "", bracket ? "]" : "");
+    if (bracket)
+      *end++ = '[';
+    end = put_addr(end, v6, r.min_addr);
+    if (memcmp(r.min_addr, r.max_addr, alen) != 0) {
+      *end++ = '-';
+      end = put_addr(end, v6, r.max_addr);
+    }
+    if (bracket)
+      *end++ = ']';
   }
   if (r.flags & NF_NAT_RANGE_PROTO_SPECIFIED) {
     rule->nat_ports.present = true;
     rule->nat_ports.lo = r.min_port;
     rule->nat_ports.hi = r.max_port;
-    if (r.min_port == r.max_port)
-      snprintf(buf + used, sizeof(buf) - used, ":%u", r.min_port);
-    else
-      snprintf(buf + used, sizeof(buf) - used, ":%u-%u", r.min_port, r.max_port);
+    *end++ = ':';
+    end = put_uint(end, r.min_port);
+    if (r.min_port != r.max_port) {
+      *end++ = '-';
+      end = put_uint(end, r.max_port);
+    }
   }
+  *end = '\0';
   rule->random_fully = (r.flags & NF_NAT_RANGE_PROTO_RANDOM_FULLY) != 0;
   const char *ports_only = buf[0] == ':' ? buf + 1 : buf; /* MASQUERADE --to-ports 1-2 */
   if (buf[0] != '\0') {
@@ -230,7 +266,8 @@ int kp_xt_decode_target(struct kp_xt_ctx *ctx, struct kp_rule *rule, const void 
       return 0;
     }
     rule->target = is_goto ? KP_TARGET_GOTO : KP_TARGET_JUMP;
-    struct kp_chain *chain = kp_table_chain(ctx->table, verdict_name);
+    struct kp_chain *chain =
+        ctx->jump_hint != NULL ? ctx->jump_hint : kp_table_chain(ctx->table, verdict_name);
     rule->target_name =
         chain != NULL ? chain->name : kp_arena_strdup(&ctx->snap->arena, verdict_name);
     kp_rule_text_add(text, " -%c %s", is_goto ? 'g' : 'j', verdict_name);
