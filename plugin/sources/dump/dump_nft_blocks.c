@@ -5,7 +5,6 @@
  * the script commands (dump_nft_script.c). */
 #include "dump_nft_parser.h"
 
-#include <stdio.h>
 #include <string.h>
 
 /* This file's table of that family and name; a table of the same name from
@@ -104,27 +103,6 @@ static int chain_property(struct kp_nft_parser *p, struct kp_chain *chain) {
       chain->policy = policy;
     }
   }
-  return 0;
-}
-
-int kp_nftp_cut_at_end(struct kp_nft_parser *p, struct kp_table *table, struct kp_chain *chain,
-                       const char *block) {
-  if (chain != NULL)
-    chain->cut = true;
-  if (table == NULL || table->partial)
-    return 0;
-  table->partial = true;
-  char why[320];
-  const char *inside = chain != NULL ? chain->name : block;
-  snprintf(why, sizeof(why), "no closing brace for table %.100s%s%.100s", table->name,
-           inside != NULL ? (chain != NULL ? ", chain " : ", ") : "", inside != NULL ? inside : "");
-  /* the last line read: the lexer stands after its newline, if it had one */
-  size_t line = p->lx.line;
-  if (line > 1 && p->lx.len > 0 && p->lx.buf[p->lx.len - 1] == '\n')
-    line--;
-  if (kp_snapshot_add_note(p->snap, KP_NOTE_CUT, p->source, line, table->name, table->family,
-                           why) == NULL)
-    return kp_nftp_oom(p);
   return 0;
 }
 

@@ -3,12 +3,13 @@
  * (dump_nft_blocks.c), the sets (dump_nft_sets.c) and the script commands
  * (dump_nft_script.c): the one error setter, next token and push-back, one
  * statement's tokens, skipping a block, token tests and copies, the
- * optional family word. It calls none of them, so none of them closes a
- * call loop through another. */
+ * optional family word, the note of an input cut short. It calls none of them, so none of them
+ * closes a call loop through another. */
 #include "dump_nft_parser.h"
 #include "dump_parsers.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 int kp_nftp_fail(struct kp_nft_parser *p, size_t line, const char *fmt, ...) {
@@ -125,4 +126,25 @@ int kp_nftp_take_family(struct kp_nft_parser *p, size_t *i) {
     return KP_FAMILY_IPV4;
   (*i)++;
   return family;
+}
+
+int kp_nftp_cut_at_end(struct kp_nft_parser *p, struct kp_table *table, struct kp_chain *chain,
+                       const char *block) {
+  if (chain != NULL)
+    chain->cut = true;
+  if (table == NULL || table->partial)
+    return 0;
+  table->partial = true;
+  char why[320];
+  const char *inside = chain != NULL ? chain->name : block;
+  snprintf(why, sizeof(why), "no closing brace for table %.100s%s%.100s", table->name,
+           inside != NULL ? (chain != NULL ? ", chain " : ", ") : "", inside != NULL ? inside : "");
+  /* the last line read: the lexer stands after its newline, if it had one */
+  size_t line = p->lx.line;
+  if (line > 1 && p->lx.len > 0 && p->lx.buf[p->lx.len - 1] == '\n')
+    line--;
+  if (kp_snapshot_add_note(p->snap, KP_NOTE_CUT, p->source, line, table->name, table->family,
+                           why) == NULL)
+    return kp_nftp_oom(p);
+  return 0;
 }
