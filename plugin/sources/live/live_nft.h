@@ -36,11 +36,29 @@ void kp_nft_reader_free(struct kp_nft_reader *reader);
 int kp_nft_read(struct kp_nft_reader *reader, struct kp_snapshot *snap, bool ipv6,
                 struct kp_live_error *err);
 
+/* Why a read of a changed ruleset read everything again instead of
+ * applying the change notifications to the kept tables. */
+enum kp_nft_fallback {
+  KP_NFT_FULL_OVERRUN = 0, /* the notification socket overran (ENOBUFS): changes were lost */
+  KP_NFT_FULL_GAP,         /* a generation whose notifications never came */
+  KP_NFT_FULL_UNAPPLIED,   /* a notification not decoded, or naming what the kept tables lack */
+  KP_NFT_FULL_BEHIND,      /* the kernel's generation's notifications did not arrive in time */
+  KP_NFT_FULL_HELD,        /* the previous read's snapshot still held the kept tables */
+  KP_NFT_FULL_COMPACT,     /* the kept tables' memory doubled since their full read */
+  KP_NFT_FULL_COUNT
+};
+/* "overrun", "gap", "unapplied", "behind", "held", "compact". */
+const char *kp_nft_fallback_name(enum kp_nft_fallback why);
+/* Full reads of a changed ruleset since the reader was made, by cause. */
+void kp_nft_full_reads(const struct kp_nft_reader *reader, uint64_t counts[KP_NFT_FULL_COUNT]);
+
 /* What the last kp_nft_read did (for tests and benchmarks). */
 struct kp_nft_read_stats {
-  bool cached;         /* generation unchanged: from the cache */
-  bool shared;         /* ... its tables lent to the snapshot, not copied */
-  uint32_t generation; /* ruleset generation id seen */
+  bool followed;        /* changed ruleset: the notifications applied to the kept tables */
+  size_t notifications; /* ... how many */
+  bool cached;          /* generation unchanged: from the kept tables */
+  bool shared;          /* cached or followed: the kept tables lent, not copied */
+  uint32_t generation;  /* ruleset generation id seen */
   size_t chains_dumped;
   size_t rules_decoded;
 };

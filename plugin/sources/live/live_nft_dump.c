@@ -99,6 +99,8 @@ static int chain_cb(const struct nlmsghdr *nlh, void *arg) {
     ci->policy = nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY)
                      ? nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY)
                      : NF_ACCEPT;
+    ci->handle =
+        nftnl_chain_is_set(c, NFTNL_CHAIN_HANDLE) ? nftnl_chain_get_u64(c, NFTNL_CHAIN_HANDLE) : 0;
     ci->counters = nftnl_chain_is_set(c, NFTNL_CHAIN_PACKETS);
     if (ci->counters) {
       ci->packets = nftnl_chain_get_u64(c, NFTNL_CHAIN_PACKETS);
@@ -206,7 +208,10 @@ static int rule_cb(const struct nlmsghdr *nlh, void *arg) {
   int rc = MNL_CB_OK;
   if (nftnl_rule_nlmsg_parse(nlh, nr) == 0) {
     struct kp_rule *rule = kp_chain_add_rule(rd->ctx->snap, rd->chain);
-    if (rule == NULL || kp_nft_decode_rule(rd->ctx, nr, rule) != 0) {
+    if (rule == NULL || kp_nft_decode_rule(rd->ctx, nr, rule) != 0 ||
+        (rd->ctx->follow != NULL &&
+         kp_nft_handles_put(&rd->ctx->follow->rules, nftnl_rule_get_u64(nr, NFTNL_RULE_HANDLE),
+                            rule) != 0)) {
       rd->err = ENOMEM;
       rc = MNL_CB_ERROR;
     }
