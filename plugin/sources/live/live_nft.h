@@ -36,19 +36,6 @@ void kp_nft_reader_free(struct kp_nft_reader *reader);
 int kp_nft_read(struct kp_nft_reader *reader, struct kp_snapshot *snap, bool ipv6,
                 struct kp_live_error *err);
 
-/* Why a read of a changed ruleset read everything again instead of
- * applying the change notifications to the kept tables. */
-enum kp_nft_fallback {
-  KP_NFT_FULL_OVERRUN = 0, /* the notification socket overran (ENOBUFS): changes were lost */
-  KP_NFT_FULL_GAP,         /* a generation whose notifications never came */
-  KP_NFT_FULL_UNAPPLIED,   /* a notification not decoded, or naming what the kept tables lack */
-  KP_NFT_FULL_BEHIND,      /* the kernel's generation's notifications did not arrive in time */
-  KP_NFT_FULL_HELD,        /* the previous read's snapshot still held the kept tables */
-  KP_NFT_FULL_COMPACT,     /* the kept tables' memory doubled since their full read */
-  KP_NFT_FULL_COUNT
-};
-/* "overrun", "gap", "unapplied", "behind", "held", "compact". */
-const char *kp_nft_fallback_name(enum kp_nft_fallback why);
 /* Full reads of a changed ruleset since the reader was made, by cause. */
 void kp_nft_full_reads(const struct kp_nft_reader *reader, uint64_t counts[KP_NFT_FULL_COUNT]);
 
@@ -63,5 +50,8 @@ struct kp_nft_read_stats {
   size_t rules_decoded;
 };
 void kp_nft_last_stats(const struct kp_nft_reader *reader, struct kp_nft_read_stats *stats);
+/* Tests: the notification socket's descriptor (to shrink its buffer or
+ * drain it behind the reader's back), -1 before the first read. */
+int kp_nft_monitor_fd(const struct kp_nft_reader *reader);
 
 #endif

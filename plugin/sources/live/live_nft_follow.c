@@ -16,6 +16,7 @@
  * committed (its generation says so) but had not delivered yet. */
 #define KP_NFT_BEHIND_TRIES 5
 #define KP_NFT_BEHIND_WAIT_MS 20
+#define KP_NFT_COMPACT_MIN (16u << 20)
 
 int kp_nft_ftable_add_set(struct kp_nft_ftable *ft, struct kp_set *set, uint32_t key_type,
                           uint32_t flags) {
@@ -125,8 +126,10 @@ int kp_nft_follow_catch_up(struct kp_nft_follow *f, struct kp_nft_cache *cache,
   if (!f->valid || f->mon.sock == NULL)
     return *why = KP_NFT_FULL_GAP, -1;
   /* Deleted rules and old decodes stay in the owner's arena until the next
-   * full read: that read comes once they weigh as much as the tables. */
-  if (cache->owner->arena.bytes_used > 2 * f->owner_bytes)
+   * full read: that read comes once they weigh as much as the tables (and
+   * at least KP_NFT_COMPACT_MIN: small rulesets are cheap to keep). */
+  size_t used = cache->owner->arena.bytes_used;
+  if (used > 2 * f->owner_bytes && used - f->owner_bytes > KP_NFT_COMPACT_MIN)
     return *why = KP_NFT_FULL_COMPACT, -1;
   for (int tries = 0;; tries++) {
     int wait = tries > 0 && (int32_t)(*gen - cache->gen) > 0 ? KP_NFT_BEHIND_WAIT_MS : 0;

@@ -215,6 +215,9 @@ int kp_nft_monitor_open(struct kp_nft_monitor *m); /* subscribed; 0 / -1 */
  * at most wait_ms for the first datagram). 0, or -1 with errno (ENOBUFS:
  * the kernel dropped messages), or fn's -1. */
 int kp_nft_monitor_drain(struct kp_nft_monitor *m, int wait_ms, kp_nft_tx_fn fn, void *arg);
+/* Drops everything pending: before a full read, whose generation id comes
+ * later, every pending notification is of a change that read will see. */
+void kp_nft_monitor_discard(struct kp_nft_monitor *m);
 void kp_nft_monitor_close(struct kp_nft_monitor *m);
 
 /* ---- live_nft_follow.c: the kept tables followed through the change

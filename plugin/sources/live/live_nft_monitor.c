@@ -138,3 +138,16 @@ int kp_nft_monitor_drain(struct kp_nft_monitor *m, int wait_ms, kp_nft_tx_fn fn,
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
   }
 }
+
+void kp_nft_monitor_discard(struct kp_nft_monitor *m) {
+  if (m->sock == NULL)
+    return;
+  int fd = mnl_socket_get_fd(m->sock);
+  for (;;) {
+    ssize_t n = recv(fd, m->dgram, KP_NFT_MON_DGRAM, MSG_DONTWAIT);
+    if (n < 0 && errno != EINTR && errno != ENOBUFS)
+      break;
+  }
+  m->tx_len = 0;
+  m->damaged = false;
+}

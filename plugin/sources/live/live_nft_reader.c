@@ -23,6 +23,10 @@ const char *kp_nft_fallback_name(enum kp_nft_fallback why) {
   return (unsigned)why < KP_NFT_FULL_COUNT ? names[why] : "?";
 }
 
+int kp_nft_monitor_fd(const struct kp_nft_reader *reader) {
+  return reader->follow.mon.sock != NULL ? mnl_socket_get_fd(reader->follow.mon.sock) : -1;
+}
+
 void kp_nft_full_reads(const struct kp_nft_reader *reader, uint64_t counts[KP_NFT_FULL_COUNT]) {
   memcpy(counts, reader->full_reads, sizeof(reader->full_reads));
 }
@@ -129,6 +133,7 @@ int kp_nft_read(struct kp_nft_reader *reader, struct kp_snapshot *snap, bool ipv
     memset(&reader->stats, 0, sizeof(reader->stats));
   }
   kp_nft_follow_reset(&reader->follow);
+  kp_nft_monitor_discard(&reader->follow.mon);
   /* The tables are read into a snapshot of the reader's own, kept for the
    * next reads and lent to snap. A ruleset change during the dumps (EINTR,
    * ENOENT, a new generation) would mix two versions: read again, at most
