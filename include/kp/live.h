@@ -57,7 +57,8 @@ int kp_live_source_read(struct kp_live_source *source, struct kp_snapshot *snap,
 enum kp_nft_fallback {
   KP_NFT_FULL_OVERRUN = 0, /* the notification socket overran (ENOBUFS): changes were lost */
   KP_NFT_FULL_GAP,         /* a generation whose notifications never came */
-  KP_NFT_FULL_UNAPPLIED,   /* a notification not decoded, or naming what the kept tables lack */
+  KP_NFT_FULL_UNAPPLIED,   /* a notification not decoded, or naming what the kept tables lack;
+                              or the followed tables' rule counts not the kernel's */
   KP_NFT_FULL_BEHIND,      /* the kernel's generation's notifications did not arrive in time */
   KP_NFT_FULL_HELD,        /* the previous read's snapshot still held the kept tables */
   KP_NFT_FULL_COMPACT,     /* the kept tables' memory doubled since their full read */

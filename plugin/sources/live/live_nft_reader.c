@@ -130,6 +130,9 @@ int kp_nft_read(struct kp_nft_reader *reader, struct kp_snapshot *snap, bool ipv
     }
     if (errno != EAGAIN && errno != EINTR && errno != ENOENT)
       return fail(err, "counter refresh");
+    /* Followed tables the kernel's counters disagree with (rule counts). */
+    if (reader->stats.followed)
+      reader->full_reads[KP_NFT_FULL_UNAPPLIED]++;
     memset(&reader->stats, 0, sizeof(reader->stats));
   }
   kp_nft_follow_reset(&reader->follow);
