@@ -221,6 +221,8 @@ static int del_rule(struct kp_nft_follow *f, struct kp_nft_ftable *ft, const str
       rule->chain->rules.items[rule->index] != rule)
     return errno = ENOENT, -1;
   rule->chain->rules.items[rule->index] = NULL;
+  if (f->reuse != NULL && !ft->table->native_nft && kp_nft_reuse_keep(f->reuse, nlh, rule) != 0)
+    return -1;
   return mark_dirty(f, rule->chain);
 }
 
@@ -238,7 +240,22 @@ static void place_rule(struct kp_chain *chain, size_t at) {
       ((struct kp_rule *)items[i])->index = i;
 }
 
-static int new_rule(struct kp_nft_ftable *ft, struct kp_nft_table_ctx *ctx,
+/* A rule added back as it was deleted: the deleted one's decoded fields. */
+static int reused_rule(struct kp_nft_ftable *ft, struct kp_chain *chain, const struct kp_rule *old,
+                       uint64_t handle, const struct nlmsghdr *nlh, struct kp_snapshot *owner) {
+  struct kp_rule *rule = kp_chain_add_rule(owner, chain);
+  if (rule == NULL)
+    return errno = ENOMEM, -1;
+  struct kp_rule fresh = *old;
+  fresh.chain = chain;
+  fresh.index = rule->index;
+  fresh.source = rule->source;
+  *rule = fresh;
+  kp_nft_rule_counters(nlh, &rule->counters);
+  return kp_nft_handles_put(&ft->rules, handle, rule);
+}
+
+static int new_rule(struct kp_nft_follow *f, struct kp_nft_ftable *ft, struct kp_nft_table_ctx *ctx,
                     const struct nlmsghdr *nlh) {
   struct rule_ids ids;
   if (rule_ids(nlh, &ids) != 0)
@@ -252,6 +269,14 @@ static int new_rule(struct kp_nft_ftable *ft, struct kp_nft_table_ctx *ctx,
     if (prev == NULL || prev->chain != chain)
       return errno = ENOENT, -1;
     at = prev->index + 1;
+  }
+  const struct kp_rule *old =
+      f->reuse != NULL && !ft->table->native_nft ? kp_nft_reuse_find(f->reuse, nlh) : NULL;
+  if (old != NULL) {
+    if (reused_rule(ft, chain, old, ids.handle, nlh, ctx->snap) != 0)
+      return -1;
+    place_rule(chain, at);
+    return 0;
   }
   struct nftnl_rule *nr = nftnl_rule_alloc();
   if (nr == NULL)
@@ -339,7 +364,7 @@ int kp_nft_apply_msg(struct kp_nft_follow *f, struct kp_snapshot *owner,
   case NFT_MSG_DELCHAIN:
     return del_chain(f, ft, owner, nlh);
   case NFT_MSG_NEWRULE:
-    return new_rule(ft, ctx_of(f, owner, v6, which), nlh);
+    return new_rule(f, ft, ctx_of(f, owner, v6, which), nlh);
   case NFT_MSG_DELRULE:
     return del_rule(f, ft, nlh);
   case NFT_MSG_NEWSET:
@@ -356,6 +381,9 @@ int kp_nft_apply_msg(struct kp_nft_follow *f, struct kp_snapshot *owner,
  * the ones still needed, at the end of the table, as after a full read. */
 int kp_nft_apply_begin(struct kp_nft_follow *f, struct kp_snapshot *owner) {
   f->n_dirty = 0;
+  if (f->reuse == NULL)
+    f->reuse = kp_nft_reuse_new(); /* NULL: every added rule decoded */
+  kp_nft_reuse_clear(f->reuse);
   for (size_t t = 0; t < owner->tables.count; t++) {
     struct kp_table *table = owner->tables.items[t];
     while (table->chains.count > 0 &&
@@ -383,5 +411,6 @@ int kp_nft_apply_end(struct kp_nft_follow *f, struct kp_snapshot *owner) {
     chain->rules.count = n;
   }
   f->n_dirty = 0;
+  kp_nft_reuse_clear(f->reuse);
   return kp_snapshot_finalize(owner) == 0 ? 0 : (errno = ENOMEM, -1);
 }

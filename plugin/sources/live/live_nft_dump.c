@@ -157,7 +157,7 @@ const char *kp_nft_hook_name(uint32_t hook) {
  * netlink attributes (NFTA_RULE_EXPRESSIONS > NFTA_LIST_ELEM > NFTA_EXPR_NAME
  * "counter", NFTA_EXPR_DATA > NFTA_COUNTER_*): a counters-only refresh
  * builds no libnftnl rule. */
-static void rule_counters(const struct nlmsghdr *nlh, struct kp_counters *c) {
+void kp_nft_rule_counters(const struct nlmsghdr *nlh, struct kp_counters *c) {
   memset(c, 0, sizeof(*c));
   const struct nlattr *attr;
   mnl_attr_for_each(attr, nlh, sizeof(struct nfgenmsg)) {
@@ -197,7 +197,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *arg) {
       return MNL_CB_ERROR;
     }
     struct kp_rule *rule = rd->chain->rules.items[rd->index++];
-    rule_counters(nlh, &rule->counters);
+    kp_nft_rule_counters(nlh, &rule->counters);
     return MNL_CB_OK;
   }
   struct nftnl_rule *nr = nftnl_rule_alloc();

@@ -63,6 +63,8 @@ void kp_nft_follow_reset(struct kp_nft_follow *f) {
 void kp_nft_follow_free(struct kp_nft_follow *f) {
   kp_nft_follow_reset(f);
   kp_nft_monitor_close(&f->mon);
+  kp_nft_reuse_free(f->reuse);
+  f->reuse = NULL;
   free(f->dirty);
   f->dirty = NULL;
   f->cap_dirty = 0;

@@ -247,8 +247,9 @@ struct kp_nft_follow {
   size_t owner_bytes;      /* the owner's arena right after its full read */
   struct kp_chain **dirty; /* chains whose rules have holes (deleted rules) */
   size_t n_dirty, cap_dirty;
-  uint64_t tombstones; /* deleted chains renamed so far */
-  size_t applied;      /* messages applied by the last catch-up */
+  uint64_t tombstones;        /* deleted chains renamed so far */
+  struct kp_nft_reuse *reuse; /* this catch-up's deleted rules; NULL: decode all */
+  size_t applied;             /* messages applied by the last catch-up */
   /* the decoders' contexts of one catch-up, made on first use */
   struct kp_nft_table_ctx ctx[2][KP_NFT_XT_TABLES + 1];
   bool ctx_on[2][KP_NFT_XT_TABLES + 1];
@@ -264,6 +265,19 @@ void kp_nft_follow_kept(struct kp_nft_follow *f, struct kp_snapshot *owner, bool
  * inconsistent: clear the cache). */
 int kp_nft_follow_catch_up(struct kp_nft_follow *f, struct kp_nft_cache *cache,
                            struct kp_nft_nl *nl, uint32_t *gen, enum kp_nft_fallback *why);
+
+/* ---- live_nft_reuse.c: deleted rules by their notified content (counter
+ * values aside), for the rules a catch-up adds back unchanged. */
+struct kp_nft_reuse;
+struct kp_nft_reuse *kp_nft_reuse_new(void);
+void kp_nft_reuse_clear(struct kp_nft_reuse *r); /* forget the rules kept */
+void kp_nft_reuse_free(struct kp_nft_reuse *r);
+/* Keeps rule (deleted by the DELRULE nlh). 0 / -1 out of memory. */
+int kp_nft_reuse_keep(struct kp_nft_reuse *r, const struct nlmsghdr *nlh, struct kp_rule *rule);
+/* A kept rule with the content of the NEWRULE nlh, or NULL. */
+const struct kp_rule *kp_nft_reuse_find(struct kp_nft_reuse *r, const struct nlmsghdr *nlh);
+/* live_nft_dump.c: the first counter of a rule message. */
+void kp_nft_rule_counters(const struct nlmsghdr *nlh, struct kp_counters *c);
 
 /* ---- live_nft_apply.c: one notification applied to the kept tables.
  * 0, or -1 with errno (ENOENT: names a table, chain, rule or set the kept
