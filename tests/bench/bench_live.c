@@ -249,6 +249,7 @@ int main(int argc, char **argv) {
     int n = atoi(argv[3]);
     return reads(argv[2], n < 1 || n >= MAX_RUNS ? 5 : n, argc >= 5 ? argv[4] : NULL);
   }
-  fprintf(stderr, "usage: bench_live raw | walk | nftdump | reads legacy|nft N [partial-sync-file]\n");
+  fprintf(stderr,
+          "usage: bench_live raw | walk | nftdump | reads legacy|nft N [partial-sync-file]\n");
   return 64;
 }
