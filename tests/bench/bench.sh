@@ -84,7 +84,7 @@ for s in $SERVICES; do
   row "  iptables-legacy-save -c" "$save_ms" "$(mib "$save_kib")" "$(ratio "$ours_ms" "$save_ms")"
 
   # legacy, in process (the plugin's reads)
-  read -r first unchanged changed walk_in n eval <<<"$(ip netns exec "$nsl" "$B/bench_live" reads legacy "$RUNS")"
+  read -r first unchanged changed walk_in n eval _ <<<"$(ip netns exec "$nsl" "$B/bench_live" reads legacy "$RUNS")"
   row "legacy in process: first read" "$first" "" "$(ratio "$first" "$walk_in")" "vs walk in process"
   row "  unchanged rules (counters only)" "$unchanged" "" "$(ratio "$unchanged" "$walk_in")" "<= 1.15"
   row "  ... plus finalize and every check" "$eval" "" "$(ratio "$eval" "$walk_in")"
