@@ -85,8 +85,10 @@ static bool set_equal(const struct kp_set *a, const struct kp_set *b, char *out,
                            **eb = malloc((n + 1) * sizeof(*eb));
   if (ea == NULL || eb == NULL)
     abort();
-  memcpy(ea, a->elems.items, n * sizeof(*ea));
-  memcpy(eb, b->elems.items, n * sizeof(*eb));
+  if (n > 0) { /* an empty set's items may be NULL */
+    memcpy(ea, a->elems.items, n * sizeof(*ea));
+    memcpy(eb, b->elems.items, n * sizeof(*eb));
+  }
   qsort(ea, n, sizeof(*ea), elem_cmp);
   qsort(eb, n, sizeof(*eb), elem_cmp);
   bool same = true;

@@ -18,40 +18,6 @@
 #define KP_NFT_BEHIND_WAIT_MS 20
 #define KP_NFT_COMPACT_MIN (16u << 20)
 
-int kp_nft_ftable_add_set(struct kp_nft_ftable *ft, struct kp_set *set, uint32_t key_type,
-                          uint32_t flags) {
-  if (ft->n_sets == ft->cap_sets) {
-    size_t cap = ft->cap_sets ? ft->cap_sets * 2 : 16;
-    struct kp_nft_set_meta *sets = realloc(ft->sets, cap * sizeof(*sets));
-    if (sets == NULL)
-      return errno = ENOMEM, -1;
-    ft->sets = sets;
-    ft->cap_sets = cap;
-  }
-  ft->sets[ft->n_sets++] = (struct kp_nft_set_meta){set, key_type, flags};
-  return 0;
-}
-
-struct kp_nft_set_meta *kp_nft_ftable_set(struct kp_nft_ftable *ft, const char *name) {
-  for (size_t i = 0; i < ft->n_sets; i++)
-    if (strcmp(ft->sets[i].set->name, name) == 0)
-      return &ft->sets[i];
-  return NULL;
-}
-
-void kp_nft_ftable_del_set(struct kp_nft_ftable *ft, struct kp_nft_set_meta *meta) {
-  size_t i = (size_t)(meta - ft->sets);
-  memmove(&ft->sets[i], &ft->sets[i + 1], (ft->n_sets - i - 1) * sizeof(*meta));
-  ft->n_sets--;
-}
-
-void kp_nft_ftable_clear(struct kp_nft_ftable *ft) {
-  kp_nft_handles_free(&ft->rules);
-  kp_nft_handles_free(&ft->chains);
-  free(ft->sets);
-  *ft = (struct kp_nft_ftable){0};
-}
-
 void kp_nft_follow_reset(struct kp_nft_follow *f) {
   for (int v6 = 0; v6 < 2; v6++)
     for (int i = 0; i <= KP_NFT_XT_TABLES; i++)

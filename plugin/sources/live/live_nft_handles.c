@@ -1,11 +1,14 @@
-/* Handle -> object maps of the change follower (live_nft_follow.c): rule
- * handles to the kept rules, chain handles to the kept chains. nf_tables
- * hands out handles from 1 per table, so 0 marks a free slot. Linear
- * probing with backward-shift deletion: no tombstones. */
+/* What the change follower (live_nft_follow.c) records of a kept table, a
+ * leaf the full read and the follower both fill: handle -> object maps
+ * (rule handles to the kept rules, chain handles to the kept chains;
+ * nf_tables hands out handles from 1 per table, so 0 marks a free slot;
+ * linear probing with backward-shift deletion, no tombstones) and the key
+ * types and flags of the table's sets. */
 #include "live_nft_internal.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 static size_t slot_of(const struct kp_nft_handles *h, uint64_t key) {
   return (size_t)(key * 0x9E3779B97F4A7C15ull >> 17) & (h->capacity - 1);
@@ -83,4 +86,40 @@ void *kp_nft_handles_del(struct kp_nft_handles *h, uint64_t key) {
 void kp_nft_handles_free(struct kp_nft_handles *h) {
   free(h->slots);
   *h = (struct kp_nft_handles){0};
+}
+
+/* ---- a kept table's sets ------------------------------------------------------ */
+
+int kp_nft_ftable_add_set(struct kp_nft_ftable *ft, struct kp_set *set, uint32_t key_type,
+                          uint32_t flags) {
+  if (ft->n_sets == ft->cap_sets) {
+    size_t cap = ft->cap_sets ? ft->cap_sets * 2 : 16;
+    struct kp_nft_set_meta *sets = realloc(ft->sets, cap * sizeof(*sets));
+    if (sets == NULL)
+      return errno = ENOMEM, -1;
+    ft->sets = sets;
+    ft->cap_sets = cap;
+  }
+  ft->sets[ft->n_sets++] = (struct kp_nft_set_meta){set, key_type, flags};
+  return 0;
+}
+
+struct kp_nft_set_meta *kp_nft_ftable_set(struct kp_nft_ftable *ft, const char *name) {
+  for (size_t i = 0; i < ft->n_sets; i++)
+    if (strcmp(ft->sets[i].set->name, name) == 0)
+      return &ft->sets[i];
+  return NULL;
+}
+
+void kp_nft_ftable_del_set(struct kp_nft_ftable *ft, struct kp_nft_set_meta *meta) {
+  size_t i = (size_t)(meta - ft->sets);
+  memmove(&ft->sets[i], &ft->sets[i + 1], (ft->n_sets - i - 1) * sizeof(*meta));
+  ft->n_sets--;
+}
+
+void kp_nft_ftable_clear(struct kp_nft_ftable *ft) {
+  kp_nft_handles_free(&ft->rules);
+  kp_nft_handles_free(&ft->chains);
+  free(ft->sets);
+  *ft = (struct kp_nft_ftable){0};
 }

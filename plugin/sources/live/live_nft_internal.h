@@ -1,7 +1,8 @@
 /* Private to the live nf_tables source (live_nft_*.c). Who calls whom, one
  * way only:
  *   reader (kp_nft_read)  -> follow, cache, table -> dump, sets -> session
- *   follow (notifications) -> monitor, apply -> expr, sets, handles
+ *   follow (notifications) -> monitor, apply -> table, dump, expr, sets, reuse
+ *   (table, dump, sets and apply record into handles: the follower's leaf)
  *   dump (rule dumps)     -> expr (rule decoder) -> nft_xt -> xt decoders
  * The session and the monitor are the leaves: they talk to the kernel and
  * call nothing here. */
@@ -220,8 +221,8 @@ int kp_nft_monitor_drain(struct kp_nft_monitor *m, int wait_ms, kp_nft_tx_fn fn,
 void kp_nft_monitor_discard(struct kp_nft_monitor *m);
 void kp_nft_monitor_close(struct kp_nft_monitor *m);
 
-/* ---- live_nft_follow.c: the kept tables followed through the change
- * notifications. What a full read records per table (kp_nft_read_table). */
+/* ---- What a full read records per table (kp_nft_read_table) for the
+ * follower; the kp_nft_ftable_* functions are in live_nft_handles.c. */
 struct kp_nft_set_meta {
   struct kp_set *set;
   uint32_t key_type, flags; /* NFTNL_SET_KEY_TYPE, NFTNL_SET_FLAGS */
@@ -239,6 +240,8 @@ int kp_nft_ftable_add_set(struct kp_nft_ftable *ft, struct kp_set *set, uint32_t
 struct kp_nft_set_meta *kp_nft_ftable_set(struct kp_nft_ftable *ft, const char *name);
 void kp_nft_ftable_del_set(struct kp_nft_ftable *ft, struct kp_nft_set_meta *meta);
 
+/* ---- live_nft_follow.c: the kept tables followed through the change
+ * notifications. */
 struct kp_nft_follow {
   struct kp_nft_monitor mon;
   bool valid; /* tables[] describe the cache's owner */

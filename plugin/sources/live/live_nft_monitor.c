@@ -21,6 +21,7 @@
  * resync may overrun it, and is then read fully anyway. */
 #define KP_NFT_MON_RCVBUF (64 << 20)
 #define KP_NFT_MON_DGRAM (1u << 17)
+#define KP_NFT_MON_KEEP (1u << 20)
 
 void kp_nft_monitor_close(struct kp_nft_monitor *m) {
   if (m->sock != NULL)
@@ -135,7 +136,15 @@ int kp_nft_monitor_drain(struct kp_nft_monitor *m, int wait_ms, kp_nft_tx_fn fn,
       m->damaged = true;
       return errno = ENOBUFS, -1;
     }
-    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+      return -1;
+    /* A large transaction's buffer (megabytes) is not kept between reads. */
+    if (m->tx_len == 0 && m->tx_cap > KP_NFT_MON_KEEP) {
+      free(m->tx);
+      m->tx = NULL;
+      m->tx_cap = 0;
+    }
+    return 0;
   }
 }
 

@@ -88,6 +88,14 @@ void kp_nft_reuse_clear(struct kp_nft_reuse *r) {
     return;
   kp_nft_handles_free(&r->heads);
   r->n = r->used = 0;
+  /* Megabytes after a large catch-up: not kept between reads. */
+  if (r->size > (1u << 20)) {
+    free(r->bytes);
+    free(r->entries);
+    r->bytes = NULL;
+    r->entries = NULL;
+    r->size = r->cap = 0;
+  }
 }
 
 void kp_nft_reuse_free(struct kp_nft_reuse *r) {
