@@ -6,9 +6,10 @@
  * removed, stale chains deleted, full resyncs, in iptables-nft and in
  * kube-proxy's nftables mode) the followed snapshot must equal a fresh full
  * read (support_snapshot_equal.c), and must have come from the
- * notifications, not from a full read. Then: an overrun and a missed
- * transaction each fall back to a full read and are counted; the counter
- * refresh of an unchanged generation works on followed tables. The seed is
+ * notifications, not from a full read. Then: an overrun, a missed
+ * transaction and kept tables still held by a snapshot each fall back to a
+ * full read and are counted; the counter refresh of an unchanged generation
+ * works on followed tables; the ip6 tables are followed. The seed is
  * printed; KP_FOLLOW_SEED overrides it. */
 #include "kp/model.h"
 #include "live_internal.h"
@@ -30,6 +31,7 @@ static pid_t main_pid;
 static char ns[2][64];
 static bool have_ns[2];
 static unsigned base_seed = 20261201;
+static bool read_ipv6; /* the reads take the ip6 tables too */
 
 /* ---- namespaces ------------------------------------------------------------------ */
 
@@ -117,7 +119,7 @@ struct job {
 
 static int job_fn(void *arg) {
   struct job *j = arg;
-  return kp_nft_read(j->reader, j->snap, false, &j->err);
+  return kp_nft_read(j->reader, j->snap, read_ipv6, &j->err);
 }
 
 static struct kp_snapshot *read_with(int which, struct kp_nft_reader *reader) {
@@ -384,6 +386,75 @@ START_TEST(counters_refresh_on_followed_tables) {
 }
 END_TEST
 
+/* The previous read's snapshot still holds the kept tables: they must not
+ * change under it, so the change is read fully, and counted. */
+START_TEST(held_tables_fall_back_and_count) {
+  struct tkc_model *m = start(NS_IPT, base_seed + 17);
+  struct kp_nft_reader *reader = kp_nft_reader_new();
+  struct kp_snapshot *held = read_with(NS_IPT, reader);
+  char *text;
+  next_change(m, &text);
+  apply(NS_IPT, text);
+  struct kp_snapshot *snap = read_with(NS_IPT, reader);
+  struct kp_nft_read_stats st;
+  kp_nft_last_stats(reader, &st);
+  ck_assert(!st.followed);
+  ck_assert_uint_eq(full_reads(reader, KP_NFT_FULL_HELD), 1);
+  ck_assert_uint_eq(all_full_reads(reader), 1);
+  assert_same_as_full_read(NS_IPT, snap, "with the tables held", text);
+  free(text);
+  kp_snapshot_free(held);
+  kp_snapshot_free(snap);
+  kp_nft_reader_free(reader);
+  tkc_free(m);
+}
+END_TEST
+
+/* The ip6 tables are followed too when the reads ask for them. */
+START_TEST(follows_ip6_tables) {
+  struct tkc_model *m = start(NS_IPT, base_seed + 19);
+  static const char v6[] = "*nat\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+                           ":KUBE-SERVICES - [0:0]\n:KUBE-SVC-V6 - [0:0]\n"
+                           "-A OUTPUT -j KUBE-SERVICES\n"
+                           "-A KUBE-SERVICES -d fd00:30::1/128 -p tcp -m tcp --dport 443 -j "
+                           "KUBE-SVC-V6\n"
+                           "-A KUBE-SVC-V6 -p tcp -m tcp -j DNAT --to-destination "
+                           "[fd00:180::2]:6443\nCOMMIT\n";
+  char cmd[512];
+  snprintf(cmd, sizeof(cmd), "printf '%%s' '%s' | ip netns exec $NS ip6tables-nft-restore", v6);
+  ck_assert_int_eq(nsh(NS_IPT, "%s", cmd), 0);
+  read_ipv6 = true;
+  struct kp_nft_reader *reader = kp_nft_reader_new();
+  kp_snapshot_free(read_with(NS_IPT, reader));
+  /* Every command runs inside the namespace ($NS). */
+  static const char *const changes[] = {
+      "ip netns exec $NS ip6tables-nft -t nat -I KUBE-SERVICES 1 -d fd00:30::2/128 -p tcp "
+      "--dport 80 -j KUBE-SVC-V6",
+      "ip netns exec $NS ip6tables-nft -t nat -N KUBE-SVC-V6B && "
+      "ip netns exec $NS ip6tables-nft -t nat -A KUBE-SVC-V6B -j RETURN",
+      "ip netns exec $NS ip6tables-nft -t nat -D KUBE-SERVICES 2",
+      "ip netns exec $NS ip6tables-nft -t nat -F KUBE-SVC-V6B && "
+      "ip netns exec $NS ip6tables-nft -t nat -X KUBE-SVC-V6B",
+  };
+
+  for (size_t i = 0; i < sizeof(changes) / sizeof(changes[0]); i++) {
+    ck_assert_msg(nsh(NS_IPT, "%s", changes[i]) == 0, "%s failed", changes[i]);
+    struct kp_snapshot *snap = read_with(NS_IPT, reader);
+    struct kp_nft_read_stats st;
+    kp_nft_last_stats(reader, &st);
+    ck_assert_msg(st.followed, "%s: not followed", changes[i]);
+    ck_assert_ptr_nonnull(
+        kp_snapshot_chain(snap, KP_FAMILY_IPV6, KP_BACKEND_NFT, "nat", "KUBE-SERVICES"));
+    assert_same_as_full_read(NS_IPT, snap, changes[i], changes[i]);
+    kp_snapshot_free(snap);
+  }
+  ck_assert_uint_eq(all_full_reads(reader), 0);
+  read_ipv6 = false;
+  kp_nft_reader_free(reader);
+  tkc_free(m);
+}
+END_TEST
+
 int main(void) {
   const char *skip = setup();
   Suite *s = suite_create("live_nft_follow");
@@ -397,6 +468,8 @@ int main(void) {
     tcase_add_test(tc, overrun_falls_back_and_counts);
     tcase_add_test(tc, missed_generation_falls_back_and_counts);
     tcase_add_test(tc, counters_refresh_on_followed_tables);
+    tcase_add_test(tc, held_tables_fall_back_and_count);
+    tcase_add_test(tc, follows_ip6_tables);
   }
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
