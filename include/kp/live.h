@@ -6,6 +6,7 @@
 #include "kp/model.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct kp_live_options {
   enum kp_backend backend; /* LEGACY or NFT; UNKNOWN means auto */
@@ -50,5 +51,24 @@ struct kp_live_source *kp_live_source_new(void);
 void kp_live_source_free(struct kp_live_source *source);
 int kp_live_source_read(struct kp_live_source *source, struct kp_snapshot *snap,
                         const struct kp_live_options *opt, struct kp_live_error *err);
+
+/* Why the nf_tables reader read a changed ruleset in full instead of
+ * applying the kernel's change notifications to the tables it keeps. */
+enum kp_nft_fallback {
+  KP_NFT_FULL_OVERRUN = 0, /* the notification socket overran (ENOBUFS): changes were lost */
+  KP_NFT_FULL_GAP,         /* a generation whose notifications never came */
+  KP_NFT_FULL_UNAPPLIED,   /* a notification not decoded, or naming what the kept tables lack;
+                              or the followed tables' rule counts not the kernel's */
+  KP_NFT_FULL_BEHIND,      /* the kernel's generation's notifications did not arrive in time */
+  KP_NFT_FULL_HELD,        /* the previous read's snapshot still held the kept tables */
+  KP_NFT_FULL_COMPACT,     /* the kept tables' memory doubled since their full read */
+  KP_NFT_FULL_COUNT
+};
+/* "overrun", "gap", "unapplied", "behind", "held", "compact". */
+const char *kp_nft_fallback_name(enum kp_nft_fallback why);
+/* Those full reads since the source's nf_tables reader was made (it is
+ * made again when the namespace changes), by cause. */
+void kp_live_source_nft_full_reads(const struct kp_live_source *source,
+                                   uint64_t counts[KP_NFT_FULL_COUNT]);
 
 #endif

@@ -15,6 +15,10 @@ static int kpg_live_source_read(void *ctx, struct kp_snapshot *snap,
   return kp_live_source_read(ctx, snap, opt, err);
 }
 
+static void kpg_live_source_full_reads(const void *ctx, uint64_t counts[KP_NFT_FULL_COUNT]) {
+  kp_live_source_nft_full_reads(ctx, counts);
+}
+
 struct kpg_plugin *kpg_plugin_new(void) {
   struct kpg_plugin *p = calloc(1, sizeof(*p));
   if (p == NULL)
@@ -22,6 +26,7 @@ struct kpg_plugin *kpg_plugin_new(void) {
   p->refs = 1;
   p->source = kpg_live_source_read;
   p->source_ctx = kp_live_source_new();
+  p->source_full_reads = kpg_live_source_full_reads;
   if (kp_plugin_config_init(&p->cfg) != 0 || p->source_ctx == NULL) {
     kp_plugin_config_free(&p->cfg);
     kp_live_source_free(p->source_ctx);

@@ -45,6 +45,9 @@ struct kpg_plugin {
   struct kp_plugin_config cfg;
   kpg_source_fn source;
   void *source_ctx;
+  /* The nf_tables reader's full reads of a changed ruleset, by cause
+   * (kp_live_source_nft_full_reads); NULL: nothing to report. */
+  void (*source_full_reads)(const void *ctx, uint64_t counts[KP_NFT_FULL_COUNT]);
 
   /* read thread only (collectd never runs one read callback twice at once) */
   struct kp_check_state state;
@@ -70,6 +73,8 @@ int kpg_read(struct kpg_plugin *p);
 /* Values of one read (kube_proxy_values.c). */
 void kpg_dispatch_values(const struct kp_plugin_config *cfg, const struct kp_report *report,
                          cdtime_t duration);
+/* operations-nft_full_reads-<cause>: kp_live_source_nft_full_reads. */
+void kpg_dispatch_full_reads(const uint64_t counts[KP_NFT_FULL_COUNT]);
 /* bool-read-failed 0 or 1 (KPG_READ_FAILED). */
 void kpg_dispatch_read_failed(bool failed);
 /* "ns/name:port" -> "ns_name_port": no '/' in a collectd identifier. */

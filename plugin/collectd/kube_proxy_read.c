@@ -79,6 +79,11 @@ int kpg_read(struct kpg_plugin *p) {
   }
   cdtime_t duration = cdtime() - start;
   kpg_dispatch_values(&p->cfg, &report, duration);
+  if (p->source_full_reads != NULL && p->cfg.backend != KP_BACKEND_LEGACY) {
+    uint64_t counts[KP_NFT_FULL_COUNT];
+    p->source_full_reads(p->source_ctx, counts);
+    kpg_dispatch_full_reads(counts);
+  }
   kpg_notify_checks(&p->notified, &p->cfg, &report, &p->state.process);
   kp_report_free(&report);
   kp_snapshot_free(snap);

@@ -35,6 +35,18 @@ static void kpg_dispatch_count(const char *what, size_t n) {
   kpg_dispatch("", "objects", what, (value_t){.gauge = (gauge_t)n});
 }
 
+/* Full reads the nf_tables reader made of a changed ruleset instead of
+ * following its change notifications, by cause: rising values mean the
+ * follower keeps losing track (a too small socket buffer shows as overrun). */
+void kpg_dispatch_full_reads(const uint64_t counts[KP_NFT_FULL_COUNT]) {
+  for (int i = 0; i < KP_NFT_FULL_COUNT; i++) {
+    char instance[DATA_MAX_NAME_LEN];
+    ssnprintf(instance, sizeof(instance), "nft_full_reads-%s",
+              kp_nft_fallback_name((enum kp_nft_fallback)i));
+    kpg_dispatch("", "operations", instance, (value_t){.derive = (derive_t)counts[i]});
+  }
+}
+
 void kpg_dispatch_read_failed(bool failed) {
   kpg_dispatch("", "bool", KPG_READ_FAILED, (value_t){.gauge = failed ? 1 : 0});
 }

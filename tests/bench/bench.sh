@@ -84,7 +84,7 @@ for s in $SERVICES; do
   row "  iptables-legacy-save -c" "$save_ms" "$(mib "$save_kib")" "$(ratio "$ours_ms" "$save_ms")"
 
   # legacy, in process (the plugin's reads)
-  read -r first unchanged changed walk_in n eval <<<"$(ip netns exec "$nsl" "$B/bench_live" reads legacy "$RUNS")"
+  read -r first unchanged changed walk_in n eval _ <<<"$(ip netns exec "$nsl" "$B/bench_live" reads legacy "$RUNS")"
   row "legacy in process: first read" "$first" "" "$(ratio "$first" "$walk_in")" "vs walk in process"
   row "  unchanged rules (counters only)" "$unchanged" "" "$(ratio "$unchanged" "$walk_in")" "<= 1.15"
   row "  ... plus finalize and every check" "$eval" "" "$(ratio "$eval" "$walk_in")"
@@ -118,12 +118,32 @@ for s in $SERVICES; do
     "<= 0.7, RSS $(ratio "$nours_kib" "$nsave_kib") <= 0.6"
   row "  chain-by-chain libnftnl dump" "$dump_ms" "$(mib "$dump_kib")" "$(ratio "$nours_ms" "$dump_ms")"
 
-  # nft, in process
-  read -r first unchanged changed _ n eval <<<"$(ip netns exec "$nsn" "$B/bench_live" reads nft "$RUNS")"
+  # nft, in process; a kube-proxy partial sync: nat KUBE-SERVICES and
+  # KUBE-NODEPORTS rewritten whole and 10 services' KUBE-SVC/KUBE-SEP chains
+  # rewritten, through iptables-nft-restore --noflush (the same rules again)
+  awk 'FNR == NR {
+         if ($0 ~ /^\*nat/) nat = 1; else if ($0 ~ /^\*/) nat = 0
+         if (nat && $0 ~ /^:KUBE-SVC-/ && n < 10) { svc[substr($1, 2)] = 1; n++ }
+         if (nat && $1 == "-A" && ($2 in svc))
+           for (i = 3; i < NF; i++) if ($i == "-j" && $(i + 1) ~ /^KUBE-SEP-/) sep[$(i + 1)] = 1
+         next
+       }
+       FNR == 1 {
+         print "*nat"; print ":KUBE-SERVICES - [0:0]"; print ":KUBE-NODEPORTS - [0:0]"
+         for (c in svc) print ":" c " - [0:0]"
+         for (c in sep) print ":" c " - [0:0]"
+       }
+       { if ($0 ~ /^\*nat/) nat = 1; else if ($0 ~ /^\*/) nat = 0 }
+       nat && $1 == "-A" && ($2 == "KUBE-SERVICES" || $2 == "KUBE-NODEPORTS" || ($2 in svc) || ($2 in sep))
+       END { print "COMMIT" }' "$work/restore.txt" "$work/restore.txt" >"$work/partial.txt"
+  read -r first unchanged changed _ n eval synced \
+    <<<"$(ip netns exec "$nsn" "$B/bench_live" reads nft "$RUNS" "$work/partial.txt")"
   row "nft in process: first read" "$first" "" "1.00"
   row "  generation unchanged" "$unchanged" "" "$(ratio "$unchanged" "$first")" "<= 5 ms"
   row "  ... plus finalize and every check" "$eval" "" "$(ratio "$eval" "$first")"
-  row "  after a one-rule change" "$changed" "" "$(ratio "$changed" "$first")" "<= 0.25 (item 4)"
+  row "  after a one-rule change" "$changed" "" "$(ratio "$changed" "$first")"
+  row "  first read after a partial sync ($(grep -c '^-A' "$work/partial.txt") rules)" "$synced" "" \
+    "$(ratio "$synced" "$first")" "<= 0.25 (item 4)"
   last=$s
 done
 

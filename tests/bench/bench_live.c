@@ -197,11 +197,15 @@ static double timed_read(struct kp_live_source *source, const struct kp_live_opt
   return ms;
 }
 
-static int reads(const char *backend, int n) {
+/* nft with sync_file: also n kube-proxy partial syncs (the file fed to
+ * iptables-nft-restore --noflush, the same rules written again: the kernel
+ * replaces them), each followed by a timed read. */
+static int reads(const char *backend, int n, const char *sync_file) {
   bool nft = strcmp(backend, "nft") == 0;
   struct kp_live_options opt = {.backend = nft ? KP_BACKEND_NFT : KP_BACKEND_LEGACY};
   struct kp_live_source *source = kp_live_source_new();
-  static double unchanged[MAX_RUNS], changed[MAX_RUNS], walk[MAX_RUNS], eval[MAX_RUNS];
+  static double unchanged[MAX_RUNS], changed[MAX_RUNS], walk[MAX_RUNS], eval[MAX_RUNS],
+      synced[MAX_RUNS];
   size_t rules = 0;
   double first_eval, changed_eval;
   double first = timed_read(source, &opt, &rules, &first_eval);
@@ -216,13 +220,21 @@ static int reads(const char *backend, int n) {
       return fprintf(stderr, "bench_live: %s failed\n", cmd), 1;
     changed[i] = timed_read(source, &opt, &rules, &changed_eval);
   }
+  for (int i = 0; i < n && nft && sync_file != NULL; i++) {
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "iptables-nft-restore --noflush < '%s'", sync_file);
+    if (system(cmd) != 0)
+      return fprintf(stderr, "bench_live: %s failed\n", cmd), 1;
+    synced[i] = timed_read(source, &opt, &rules, &changed_eval);
+  }
   for (int i = 0; i < n && !nft; i++) {
     double t0 = now_ms();
     walk[i] = libiptc_walk() == 1 ? 0 : now_ms() - t0;
   }
   kp_live_source_free(source);
-  printf("%.3f %.3f %.3f %.3f %zu %.3f\n", first, median(unchanged, n), median(changed, n),
-         nft ? 0.0 : median(walk, n), rules, median(eval, n));
+  printf("%.3f %.3f %.3f %.3f %zu %.3f %.3f\n", first, median(unchanged, n), median(changed, n),
+         nft ? 0.0 : median(walk, n), rules, median(eval, n),
+         nft && sync_file != NULL ? median(synced, n) : 0.0);
   return 0;
 }
 
@@ -235,8 +247,9 @@ int main(int argc, char **argv) {
     return nft_dump();
   if (argc >= 4 && strcmp(argv[1], "reads") == 0) {
     int n = atoi(argv[3]);
-    return reads(argv[2], n < 1 || n >= MAX_RUNS ? 5 : n);
+    return reads(argv[2], n < 1 || n >= MAX_RUNS ? 5 : n, argc >= 5 ? argv[4] : NULL);
   }
-  fprintf(stderr, "usage: bench_live raw | walk | nftdump | reads legacy|nft N\n");
+  fprintf(stderr,
+          "usage: bench_live raw | walk | nftdump | reads legacy|nft N [partial-sync-file]\n");
   return 64;
 }

@@ -394,6 +394,39 @@ START_TEST(test_values_from_one_read) {
 }
 END_TEST
 
+/* The nf_tables reader's full reads of a changed ruleset, one derive per
+ * cause, from what the source reports; none with Backend legacy. */
+static void fake_full_reads(const void *ctx, uint64_t counts[KP_NFT_FULL_COUNT]) {
+  (void)ctx;
+  for (int i = 0; i < KP_NFT_FULL_COUNT; i++)
+    counts[i] = 10 * (uint64_t)i + 1;
+}
+
+START_TEST(test_nft_full_reads_by_cause) {
+  start(NULL);
+  plugin()->source_full_reads = fake_full_reads;
+  ck_assert_int_eq(read_once(), 0);
+  ck_assert_uint_eq(stub_count_values("", "operations"), KP_NFT_FULL_COUNT);
+  ck_assert_int_eq(derive_of("", "operations", "nft_full_reads-overrun"), 1);
+  ck_assert_int_eq(derive_of("", "operations", "nft_full_reads-gap"), 11);
+  ck_assert_int_eq(derive_of("", "operations", "nft_full_reads-unapplied"), 21);
+  ck_assert_int_eq(derive_of("", "operations", "nft_full_reads-behind"), 31);
+  ck_assert_int_eq(derive_of("", "operations", "nft_full_reads-held"), 41);
+  ck_assert_int_eq(derive_of("", "operations", "nft_full_reads-compact"), 51);
+  stop();
+
+  oconfig_item_t *b = stub_block("Plugin");
+  stub_child(b, "Backend", "legacy", NULL);
+  start(b);
+  plugin()->source_full_reads = fake_full_reads;
+  stub_clear_captures();
+  ck_assert_int_eq(read_once(), 0);
+  ck_assert_uint_gt(stub_count_values("", "health"), 0);
+  ck_assert_uint_eq(stub_count_values("", "operations"), 0);
+  stop();
+}
+END_TEST
+
 /* kube-proxy's endpoints are probed for the sync check only. */
 START_TEST(test_sync_off_stops_the_probes) {
   start(NULL);
@@ -767,6 +800,7 @@ static Suite *glue_suite(void) {
   tcase_add_test(tc, test_config_bad_values_name_key_and_value);
   tcase_add_test(tc, test_config_failure_reaches_daemon);
   tcase_add_test(tc, test_values_from_one_read);
+  tcase_add_test(tc, test_nft_full_reads_by_cause);
   tcase_add_test(tc, test_sync_off_stops_the_probes);
   tcase_add_test(tc, test_disabled_check_has_no_gauge);
   tcase_add_test(tc, test_per_service_series);

@@ -36,14 +36,22 @@ void kp_nft_reader_free(struct kp_nft_reader *reader);
 int kp_nft_read(struct kp_nft_reader *reader, struct kp_snapshot *snap, bool ipv6,
                 struct kp_live_error *err);
 
+/* Full reads of a changed ruleset since the reader was made, by cause. */
+void kp_nft_full_reads(const struct kp_nft_reader *reader, uint64_t counts[KP_NFT_FULL_COUNT]);
+
 /* What the last kp_nft_read did (for tests and benchmarks). */
 struct kp_nft_read_stats {
-  bool cached;         /* generation unchanged: from the cache */
-  bool shared;         /* ... its tables lent to the snapshot, not copied */
-  uint32_t generation; /* ruleset generation id seen */
+  bool followed;        /* changed ruleset: the notifications applied to the kept tables */
+  size_t notifications; /* ... how many */
+  bool cached;          /* generation unchanged: from the kept tables */
+  bool shared;          /* cached or followed: the kept tables lent, not copied */
+  uint32_t generation;  /* ruleset generation id seen */
   size_t chains_dumped;
   size_t rules_decoded;
 };
 void kp_nft_last_stats(const struct kp_nft_reader *reader, struct kp_nft_read_stats *stats);
+/* Tests: the notification socket's descriptor (to shrink its buffer or
+ * drain it behind the reader's back), -1 before the first read. */
+int kp_nft_monitor_fd(const struct kp_nft_reader *reader);
 
 #endif

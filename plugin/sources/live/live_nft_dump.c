@@ -99,6 +99,8 @@ static int chain_cb(const struct nlmsghdr *nlh, void *arg) {
     ci->policy = nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY)
                      ? nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY)
                      : NF_ACCEPT;
+    ci->handle =
+        nftnl_chain_is_set(c, NFTNL_CHAIN_HANDLE) ? nftnl_chain_get_u64(c, NFTNL_CHAIN_HANDLE) : 0;
     ci->counters = nftnl_chain_is_set(c, NFTNL_CHAIN_PACKETS);
     if (ci->counters) {
       ci->packets = nftnl_chain_get_u64(c, NFTNL_CHAIN_PACKETS);
@@ -155,7 +157,7 @@ const char *kp_nft_hook_name(uint32_t hook) {
  * netlink attributes (NFTA_RULE_EXPRESSIONS > NFTA_LIST_ELEM > NFTA_EXPR_NAME
  * "counter", NFTA_EXPR_DATA > NFTA_COUNTER_*): a counters-only refresh
  * builds no libnftnl rule. */
-static void rule_counters(const struct nlmsghdr *nlh, struct kp_counters *c) {
+void kp_nft_rule_counters(const struct nlmsghdr *nlh, struct kp_counters *c) {
   memset(c, 0, sizeof(*c));
   const struct nlattr *attr;
   mnl_attr_for_each(attr, nlh, sizeof(struct nfgenmsg)) {
@@ -195,7 +197,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *arg) {
       return MNL_CB_ERROR;
     }
     struct kp_rule *rule = rd->chain->rules.items[rd->index++];
-    rule_counters(nlh, &rule->counters);
+    kp_nft_rule_counters(nlh, &rule->counters);
     return MNL_CB_OK;
   }
   struct nftnl_rule *nr = nftnl_rule_alloc();
@@ -206,7 +208,10 @@ static int rule_cb(const struct nlmsghdr *nlh, void *arg) {
   int rc = MNL_CB_OK;
   if (nftnl_rule_nlmsg_parse(nlh, nr) == 0) {
     struct kp_rule *rule = kp_chain_add_rule(rd->ctx->snap, rd->chain);
-    if (rule == NULL || kp_nft_decode_rule(rd->ctx, nr, rule) != 0) {
+    if (rule == NULL || kp_nft_decode_rule(rd->ctx, nr, rule) != 0 ||
+        (rd->ctx->follow != NULL &&
+         kp_nft_handles_put(&rd->ctx->follow->rules, nftnl_rule_get_u64(nr, NFTNL_RULE_HANDLE),
+                            rule) != 0)) {
       rd->err = ENOMEM;
       rc = MNL_CB_ERROR;
     }

@@ -1,8 +1,11 @@
 /* Private to the live nf_tables source (live_nft_*.c). Who calls whom, one
  * way only:
- *   reader (kp_nft_read)  -> cache, table -> dump, sets -> session
+ *   reader (kp_nft_read)  -> follow, cache, table -> dump, sets -> session
+ *   follow (notifications) -> monitor, apply -> table, dump, expr, sets, reuse
+ *   (table, dump, sets and apply record into handles: the follower's leaf)
  *   dump (rule dumps)     -> expr (rule decoder) -> nft_xt -> xt decoders
- * The session is the leaf: it talks to the kernel and calls nothing here. */
+ * The session and the monitor are the leaves: they talk to the kernel and
+ * call nothing here. */
 #ifndef KP_LIVE_NFT_INTERNAL_H
 #define KP_LIVE_NFT_INTERNAL_H
 
@@ -61,6 +64,7 @@ struct kp_nft_chain_info {
   uint32_t hooknum, policy;
   bool counters;
   uint64_t packets, bytes;
+  uint64_t handle;
 };
 
 struct kp_nft_chain_list {
@@ -87,6 +91,7 @@ struct kp_nft_anon {
 };
 
 struct kp_nft_spelling;
+struct kp_nft_ftable;
 
 /* What one table read carries along. */
 struct kp_nft_table_ctx {
@@ -98,6 +103,7 @@ struct kp_nft_table_ctx {
   const struct kp_nft_spelling *spell; /* chosen once per table from native */
   struct kp_xt_ctx xt;                 /* for the xtables-compat match/target payloads */
   struct kp_nft_anon anon;
+  struct kp_nft_ftable *follow; /* non-NULL: record handles and set types here */
 };
 
 /* Sets ctx up for one table (spelling chosen from table->native_nft). */
@@ -123,7 +129,10 @@ int kp_nft_dump_chain(struct kp_nft_nl *nl, struct kp_nft_rule_dump *rd);
  * index as in kp_nft_table_list.present, chains the family's chain list
  * (kp_nft_list_chains with table NULL). */
 int kp_nft_read_table(struct kp_nft_nl *nl, struct kp_snapshot *snap, bool v6, int table,
-                      const struct kp_nft_chain_list *chains, struct kp_nft_read_stats *stats);
+                      const struct kp_nft_chain_list *chains, struct kp_nft_read_stats *stats,
+                      struct kp_nft_ftable *follow);
+/* A chain as a full read sets it up from its listing. */
+void kp_nft_chain_setup(struct kp_chain *chain, const struct kp_nft_chain_info *ci);
 
 /* ---- live_nft_cache.c: the decoded tables of one generation, in a
  * snapshot of their own, lent to each read while the generation holds. */
@@ -165,5 +174,124 @@ int kp_nft_xt_target(struct kp_nft_table_ctx *ctx, struct kp_rule *rule, const c
  * 0, or -1 with errno. */
 int kp_nft_read_sets(struct kp_nft_nl *nl, struct kp_nft_table_ctx *ctx);
 const struct kp_set *kp_nft_anon_set(const struct kp_nft_table_ctx *ctx, const char *name);
+struct nftnl_set;
+/* The set s describes (a dumped or notified set, without elements): found
+ * or made, its type set; recorded in ctx->follow. NULL out of memory. */
+struct kp_set *kp_nft_set_define(struct kp_nft_table_ctx *ctx, struct nftnl_set *s);
+/* Adds the elements s carries to set (keys of key_type); anonymous sets
+ * are kept in key order. 0 / -1 out of memory. */
+int kp_nft_set_add_elems(struct kp_nft_table_ctx *ctx, struct nftnl_set *s, struct kp_set *set,
+                         uint32_t key_type, bool anonymous);
+/* Removes them. 0, or -1 with errno ENOENT (an element the set lacks). */
+int kp_nft_set_del_elems(struct nftnl_set *s, struct kp_set *set, uint32_t key_type);
+
+/* ---- live_nft_handles.c: handle -> object maps (0 is no handle). */
+struct kp_nft_handle_slot {
+  uint64_t key;
+  void *value;
+};
+struct kp_nft_handles {
+  struct kp_nft_handle_slot *slots;
+  size_t count, capacity;
+};
+int kp_nft_handles_put(struct kp_nft_handles *h, uint64_t key, void *value); /* 0 / -1 */
+void *kp_nft_handles_get(const struct kp_nft_handles *h, uint64_t key);
+void *kp_nft_handles_del(struct kp_nft_handles *h, uint64_t key); /* the value, or NULL */
+void kp_nft_handles_free(struct kp_nft_handles *h);
+
+/* ---- live_nft_monitor.c: the NFNLGRP_NFTABLES subscription. */
+struct kp_nft_monitor {
+  struct mnl_socket *sock;
+  char *dgram; /* one received datagram */
+  char *tx;    /* the messages of the transaction not ended yet */
+  size_t tx_len, tx_cap;
+  bool damaged; /* messages were lost before the next NEWGEN */
+};
+/* One whole transaction: its messages (nlmsghdr after nlmsghdr, each
+ * NLMSG_ALIGNed), and the generation its NEWGEN named. damaged: some of
+ * its messages were lost. 0, or -1 to stop the drain. */
+typedef int (*kp_nft_tx_fn)(const char *msgs, size_t len, uint32_t gen, bool damaged, void *arg);
+int kp_nft_monitor_open(struct kp_nft_monitor *m); /* subscribed; 0 / -1 */
+/* Hands every transaction received whole to fn, without blocking (waiting
+ * at most wait_ms for the first datagram). 0, or -1 with errno (ENOBUFS:
+ * the kernel dropped messages), or fn's -1. */
+int kp_nft_monitor_drain(struct kp_nft_monitor *m, int wait_ms, kp_nft_tx_fn fn, void *arg);
+/* Drops everything pending: before a full read, whose generation id comes
+ * later, every pending notification is of a change that read will see. */
+void kp_nft_monitor_discard(struct kp_nft_monitor *m);
+void kp_nft_monitor_close(struct kp_nft_monitor *m);
+
+/* ---- What a full read records per table (kp_nft_read_table) for the
+ * follower; the kp_nft_ftable_* functions are in live_nft_handles.c. */
+struct kp_nft_set_meta {
+  struct kp_set *set;
+  uint32_t key_type, flags; /* NFTNL_SET_KEY_TYPE, NFTNL_SET_FLAGS */
+};
+struct kp_nft_ftable {
+  struct kp_table *table;       /* in the cache's owner; NULL: not there */
+  struct kp_nft_handles rules;  /* rule handle -> struct kp_rule * */
+  struct kp_nft_handles chains; /* chain handle -> struct kp_chain * */
+  struct kp_nft_set_meta *sets; /* named and anonymous */
+  size_t n_sets, cap_sets;
+  struct kp_nft_anon anon; /* a native table's anonymous sets */
+};
+int kp_nft_ftable_add_set(struct kp_nft_ftable *ft, struct kp_set *set, uint32_t key_type,
+                          uint32_t flags);
+struct kp_nft_set_meta *kp_nft_ftable_set(struct kp_nft_ftable *ft, const char *name);
+void kp_nft_ftable_del_set(struct kp_nft_ftable *ft, struct kp_nft_set_meta *meta);
+
+/* ---- live_nft_follow.c: the kept tables followed through the change
+ * notifications. */
+struct kp_nft_follow {
+  struct kp_nft_monitor mon;
+  bool valid; /* tables[] describe the cache's owner */
+  bool ipv6;
+  struct kp_nft_ftable tables[2][KP_NFT_XT_TABLES + 1]; /* as kp_nft_table_list */
+  size_t owner_bytes;      /* the owner's arena right after its full read */
+  struct kp_chain **dirty; /* chains whose rules have holes (deleted rules) */
+  size_t n_dirty, cap_dirty;
+  uint64_t tombstones;        /* deleted chains renamed so far */
+  struct kp_nft_reuse *reuse; /* this catch-up's deleted rules; NULL: decode all */
+  size_t applied;             /* messages applied by the last catch-up */
+  /* the decoders' contexts of one catch-up, made on first use */
+  struct kp_nft_table_ctx ctx[2][KP_NFT_XT_TABLES + 1];
+  bool ctx_on[2][KP_NFT_XT_TABLES + 1];
+};
+void kp_nft_ftable_clear(struct kp_nft_ftable *ft);
+void kp_nft_follow_reset(struct kp_nft_follow *f); /* forget the tables */
+void kp_nft_follow_free(struct kp_nft_follow *f);
+/* After a full read kept as the cache's owner. */
+void kp_nft_follow_kept(struct kp_nft_follow *f, struct kp_snapshot *owner, bool ipv6);
+/* Brings the cache's owner from cache->gen to the kernel's generation *gen
+ * (GETGEN's, updated when newer changes arrived meanwhile) by applying the
+ * notified transactions. 0, or -1 with *why (the tables are then
+ * inconsistent: clear the cache). */
+int kp_nft_follow_catch_up(struct kp_nft_follow *f, struct kp_nft_cache *cache,
+                           struct kp_nft_nl *nl, uint32_t *gen, enum kp_nft_fallback *why);
+
+/* ---- live_nft_reuse.c: deleted rules by their notified content (counter
+ * values aside), for the rules a catch-up adds back unchanged. */
+struct kp_nft_reuse;
+struct kp_nft_reuse *kp_nft_reuse_new(void);
+void kp_nft_reuse_clear(struct kp_nft_reuse *r); /* forget the rules kept */
+void kp_nft_reuse_free(struct kp_nft_reuse *r);
+/* Keeps rule (deleted by the DELRULE nlh). 0 / -1 out of memory. */
+int kp_nft_reuse_keep(struct kp_nft_reuse *r, const struct nlmsghdr *nlh, struct kp_rule *rule);
+/* A kept rule with the content of the NEWRULE nlh, or NULL. */
+const struct kp_rule *kp_nft_reuse_find(struct kp_nft_reuse *r, const struct nlmsghdr *nlh);
+/* live_nft_dump.c: the first counter of a rule message. */
+void kp_nft_rule_counters(const struct nlmsghdr *nlh, struct kp_counters *c);
+
+/* ---- live_nft_apply.c: one notification applied to the kept tables.
+ * 0, or -1 with errno (ENOENT: names a table, chain, rule or set the kept
+ * tables lack; ENOMEM). */
+int kp_nft_apply_msg(struct kp_nft_follow *f, struct kp_snapshot *owner,
+                     const struct nlmsghdr *nlh);
+/* live_nft_apply_sets.c: NEWSET, DELSET, NEWSETELEM, DELSETELEM. */
+int kp_nft_apply_set_msg(struct kp_nft_ftable *ft, struct kp_nft_table_ctx *ctx, uint16_t type,
+                         const struct nlmsghdr *nlh);
+/* Before the first message of a catch-up / after the last one. */
+int kp_nft_apply_begin(struct kp_nft_follow *f, struct kp_snapshot *owner);
+int kp_nft_apply_end(struct kp_nft_follow *f, struct kp_snapshot *owner);
 
 #endif

@@ -1,6 +1,7 @@
 /* The live nf_tables reader (live_nft.h): the generation id decides between
- * the cache (unchanged ruleset) and a full read of every table, retried
- * when the ruleset changes under the dumps. */
+ * the cache (unchanged ruleset, or changes followed through the
+ * notifications) and a full read of every table, retried when the ruleset
+ * changes under the dumps. */
 #include "live_nft_internal.h"
 
 #include <errno.h>
@@ -12,7 +13,23 @@ struct kp_nft_reader {
   struct kp_nft_nl nl;
   struct kp_nft_cache cache;
   struct kp_nft_read_stats stats;
+  struct kp_nft_follow follow;
+  uint64_t full_reads[KP_NFT_FULL_COUNT];
 };
+
+const char *kp_nft_fallback_name(enum kp_nft_fallback why) {
+  static const char *const names[KP_NFT_FULL_COUNT] = {"overrun", "gap",  "unapplied",
+                                                       "behind",  "held", "compact"};
+  return (unsigned)why < KP_NFT_FULL_COUNT ? names[why] : "?";
+}
+
+int kp_nft_monitor_fd(const struct kp_nft_reader *reader) {
+  return reader->follow.mon.sock != NULL ? mnl_socket_get_fd(reader->follow.mon.sock) : -1;
+}
+
+void kp_nft_full_reads(const struct kp_nft_reader *reader, uint64_t counts[KP_NFT_FULL_COUNT]) {
+  memcpy(counts, reader->full_reads, sizeof(reader->full_reads));
+}
 
 struct kp_nft_reader *kp_nft_reader_new(void) {
   return calloc(1, sizeof(struct kp_nft_reader));
@@ -23,6 +40,7 @@ void kp_nft_reader_free(struct kp_nft_reader *reader) {
     return;
   kp_nft_nl_free(&reader->nl);
   kp_nft_cache_clear(&reader->cache);
+  kp_nft_follow_free(&reader->follow);
   free(reader);
 }
 
@@ -65,7 +83,8 @@ static int read_all(struct kp_nft_reader *reader, struct kp_snapshot *snap, bool
     int rc = kp_nft_list_chains(&reader->nl, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4, NULL, NULL, &chains);
     for (int i = 0; i <= KP_NFT_XT_TABLES && rc == 0; i++)
       if (list.present[v6][i])
-        rc = kp_nft_read_table(&reader->nl, snap, v6, i, &chains, &reader->stats);
+        rc = kp_nft_read_table(&reader->nl, snap, v6, i, &chains, &reader->stats,
+                               &reader->follow.tables[v6][i]);
     int saved = errno;
     kp_nft_chain_list_free(&chains);
     if (rc != 0)
@@ -79,20 +98,45 @@ int kp_nft_read(struct kp_nft_reader *reader, struct kp_snapshot *snap, bool ipv
   memset(&reader->stats, 0, sizeof(reader->stats));
   if (err != NULL)
     memset(err, 0, sizeof(*err));
+  /* Subscribed before the first generation id: no change after it is
+   * missed. Without the subscription, every change is a full read. */
+  if (reader->follow.mon.sock == NULL)
+    (void)kp_nft_monitor_open(&reader->follow.mon);
   uint32_t gen = 0;
   if (kp_nft_get_gen(&reader->nl, &gen) != 0)
     return fail(err, "generation id");
   reader->stats.generation = gen;
   add_source(snap);
   struct kp_nft_cache *cache = &reader->cache;
-  if (cache->owner != NULL && cache->gen == gen && (cache->ipv6 || !ipv6) &&
-      cache->rule_text == snap->rule_text) {
-    if (kp_nft_cache_read(cache, &reader->nl, snap, ipv6, &reader->stats) == 0)
+  bool usable =
+      cache->owner != NULL && (cache->ipv6 || !ipv6) && cache->rule_text == snap->rule_text;
+  if (usable && cache->gen != gen && reader->follow.mon.sock != NULL) {
+    enum kp_nft_fallback why;
+    if (kp_nft_follow_catch_up(&reader->follow, cache, &reader->nl, &gen, &why) == 0) {
+      reader->stats.followed = true;
+      reader->stats.notifications = reader->follow.applied;
+      reader->stats.generation = gen;
+    } else {
+      reader->full_reads[why]++;
+      kp_nft_cache_clear(cache);
+      kp_nft_follow_reset(&reader->follow);
+      usable = false;
+    }
+  }
+  if (usable && cache->gen == gen) {
+    if (kp_nft_cache_read(cache, &reader->nl, snap, ipv6, &reader->stats) == 0) {
+      reader->stats.cached = !reader->stats.followed;
       return 0;
+    }
     if (errno != EAGAIN && errno != EINTR && errno != ENOENT)
       return fail(err, "counter refresh");
+    /* Followed tables the kernel's counters disagree with (rule counts). */
+    if (reader->stats.followed)
+      reader->full_reads[KP_NFT_FULL_UNAPPLIED]++;
     memset(&reader->stats, 0, sizeof(reader->stats));
   }
+  kp_nft_follow_reset(&reader->follow);
+  kp_nft_monitor_discard(&reader->follow.mon);
   /* The tables are read into a snapshot of the reader's own, kept for the
    * next reads and lent to snap. A ruleset change during the dumps (EINTR,
    * ENOENT, a new generation) would mix two versions: read again, at most
@@ -103,6 +147,7 @@ int kp_nft_read(struct kp_nft_reader *reader, struct kp_snapshot *snap, bool ipv
       return errno = ENOMEM, fail(err, "rule dump");
     fresh->rule_text = snap->rule_text;
     reader->stats.chains_dumped = reader->stats.rules_decoded = 0;
+    kp_nft_follow_reset(&reader->follow);
     int rc = read_all(reader, fresh, ipv6);
     if (rc == 0 && kp_snapshot_finalize(fresh) != 0)
       rc = (errno = ENOMEM, -1);
@@ -115,6 +160,10 @@ int kp_nft_read(struct kp_nft_reader *reader, struct kp_snapshot *snap, bool ipv
       struct kp_nft_cache once = {0};
       struct kp_nft_cache *keep = stable ? cache : &once;
       kp_nft_cache_store(keep, fresh, gen, ipv6);
+      if (stable)
+        kp_nft_follow_kept(&reader->follow, fresh, ipv6);
+      else
+        kp_nft_follow_reset(&reader->follow);
       rc = kp_nft_cache_lend(keep, snap, ipv6);
       kp_nft_cache_clear(&once);
       if (rc != 0)

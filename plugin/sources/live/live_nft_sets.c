@@ -208,9 +208,9 @@ static int elem_comment_cb(const struct nftnl_udata *attr, void *data) {
   return 0;
 }
 
-static int copy_elems(struct kp_nft_table_ctx *ctx, struct nftnl_set *s, struct kp_set *set) {
+static int copy_elems(struct kp_nft_table_ctx *ctx, struct nftnl_set *s, struct kp_set *set,
+                      uint32_t key_type) {
   struct kp_arena *arena = &ctx->snap->arena;
-  uint32_t key_type = nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE);
   struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(s);
   if (it == NULL)
     return -1;
@@ -281,38 +281,83 @@ static int add_anon(struct kp_nft_table_ctx *ctx, struct kp_set *set) {
   return 0;
 }
 
-static int one_set(struct kp_nft_nl *nl, struct kp_nft_table_ctx *ctx, struct nftnl_set *s) {
+struct kp_set *kp_nft_set_define(struct kp_nft_table_ctx *ctx, struct nftnl_set *s) {
   const char *name = nftnl_set_get_str(s, NFTNL_SET_NAME);
-  if (name == NULL)
-    return 0;
   uint32_t flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
-  struct kp_set *set;
+  struct kp_set *set = NULL;
   if (flags & NFT_SET_ANONYMOUS) {
     set = kp_arena_alloc(&ctx->snap->arena, sizeof(*set));
     if (set == NULL || (set->name = kp_arena_strdup(&ctx->snap->arena, name)) == NULL ||
         add_anon(ctx, set) != 0)
-      return -1;
+      return NULL;
     set->table = ctx->table;
   } else if ((set = kp_table_add_set(ctx->snap, ctx->table, name)) == NULL) {
-    return -1;
+    return NULL;
   }
   set->is_map = (flags & NFT_SET_MAP) != 0;
   char type[128];
-  type_text(nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE), set->is_map,
-            nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE), type, sizeof(type));
+  uint32_t key_type = nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE);
+  type_text(key_type, set->is_map, nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE), type, sizeof(type));
   if ((set->type = kp_arena_strdup(&ctx->snap->arena, type)) == NULL)
-    return -1;
+    return NULL;
+  if (ctx->follow != NULL && kp_nft_ftable_add_set(ctx->follow, set, key_type, flags) != 0)
+    return NULL;
+  return set;
+}
+
+int kp_nft_set_add_elems(struct kp_nft_table_ctx *ctx, struct nftnl_set *s, struct kp_set *set,
+                         uint32_t key_type, bool anonymous) {
+  if (copy_elems(ctx, s, set, key_type) != 0)
+    return errno = ENOMEM, -1;
+  if (anonymous)
+    qsort(set->elems.items, set->elems.count, sizeof(void *), elem_order);
+  return 0;
+}
+
+int kp_nft_set_del_elems(struct nftnl_set *s, struct kp_set *set, uint32_t key_type) {
+  struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(s);
+  if (it == NULL)
+    return errno = ENOMEM, -1;
+  int rc = 0;
+  for (struct nftnl_set_elem *e = nftnl_set_elems_iter_next(it); e != NULL && rc == 0;
+       e = nftnl_set_elems_iter_next(it)) {
+    if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
+        (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & NFT_SET_ELEM_INTERVAL_END))
+      continue;
+    uint32_t len = 0;
+    const uint8_t *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+    char text[256];
+    key_text(key_type, key, key ? len : 0, text, sizeof(text));
+    size_t i = 0;
+    while (i < set->elems.count && strcmp(((struct kp_set_elem *)set->elems.items[i])->key, text))
+      i++;
+    if (i == set->elems.count) {
+      rc = (errno = ENOENT, -1);
+      break;
+    }
+    memmove(&set->elems.items[i], &set->elems.items[i + 1],
+            (set->elems.count - i - 1) * sizeof(void *));
+    set->elems.count--;
+  }
+  nftnl_set_elems_iter_destroy(it);
+  return rc;
+}
+
+static int one_set(struct kp_nft_nl *nl, struct kp_nft_table_ctx *ctx, struct nftnl_set *s) {
+  if (nftnl_set_get_str(s, NFTNL_SET_NAME) == NULL)
+    return 0;
+  uint32_t flags = nftnl_set_get_u32(s, NFTNL_SET_FLAGS);
+  struct kp_set *set = kp_nft_set_define(ctx, s);
+  if (set == NULL)
+    return errno = ENOMEM, -1;
   /* Dynamic sets (session affinity) hold per-client entries: not needed. */
   if (flags & NFT_SET_EVAL)
     return 0;
   if (kp_nft_nl_query(nl, NFT_MSG_GETSETELEM, ctx->nfproto, NLM_F_DUMP, build_elems, s, elems_cb,
                       s) != 0)
     return -1;
-  if (copy_elems(ctx, s, set) != 0)
-    return errno = ENOMEM, -1;
-  if (flags & NFT_SET_ANONYMOUS)
-    qsort(set->elems.items, set->elems.count, sizeof(void *), elem_order);
-  return 0;
+  return kp_nft_set_add_elems(ctx, s, set, nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE),
+                              (flags & NFT_SET_ANONYMOUS) != 0);
 }
 
 int kp_nft_read_sets(struct kp_nft_nl *nl, struct kp_nft_table_ctx *ctx) {

@@ -26,10 +26,23 @@ void kp_nft_table_ctx_done(struct kp_nft_table_ctx *ctx) {
   kp_xt_ctx_done(&ctx->xt);
 }
 
+void kp_nft_chain_setup(struct kp_chain *chain, const struct kp_nft_chain_info *ci) {
+  chain->builtin = ci->base;
+  chain->dump_references = -1;
+  if (ci->base) {
+    chain->policy = ci->policy == NF_DROP ? "DROP" : "ACCEPT";
+    chain->hook = chain->table->native_nft ? kp_nft_hook_name(ci->hooknum) : NULL;
+    chain->policy_counters.present = ci->counters;
+    chain->policy_counters.packets = ci->packets;
+    chain->policy_counters.bytes = ci->bytes;
+  }
+}
+
 /* The chains of the list in table index `which` into table, with their
  * policies and counters; in iptables' order for iptables-nft's tables. */
 static int add_chains(struct kp_snapshot *snap, struct kp_table *table,
-                      const struct kp_nft_chain_list *chains, int which) {
+                      const struct kp_nft_chain_list *chains, int which,
+                      struct kp_nft_ftable *follow) {
   struct kp_nft_chain_info *mine = malloc((chains->count ? chains->count : 1) * sizeof(*mine));
   if (mine == NULL)
     return errno = ENOMEM, -1;
@@ -47,22 +60,17 @@ static int add_chains(struct kp_snapshot *snap, struct kp_table *table,
       rc = (errno = ENOMEM, -1);
       break;
     }
-    chain->builtin = ci->base;
-    chain->dump_references = -1;
-    if (ci->base) {
-      chain->policy = ci->policy == NF_DROP ? "DROP" : "ACCEPT";
-      chain->hook = table->native_nft ? kp_nft_hook_name(ci->hooknum) : NULL;
-      chain->policy_counters.present = ci->counters;
-      chain->policy_counters.packets = ci->packets;
-      chain->policy_counters.bytes = ci->bytes;
-    }
+    kp_nft_chain_setup(chain, ci);
+    if (follow != NULL && kp_nft_handles_put(&follow->chains, ci->handle, chain) != 0)
+      rc = -1;
   }
   free(mine);
   return rc;
 }
 
 int kp_nft_read_table(struct kp_nft_nl *nl, struct kp_snapshot *snap, bool v6, int which,
-                      const struct kp_nft_chain_list *chains, struct kp_nft_read_stats *stats) {
+                      const struct kp_nft_chain_list *chains, struct kp_nft_read_stats *stats,
+                      struct kp_nft_ftable *follow) {
   bool native = which == KP_NFT_XT_TABLES;
   const char *name = native ? kp_nft_native_table : kp_nft_xt_tables[which];
   enum kp_family family = v6 ? KP_FAMILY_IPV6 : KP_FAMILY_IPV4;
@@ -71,12 +79,15 @@ int kp_nft_read_table(struct kp_nft_nl *nl, struct kp_snapshot *snap, bool v6, i
     return errno = ENOMEM, -1;
   table->native_nft = native;
   table->source = "kernel";
-  if (add_chains(snap, table, chains, which) != 0)
+  if (follow != NULL)
+    follow->table = table;
+  if (add_chains(snap, table, chains, which, follow) != 0)
     return -1;
 
   int rc = 0;
   struct kp_nft_table_ctx ctx;
   kp_nft_table_ctx_init(&ctx, snap, table);
+  ctx.follow = follow;
   if (native)
     rc = kp_nft_read_sets(nl, &ctx);
   for (size_t i = 0; i < table->chains.count && rc == 0; i++) {
@@ -86,6 +97,8 @@ int kp_nft_read_table(struct kp_nft_nl *nl, struct kp_snapshot *snap, bool v6, i
     stats->rules_decoded += rd.decoded;
   }
   int saved = errno;
+  if (follow != NULL)
+    follow->anon = ctx.anon; /* in snap's arena: lives as long as the tables */
   kp_nft_table_ctx_done(&ctx);
   errno = saved;
   return rc;

@@ -204,6 +204,13 @@ struct kp_live_source *kp_live_source_new(void) {
   return calloc(1, sizeof(struct kp_live_source));
 }
 
+void kp_live_source_nft_full_reads(const struct kp_live_source *source,
+                                   uint64_t counts[KP_NFT_FULL_COUNT]) {
+  memset(counts, 0, KP_NFT_FULL_COUNT * sizeof(counts[0]));
+  if (source->nft != NULL)
+    kp_nft_full_reads(source->nft, counts);
+}
+
 void kp_live_source_free(struct kp_live_source *source) {
   if (source == NULL)
     return;
