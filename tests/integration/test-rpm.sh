@@ -54,6 +54,7 @@ cat >"$KP_TMP/expected" <<'EOF'
 /usr/share/doc/collectd-kube-proxy/architecture.md
 /usr/share/doc/collectd-kube-proxy/checks.md
 /usr/share/doc/collectd-kube-proxy/deploying.md
+/usr/share/doc/collectd-kube-proxy/fuzzing.md
 /usr/share/doc/collectd-kube-proxy/metrics.md
 /usr/share/doc/collectd-kube-proxy/performance.md
 /usr/share/doc/collectd-kube-proxy/privileges.md
