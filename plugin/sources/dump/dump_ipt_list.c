@@ -404,7 +404,9 @@ static int row_line(struct list_state *st, const char *line, size_t n, size_t li
     st->nat_hint |= kp_ipt_is_nat_name(rule->target_name);
     char args[300];
     int an = snprintf(args, sizeof(args), "-j %.*s", (int)t[i].n, t[i].p);
-    const char *guess = kp_ipt_guess_table(st->chain->name, args, an > 0 ? (size_t)an : 0);
+    /* snprintf returns what it would have written: a long target is cut */
+    size_t args_len = an < 0 ? 0 : (size_t)an < sizeof(args) ? (size_t)an : sizeof(args) - 1;
+    const char *guess = kp_ipt_guess_table(st->chain->name, args, args_len);
     st->guess_nat |= guess != NULL && strcmp(guess, "nat") == 0;
     i++;
   }
