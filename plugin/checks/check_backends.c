@@ -27,9 +27,8 @@ static void join(const struct kp_strlist *list, char *buf, size_t len) {
  * or comes from iptables-nft-save (which warns of legacy tables, and did
  * not: the warning is handled before). */
 static bool other_backend_seen(const struct kp_check_ctx *ctx, bool rules_in_legacy) {
-  for (size_t i = 0; i < ctx->snap->sources.count; i++)
-    if (strcmp(ctx->snap->sources.items[i], "kernel") == 0)
-      return true;
+  if (kp_ctx_live(ctx))
+    return true;
   for (size_t i = 0; i < ctx->snap->tables.count; i++) {
     const struct kp_table *t = ctx->snap->tables.items[i];
     if (rules_in_legacy ? t->backend == KP_BACKEND_NFT

@@ -65,6 +65,13 @@ bool kp_ctx_partial(const struct kp_check_ctx *ctx) {
   return false;
 }
 
+bool kp_ctx_live(const struct kp_check_ctx *ctx) {
+  for (size_t i = 0; i < ctx->snap->sources.count; i++)
+    if (strcmp(ctx->snap->sources.items[i], "kernel") == 0)
+      return true;
+  return false;
+}
+
 const struct kp_note *kp_ctx_unseen_legacy_note(const struct kp_check_ctx *ctx) {
   const struct kp_snapshot *snap = ctx->snap;
   for (size_t i = 0; i < snap->tables.count; i++)
@@ -82,9 +89,8 @@ const char *kp_ctx_kube_tables_unseen(const struct kp_check_ctx *ctx) {
   const struct kp_snapshot *snap = ctx->snap;
   if (snap->sources.count == 0 || kp_ctx_unseen_legacy_note(ctx) != NULL)
     return NULL; /* (the legacy note says more: the rules are probably there) */
-  for (size_t i = 0; i < snap->sources.count; i++)
-    if (strcmp(snap->sources.items[i], "kernel") == 0)
-      return NULL; /* a live read shows every table the node has */
+  if (kp_ctx_live(ctx))
+    return NULL; /* a live read shows every table the node has */
   if (snap->tables.count == 0)
     return "no iptables or nft table";
   const char *shown = NULL;

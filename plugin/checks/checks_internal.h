@@ -85,6 +85,8 @@ const struct kp_chain *kp_chain_present(const struct kp_table *table, const char
 const struct kp_chain *kp_chain_exists(const struct kp_table *table, const char *name);
 /* Some table of the input is shown only in part (a fragment, cut short). */
 bool kp_ctx_partial(const struct kp_check_ctx *ctx);
+/* The snapshot comes from a live read ("kernel" among its sources). */
+bool kp_ctx_live(const struct kp_check_ctx *ctx);
 /* The first "iptables-legacy tables present" note (iptables-nft's own
  * warning in a dump), when the input shows no legacy table itself (a
  * bundle with iptables-legacy-save too covers it). NULL otherwise. */

@@ -302,8 +302,6 @@ int kp_parse_nft_json(struct kp_snapshot *snap, const char *source, const char *
                     strstr(jerr.text, "near end of file") != NULL;
   if (root == NULL && ends_early && len > 0)
     root = load_cut_prefix(buf, len, &kept);
-  else
-    kept = 0;
   if (root == NULL)
     return kp_dump_fail(err, d.source, (size_t)(jerr.line > 0 ? jerr.line : 0),
                         "not valid nft JSON: %s", jerr.text);
