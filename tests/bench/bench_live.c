@@ -13,7 +13,14 @@
  *             nat KUBE-SERVICES), and N bare libiptc walks (legacy) for the
  *             ratio; prints "first_ms unchanged_ms changed_ms walk_ms rules
  *             unchanged_eval_ms" (medians of the reads alone; eval adds
- *             finalize and every check; walk_ms 0 for nft). */
+ *             finalize and every check; walk_ms 0 for nft).
+ *   refreshfloor N
+ *             the kernel's part of an nft read with the generation
+ *             unchanged: NFT_MSG_GETGEN and the rule dumps of the chains
+ *             whose counters that read refreshes (every built-in chain, nat
+ *             KUBE-SERVICES, KUBE-NODEPORTS, KUBE-POSTROUTING, filter
+ *             KUBE-SERVICES), the messages received and not parsed; prints
+ *             the median ms of N. */
 #include "kp/checks.h"
 #include "kp/live.h"
 
@@ -170,6 +177,53 @@ static int nft_dump(void) {
   return b.rules == 0;
 }
 
+/* ---- the floor of a counter refresh ---------------------------------------- */
+
+static int count_cb(const struct nlmsghdr *nlh, void *arg) {
+  (void)nlh;
+  ((struct nft_bench *)arg)->rules++;
+  return MNL_CB_OK;
+}
+
+/* The chains live_nft_cache.c refreshes on an unchanged generation. */
+static const char *const refreshed_chains[][2] = {
+    {"filter", "INPUT"},         {"filter", "FORWARD"},       {"filter", "OUTPUT"},
+    {"filter", "KUBE-SERVICES"}, {"nat", "PREROUTING"},       {"nat", "INPUT"},
+    {"nat", "OUTPUT"},           {"nat", "POSTROUTING"},      {"nat", "KUBE-SERVICES"},
+    {"nat", "KUBE-NODEPORTS"},   {"nat", "KUBE-POSTROUTING"}, {"mangle", "PREROUTING"},
+    {"mangle", "INPUT"},         {"mangle", "FORWARD"},       {"mangle", "OUTPUT"},
+    {"mangle", "POSTROUTING"},
+};
+
+static int refresh_floor(int n) {
+  static struct nft_bench b;
+  static double ms[MAX_RUNS];
+  b.nl = mnl_socket_open(NETLINK_NETFILTER);
+  if (b.nl == NULL || mnl_socket_bind(b.nl, 0, MNL_SOCKET_AUTOPID) < 0)
+    return perror("netlink"), 1;
+  b.portid = mnl_socket_get_portid(b.nl);
+  for (int i = 0; i < n; i++) {
+    double t0 = now_ms();
+    struct nlmsghdr *nlh =
+        nftnl_nlmsg_build_hdr(b.buf, NFT_MSG_GETGEN, NFPROTO_UNSPEC, NLM_F_ACK, ++b.seq);
+    nft_query(&b, nlh, count_cb);
+    b.rules = 0; /* the generation message */
+    for (size_t c = 0; c < sizeof(refreshed_chains) / sizeof(refreshed_chains[0]); c++) {
+      struct nftnl_rule *r = nftnl_rule_alloc();
+      nftnl_rule_set_str(r, NFTNL_RULE_TABLE, refreshed_chains[c][0]);
+      nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, refreshed_chains[c][1]);
+      nlh = nftnl_nlmsg_build_hdr(b.buf, NFT_MSG_GETRULE, NFPROTO_IPV4, NLM_F_DUMP, ++b.seq);
+      nftnl_rule_nlmsg_build_payload(nlh, r);
+      nftnl_rule_free(r);
+      nft_query(&b, nlh, count_cb); /* a chain that does not exist: an error, ignored */
+    }
+    ms[i] = now_ms() - t0;
+  }
+  mnl_socket_close(b.nl);
+  printf("%.3f %zu\n", median(ms, n), b.rules);
+  return b.rules == 0;
+}
+
 /* ---- the plugin's reads ------------------------------------------------------ */
 
 /* One read the plugin's way; returns the read's ms, *eval_ms the read plus
@@ -245,11 +299,15 @@ int main(int argc, char **argv) {
     return libiptc_walk() == 1;
   if (argc >= 2 && strcmp(argv[1], "nftdump") == 0)
     return nft_dump();
+  if (argc >= 3 && strcmp(argv[1], "refreshfloor") == 0) {
+    int n = atoi(argv[2]);
+    return refresh_floor(n < 1 || n >= MAX_RUNS ? 5 : n);
+  }
   if (argc >= 4 && strcmp(argv[1], "reads") == 0) {
     int n = atoi(argv[3]);
     return reads(argv[2], n < 1 || n >= MAX_RUNS ? 5 : n, argc >= 5 ? argv[4] : NULL);
   }
-  fprintf(stderr,
-          "usage: bench_live raw | walk | nftdump | reads legacy|nft N [partial-sync-file]\n");
+  fprintf(stderr, "usage: bench_live raw | walk | nftdump | refreshfloor N | reads legacy|nft N "
+                  "[partial-sync-file]\n");
   return 64;
 }
