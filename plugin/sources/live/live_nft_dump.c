@@ -1,11 +1,11 @@
 /* What the nf_tables reader asks the kernel for: the table list, a table's
  * chains (or one chain), and one chain's rules, decoded or counters only. */
+#include "live_nft_attr.h"
 #include "live_nft_internal.h"
 
 #include <endian.h>
 #include <errno.h>
 #include <libnftnl/chain.h>
-#include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
@@ -200,25 +200,18 @@ static int rule_cb(const struct nlmsghdr *nlh, void *arg) {
     kp_nft_rule_counters(nlh, &rule->counters);
     return MNL_CB_OK;
   }
-  struct nftnl_rule *nr = nftnl_rule_alloc();
-  if (nr == NULL) {
+  struct kp_nft_rule_msg msg;
+  if (kp_nft_rule_msg_parse(nlh, &msg) != 0)
+    return MNL_CB_OK; /* not a rule libnftnl would take either: skipped */
+  struct kp_rule *rule = kp_chain_add_rule(rd->ctx->snap, rd->chain);
+  rd->decoded++;
+  if (rule == NULL || kp_nft_decode_rule(rd->ctx, &msg, rule) != 0 ||
+      (rd->ctx->follow != NULL &&
+       kp_nft_handles_put(&rd->ctx->follow->rules, msg.handle, rule) != 0)) {
     rd->err = ENOMEM;
     return MNL_CB_ERROR;
   }
-  int rc = MNL_CB_OK;
-  if (nftnl_rule_nlmsg_parse(nlh, nr) == 0) {
-    struct kp_rule *rule = kp_chain_add_rule(rd->ctx->snap, rd->chain);
-    if (rule == NULL || kp_nft_decode_rule(rd->ctx, nr, rule) != 0 ||
-        (rd->ctx->follow != NULL &&
-         kp_nft_handles_put(&rd->ctx->follow->rules, nftnl_rule_get_u64(nr, NFTNL_RULE_HANDLE),
-                            rule) != 0)) {
-      rd->err = ENOMEM;
-      rc = MNL_CB_ERROR;
-    }
-    rd->decoded++;
-  }
-  nftnl_rule_free(nr);
-  return rc;
+  return MNL_CB_OK;
 }
 
 static void build_rule(struct nlmsghdr *nlh, void *arg) {

@@ -1,0 +1,101 @@
+/* A rule message read straight from its netlink attributes, with no
+ * libnftnl rule or expression objects (no allocation per expression): the
+ * rule's own attributes (struct kp_nft_rule_msg), and one expression at a
+ * time as a stack view (struct kp_nft_expr): its name and a table of its
+ * NFTA_<EXPR>_* attributes by type, filled by one pass over NFTA_EXPR_DATA.
+ *
+ * Every getter validates the attribute's type and length before reading it
+ * (the bytes come from the kernel, or from a notification: never trusted);
+ * an attribute that does not validate is absent, and absent ones read as 0
+ * or NULL, as libnftnl's nftnl_expr_get_* return them for an unset one. */
+#ifndef KP_LIVE_NFT_ATTR_H
+#define KP_LIVE_NFT_ATTR_H
+
+#include <arpa/inet.h>
+#include <endian.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nf_tables.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct nlmsghdr;
+
+/* The attributes of one NFT_MSG_NEWRULE message that the decoder reads. */
+struct kp_nft_rule_msg {
+  const struct nlattr *exprs; /* NFTA_RULE_EXPRESSIONS; NULL: none */
+  const void *userdata;       /* NFTA_RULE_USERDATA (TLVs: nftnl_udata_parse) */
+  uint32_t userdata_len;
+  uint64_t handle; /* NFTA_RULE_HANDLE; 0: none */
+};
+
+/* Fills m from nlh (whose payload starts with a struct nfgenmsg). -1 when
+ * the expression list is malformed as libnftnl refuses it (an element that
+ * is not NFTA_LIST_ELEM, or one without a name): the rule is then not
+ * decoded at all. */
+int kp_nft_rule_msg_parse(const struct nlmsghdr *nlh, struct kp_nft_rule_msg *m);
+
+/* NFTA_<EXPR>_* types run to 8 (payload); later ones are ignored. */
+#define KP_NFT_EXPR_ATTRS 16
+
+/* One expression: NFTA_LIST_ELEM > NFTA_EXPR_NAME, NFTA_EXPR_DATA > attr. */
+struct kp_nft_expr {
+  const char *name; /* NUL-terminated, validated */
+  uint16_t name_len;
+  const struct nlattr *attr[KP_NFT_EXPR_ATTRS]; /* by type; NULL: absent */
+};
+
+/* Fills e from one element of NFTA_RULE_EXPRESSIONS. -1 when it has no
+ * valid name (kp_nft_rule_msg_parse has refused such a list already). */
+int kp_nft_expr_view(const struct nlattr *elem, struct kp_nft_expr *e);
+
+static inline const struct nlattr *kp_nft_attr_valid(const struct kp_nft_expr *e, uint16_t type,
+                                                     enum mnl_attr_data_type kind) {
+  const struct nlattr *a = type < KP_NFT_EXPR_ATTRS ? e->attr[type] : NULL;
+  return a != NULL && mnl_attr_validate(a, kind) == 0 ? a : NULL;
+}
+
+/* A u32 attribute (network order on the wire) into *v; false when absent. */
+static inline bool kp_nft_attr_u32(const struct kp_nft_expr *e, uint16_t type, uint32_t *v) {
+  const struct nlattr *a = kp_nft_attr_valid(e, type, MNL_TYPE_U32);
+  if (a == NULL)
+    return false;
+  *v = ntohl(mnl_attr_get_u32(a));
+  return true;
+}
+
+static inline uint32_t kp_nft_attr_get_u32(const struct kp_nft_expr *e, uint16_t type) {
+  uint32_t v = 0;
+  kp_nft_attr_u32(e, type, &v);
+  return v;
+}
+
+static inline uint64_t kp_nft_attr_get_u64(const struct kp_nft_expr *e, uint16_t type) {
+  const struct nlattr *a = kp_nft_attr_valid(e, type, MNL_TYPE_U64);
+  return a != NULL ? be64toh(mnl_attr_get_u64(a)) : 0;
+}
+
+/* A NUL-terminated string attribute, or NULL. */
+static inline const char *kp_nft_attr_str(const struct kp_nft_expr *e, uint16_t type) {
+  const struct nlattr *a = kp_nft_attr_valid(e, type, MNL_TYPE_NUL_STRING);
+  return a != NULL ? mnl_attr_get_str(a) : NULL;
+}
+
+/* A binary attribute's payload (*len bytes, possibly 0), or NULL. */
+static inline const void *kp_nft_attr_bin(const struct kp_nft_expr *e, uint16_t type,
+                                          uint32_t *len) {
+  const struct nlattr *a = kp_nft_attr_valid(e, type, MNL_TYPE_BINARY);
+  *len = a != NULL ? mnl_attr_get_payload_len(a) : 0;
+  return a != NULL ? mnl_attr_get_payload(a) : NULL;
+}
+
+/* NFTA_DATA_VALUE inside the nested NFTA_<EXPR>_*_DATA attribute type: 1 to
+ * NFT_DATA_VALUE_MAXLEN bytes (as libnftnl takes it), or NULL and *len 0. */
+const uint8_t *kp_nft_attr_data(const struct kp_nft_expr *e, uint16_t type, uint32_t *len);
+
+/* NFTA_DATA_VERDICT inside type: NFTA_VERDICT_CODE, and for NFT_JUMP /
+ * NFT_GOTO NFTA_VERDICT_CHAIN (else *chain NULL). false when absent, or
+ * for a jump without a chain. */
+bool kp_nft_attr_verdict(const struct kp_nft_expr *e, uint16_t type, int32_t *code,
+                         const char **chain);
+
+#endif
