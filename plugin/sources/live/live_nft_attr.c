@@ -1,40 +1,42 @@
 /* Rule messages and their expressions read from the netlink attributes
- * (live_nft_attr.h). mnl_attr_for_each* stop at the first attribute whose
- * header or length does not fit what is left, so no walk here reads past
- * the message; each attribute's payload is validated where it is read. */
+ * (live_nft_attr.h). Every walk stops at the first attribute whose header
+ * or length does not fit what is left of its parent (mnl_attr_ok), so none
+ * reads past the message; each payload is validated where it is read. */
 #include "live_nft_attr.h"
 
-#include <linux/netfilter/nfnetlink.h>
 #include <string.h>
 
-/* An element's name, or NULL (not NFTA_LIST_ELEM, no valid NFTA_EXPR_NAME);
- * *data its NFTA_EXPR_DATA (NULL: none, or not nested). */
-static const char *elem_name(const struct nlattr *elem, uint16_t *len, const struct nlattr **data) {
-  *data = NULL;
+int kp_nft_expr_ref(const struct nlattr *elem, struct kp_nft_expr_ref *ref) {
+  ref->data = NULL;
   if (mnl_attr_get_type(elem) != NFTA_LIST_ELEM)
-    return NULL;
+    return -1;
   const struct nlattr *name = NULL, *a;
   mnl_attr_for_each_nested(a, elem) {
     uint16_t type = mnl_attr_get_type(a);
     if (type == NFTA_EXPR_NAME)
       name = a;
     else if (type == NFTA_EXPR_DATA)
-      *data = a;
+      ref->data = a;
   }
-  if (*data != NULL && mnl_attr_validate(*data, MNL_TYPE_NESTED) < 0)
-    *data = NULL;
+  if (ref->data != NULL && mnl_attr_validate(ref->data, MNL_TYPE_NESTED) < 0)
+    ref->data = NULL;
   if (name == NULL || mnl_attr_validate(name, MNL_TYPE_NUL_STRING) < 0)
-    return NULL;
-  *len = (uint16_t)(mnl_attr_get_payload_len(name) - 1);
-  return mnl_attr_get_str(name);
+    return -1;
+  ref->name_len = (uint16_t)(mnl_attr_get_payload_len(name) - 1);
+  ref->name = mnl_attr_get_str(name);
+  return 0;
 }
 
 int kp_nft_rule_msg_parse(const struct nlmsghdr *nlh, struct kp_nft_rule_msg *m) {
-  memset(m, 0, sizeof(*m));
+  m->exprs = NULL;
+  m->n_exprs = 0;
+  m->userdata = NULL;
+  m->userdata_len = 0;
+  m->handle = 0;
   if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(struct nfgenmsg))
     return -1;
   const struct nlattr *a;
-  mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+  kp_nft_msg_for_each_attr(a, nlh) {
     switch (mnl_attr_get_type(a)) {
     case NFTA_RULE_EXPRESSIONS:
       m->exprs = a;
@@ -54,31 +56,31 @@ int kp_nft_rule_msg_parse(const struct nlmsghdr *nlh, struct kp_nft_rule_msg *m)
   if (m->exprs == NULL)
     return 0;
   /* libnftnl parses every expression before the rule is used, and fails
-   * the whole rule on an element it cannot name: so do we. */
-  const struct nlattr *elem, *data;
-  uint16_t len;
+   * the whole rule on an element it cannot name: so do we. The first
+   * elements are kept for the decoder. */
+  const struct nlattr *elem;
+  struct kp_nft_expr_ref spare;
   mnl_attr_for_each_nested(elem, m->exprs) {
-    if (elem_name(elem, &len, &data) == NULL)
+    struct kp_nft_expr_ref *ref = m->n_exprs < KP_NFT_RULE_EXPRS ? &m->expr[m->n_exprs] : &spare;
+    if (kp_nft_expr_ref(elem, ref) != 0)
       return -1;
+    m->n_exprs++;
   }
   return 0;
 }
 
-int kp_nft_expr_view(const struct nlattr *elem, struct kp_nft_expr *e) {
-  const struct nlattr *data;
+void kp_nft_expr_view(const struct kp_nft_expr_ref *ref, struct kp_nft_expr *e) {
   memset(e->attr, 0, sizeof(e->attr));
-  e->name = elem_name(elem, &e->name_len, &data);
-  if (e->name == NULL)
-    return -1;
-  if (data == NULL)
-    return 0;
+  e->name = ref->name;
+  e->name_len = ref->name_len;
+  if (ref->data == NULL)
+    return;
   const struct nlattr *a;
-  mnl_attr_for_each_nested(a, data) {
+  mnl_attr_for_each_nested(a, ref->data) {
     uint16_t type = mnl_attr_get_type(a);
     if (type < KP_NFT_EXPR_ATTRS)
       e->attr[type] = a; /* the last one of a type wins, as in libnftnl */
   }
-  return 0;
 }
 
 /* The NFTA_DATA_* attribute want inside the nested attribute type. */

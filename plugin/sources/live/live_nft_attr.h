@@ -15,15 +15,38 @@
 #include <endian.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 struct nlmsghdr;
 
+/* Each attribute of an nf_tables message (after its struct nfgenmsg),
+ * bounded by nlmsg_len itself: mnl_attr_for_each would let the last one run
+ * into the alignment padding after an odd length. */
+#define kp_nft_msg_for_each_attr(a, nlh)                                                           \
+  for ((a) = mnl_nlmsg_get_payload_offset((nlh), sizeof(struct nfgenmsg));                         \
+       mnl_attr_ok((a), (int)((const char *)(nlh) + (nlh)->nlmsg_len - (const char *)(a)));        \
+       (a) = mnl_attr_next(a))
+
+/* One element of NFTA_RULE_EXPRESSIONS: NFTA_LIST_ELEM > NFTA_EXPR_NAME
+ * (NUL-terminated, validated) and NFTA_EXPR_DATA (NULL: none). */
+struct kp_nft_expr_ref {
+  const char *name;
+  uint16_t name_len;
+  const struct nlattr *data;
+};
+
+/* Rules with more expressions than this are walked twice (kube-proxy's
+ * have at most about 15). */
+#define KP_NFT_RULE_EXPRS 32
+
 /* The attributes of one NFT_MSG_NEWRULE message that the decoder reads. */
 struct kp_nft_rule_msg {
-  const struct nlattr *exprs; /* NFTA_RULE_EXPRESSIONS; NULL: none */
-  const void *userdata;       /* NFTA_RULE_USERDATA (TLVs: nftnl_udata_parse) */
+  const struct nlattr *exprs;                     /* NFTA_RULE_EXPRESSIONS; NULL: none */
+  size_t n_exprs;                                 /* elements in exprs */
+  struct kp_nft_expr_ref expr[KP_NFT_RULE_EXPRS]; /* the first ones */
+  const void *userdata;                           /* NFTA_RULE_USERDATA (TLVs: nftnl_udata_parse) */
   uint32_t userdata_len;
   uint64_t handle; /* NFTA_RULE_HANDLE; 0: none */
 };
@@ -33,6 +56,10 @@ struct kp_nft_rule_msg {
  * is not NFTA_LIST_ELEM, or one without a name): the rule is then not
  * decoded at all. */
 int kp_nft_rule_msg_parse(const struct nlmsghdr *nlh, struct kp_nft_rule_msg *m);
+
+/* The name and data of one element of NFTA_RULE_EXPRESSIONS; -1 when it is
+ * not NFTA_LIST_ELEM or has no valid name. */
+int kp_nft_expr_ref(const struct nlattr *elem, struct kp_nft_expr_ref *ref);
 
 /* NFTA_<EXPR>_* types run to 8 (payload); later ones are ignored. */
 #define KP_NFT_EXPR_ATTRS 16
@@ -44,9 +71,8 @@ struct kp_nft_expr {
   const struct nlattr *attr[KP_NFT_EXPR_ATTRS]; /* by type; NULL: absent */
 };
 
-/* Fills e from one element of NFTA_RULE_EXPRESSIONS. -1 when it has no
- * valid name (kp_nft_rule_msg_parse has refused such a list already). */
-int kp_nft_expr_view(const struct nlattr *elem, struct kp_nft_expr *e);
+/* Fills e's attribute table from ref (one pass over NFTA_EXPR_DATA). */
+void kp_nft_expr_view(const struct kp_nft_expr_ref *ref, struct kp_nft_expr *e);
 
 static inline const struct nlattr *kp_nft_attr_valid(const struct kp_nft_expr *e, uint16_t type,
                                                      enum mnl_attr_data_type kind) {

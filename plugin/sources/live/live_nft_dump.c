@@ -160,7 +160,7 @@ const char *kp_nft_hook_name(uint32_t hook) {
 void kp_nft_rule_counters(const struct nlmsghdr *nlh, struct kp_counters *c) {
   memset(c, 0, sizeof(*c));
   const struct nlattr *attr;
-  mnl_attr_for_each(attr, nlh, sizeof(struct nfgenmsg)) {
+  kp_nft_msg_for_each_attr(attr, nlh) {
     if (mnl_attr_get_type(attr) != NFTA_RULE_EXPRESSIONS)
       continue;
     const struct nlattr *elem;

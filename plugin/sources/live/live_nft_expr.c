@@ -148,16 +148,26 @@ int kp_nft_decode_rule(struct kp_nft_table_ctx *ctx, const struct kp_nft_rule_ms
   }
   rule->line = 0;
   d.spell->rule_head(d.text, rule->chain->name);
-  if (msg->exprs != NULL) {
+  struct kp_nft_expr e;
+  if (msg->n_exprs <= KP_NFT_RULE_EXPRS) {
+    for (size_t i = 0; i < msg->n_exprs && d.rc == 0; i++) {
+      kp_nft_expr_view(&msg->expr[i], &e);
+      decode_expr(&d, &e);
+    }
+  } else { /* a long rule: the kept elements are only its first ones */
     const struct nlattr *elem;
-    struct kp_nft_expr e;
+    struct kp_nft_expr_ref ref;
     mnl_attr_for_each_nested(elem, msg->exprs) {
-      if (kp_nft_expr_view(elem, &e) == 0)
-        decode_expr(&d, &e);
       if (d.rc != 0)
-        return -1;
+        break;
+      if (kp_nft_expr_ref(elem, &ref) == 0) {
+        kp_nft_expr_view(&ref, &e);
+        decode_expr(&d, &e);
+      }
     }
   }
+  if (d.rc != 0)
+    return -1;
   if (msg->userdata != NULL) {
     const char *comment = NULL;
     nftnl_udata_parse(msg->userdata, msg->userdata_len, udata_comment_cb, &comment);
