@@ -4,6 +4,7 @@
  * reads past the message; each payload is validated where it is read. */
 #include "live_nft_attr.h"
 
+#include <libnftnl/udata.h>
 #include <string.h>
 
 int kp_nft_expr_ref(const struct nlattr *elem, struct kp_nft_expr_ref *ref) {
@@ -128,4 +129,33 @@ bool kp_nft_attr_verdict(const struct kp_nft_expr *e, uint16_t type, int32_t *co
     return false;
   *chain = mnl_attr_get_str(chain_attr);
   return true;
+}
+
+/* nftnl_udata_parse checks only that each TLV starts inside the buffer: its
+ * length byte and value are checked here, and a TLV that overruns the end
+ * stops the walk before libnftnl steps over it. */
+struct udata_walk {
+  const unsigned char *end;
+  uint8_t type;
+  const char *found;
+};
+
+static int udata_cb(const struct nftnl_udata *attr, void *data) {
+  struct udata_walk *w = data;
+  const unsigned char *tlv = (const unsigned char *)attr;
+  if (w->end - tlv < 2 || w->end - tlv - 2 < nftnl_udata_len(attr))
+    return -1;
+  if (nftnl_udata_type(attr) == w->type) {
+    const char *value = nftnl_udata_get(attr);
+    uint8_t len = nftnl_udata_len(attr);
+    if (len > 0 && value[len - 1] == '\0')
+      w->found = value;
+  }
+  return 0;
+}
+
+const char *kp_nft_udata_str(const void *userdata, uint32_t len, uint8_t type) {
+  struct udata_walk w = {(const unsigned char *)userdata + len, type, NULL};
+  nftnl_udata_parse(userdata, len, udata_cb, &w);
+  return w.found;
 }

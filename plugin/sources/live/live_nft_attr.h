@@ -61,6 +61,12 @@ int kp_nft_rule_msg_parse(const struct nlmsghdr *nlh, struct kp_nft_rule_msg *m)
  * not NFTA_LIST_ELEM or has no valid name. */
 int kp_nft_expr_ref(const struct nlattr *elem, struct kp_nft_expr_ref *ref);
 
+/* The last NUL-terminated string TLV of the given type (NFTNL_UDATA_*) in
+ * userdata (nftnl_udata_parse's format), or NULL. Each TLV's length is
+ * checked against the end of the buffer, which libnftnl does not do:
+ * userdata is whatever the rule's writer put there. */
+const char *kp_nft_udata_str(const void *userdata, uint32_t len, uint8_t type);
+
 /* NFTA_<EXPR>_* types run to 8 (payload); later ones are ignored. */
 #define KP_NFT_EXPR_ATTRS 16
 

@@ -123,16 +123,6 @@ static void decode_expr(struct kp_nft_dec *d, const struct kp_nft_expr *e) {
 
 /* ---- rule ------------------------------------------------------------------------ */
 
-static int udata_comment_cb(const struct nftnl_udata *attr, void *data) {
-  if (nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT) {
-    const char *value = nftnl_udata_get(attr);
-    uint8_t len = nftnl_udata_len(attr);
-    if (len > 0 && value[len - 1] == '\0')
-      *(const char **)data = value;
-  }
-  return 0;
-}
-
 int kp_nft_decode_rule(struct kp_nft_table_ctx *ctx, const struct kp_nft_rule_msg *msg,
                        struct kp_rule *rule) {
   struct kp_rule_text text;
@@ -169,8 +159,8 @@ int kp_nft_decode_rule(struct kp_nft_table_ctx *ctx, const struct kp_nft_rule_ms
   if (d.rc != 0)
     return -1;
   if (msg->userdata != NULL) {
-    const char *comment = NULL;
-    nftnl_udata_parse(msg->userdata, msg->userdata_len, udata_comment_cb, &comment);
+    const char *comment =
+        kp_nft_udata_str(msg->userdata, msg->userdata_len, NFTNL_UDATA_RULE_COMMENT);
     if (comment != NULL) {
       kp_rule_text_add(d.text, " comment \"%s\"", comment);
       if (rule->comment == NULL && (rule->comment = kp_nft_dup(&d, comment)) == NULL)
