@@ -164,8 +164,7 @@ static void fixture_init(struct fixture *f) {
   f->snap = kp_snapshot_new();
   ck_assert_ptr_nonnull(f->snap);
   f->snap->rule_text = true;
-  struct kp_table *t =
-      kp_snapshot_table(f->snap, KP_FAMILY_IPV4, KP_BACKEND_NFT, "filter", true);
+  struct kp_table *t = kp_snapshot_table(f->snap, KP_FAMILY_IPV4, KP_BACKEND_NFT, "filter", true);
   ck_assert_ptr_nonnull(t);
   f->chain = kp_table_add_chain(f->snap, t, "INPUT");
   ck_assert_ptr_nonnull(f->chain);
@@ -211,7 +210,8 @@ START_TEST(fields_from_attributes) {
   ck_assert_int_eq(r->target, KP_TARGET_JUMP);
   ck_assert_str_eq(r->target_name, "KUBE-X");
   ck_assert_str_eq(r->comment, "hello");
-  ck_assert_str_eq(r->text, "-A INPUT ! -s 10.1.0.0/16 -p tcp --dport 443 -j KUBE-X comment \"hello\"");
+  ck_assert_str_eq(r->text,
+                   "-A INPUT ! -s 10.1.0.0/16 -p tcp --dport 443 -j KUBE-X comment \"hello\"");
   fixture_done(&f);
 }
 END_TEST

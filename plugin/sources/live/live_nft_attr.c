@@ -9,11 +9,11 @@
 
 int kp_nft_expr_ref(const struct nlattr *elem, struct kp_nft_expr_ref *ref) {
   ref->data = NULL;
-  if (mnl_attr_get_type(elem) != NFTA_LIST_ELEM)
+  if (kp_nft_attr_type(elem) != NFTA_LIST_ELEM)
     return -1;
   const struct nlattr *name = NULL, *a;
-  mnl_attr_for_each_nested(a, elem) {
-    uint16_t type = mnl_attr_get_type(a);
+  kp_nft_for_each_nested(a, elem) {
+    uint16_t type = kp_nft_attr_type(a);
     if (type == NFTA_EXPR_NAME)
       name = a;
     else if (type == NFTA_EXPR_DATA)
@@ -38,7 +38,7 @@ int kp_nft_rule_msg_parse(const struct nlmsghdr *nlh, struct kp_nft_rule_msg *m)
     return -1;
   const struct nlattr *a;
   kp_nft_msg_for_each_attr(a, nlh) {
-    switch (mnl_attr_get_type(a)) {
+    switch (kp_nft_attr_type(a)) {
     case NFTA_RULE_EXPRESSIONS:
       m->exprs = a;
       break;
@@ -61,7 +61,7 @@ int kp_nft_rule_msg_parse(const struct nlmsghdr *nlh, struct kp_nft_rule_msg *m)
    * elements are kept for the decoder. */
   const struct nlattr *elem;
   struct kp_nft_expr_ref spare;
-  mnl_attr_for_each_nested(elem, m->exprs) {
+  kp_nft_for_each_nested(elem, m->exprs) {
     struct kp_nft_expr_ref *ref = m->n_exprs < KP_NFT_RULE_EXPRS ? &m->expr[m->n_exprs] : &spare;
     if (kp_nft_expr_ref(elem, ref) != 0)
       return -1;
@@ -77,8 +77,8 @@ void kp_nft_expr_view(const struct kp_nft_expr_ref *ref, struct kp_nft_expr *e) 
   if (ref->data == NULL)
     return;
   const struct nlattr *a;
-  mnl_attr_for_each_nested(a, ref->data) {
-    uint16_t type = mnl_attr_get_type(a);
+  kp_nft_for_each_nested(a, ref->data) {
+    uint16_t type = kp_nft_attr_type(a);
     if (type < KP_NFT_EXPR_ATTRS)
       e->attr[type] = a; /* the last one of a type wins, as in libnftnl */
   }
@@ -89,8 +89,8 @@ static const struct nlattr *data_attr(const struct kp_nft_expr *e, uint16_t type
   const struct nlattr *nest = kp_nft_attr_valid(e, type, MNL_TYPE_NESTED), *a, *found = NULL;
   if (nest == NULL)
     return NULL;
-  mnl_attr_for_each_nested(a, nest) {
-    if (mnl_attr_get_type(a) == want)
+  kp_nft_for_each_nested(a, nest) {
+    if (kp_nft_attr_type(a) == want)
       found = a;
   }
   return found;
@@ -113,8 +113,8 @@ bool kp_nft_attr_verdict(const struct kp_nft_expr *e, uint16_t type, int32_t *co
   *chain = NULL;
   if (v == NULL || mnl_attr_validate(v, MNL_TYPE_NESTED) < 0)
     return false;
-  mnl_attr_for_each_nested(a, v) {
-    uint16_t t = mnl_attr_get_type(a);
+  kp_nft_for_each_nested(a, v) {
+    uint16_t t = kp_nft_attr_type(a);
     if (t == NFTA_VERDICT_CODE)
       code_attr = a;
     else if (t == NFTA_VERDICT_CHAIN)

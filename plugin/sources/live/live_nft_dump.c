@@ -161,26 +161,26 @@ void kp_nft_rule_counters(const struct nlmsghdr *nlh, struct kp_counters *c) {
   memset(c, 0, sizeof(*c));
   const struct nlattr *attr;
   kp_nft_msg_for_each_attr(attr, nlh) {
-    if (mnl_attr_get_type(attr) != NFTA_RULE_EXPRESSIONS)
+    if (kp_nft_attr_type(attr) != NFTA_RULE_EXPRESSIONS)
       continue;
     const struct nlattr *elem;
-    mnl_attr_for_each_nested(elem, attr) {
+    kp_nft_for_each_nested(elem, attr) {
       const struct nlattr *name = NULL, *data = NULL, *a;
-      mnl_attr_for_each_nested(a, elem) {
-        if (mnl_attr_get_type(a) == NFTA_EXPR_NAME)
+      kp_nft_for_each_nested(a, elem) {
+        if (kp_nft_attr_type(a) == NFTA_EXPR_NAME)
           name = a;
-        else if (mnl_attr_get_type(a) == NFTA_EXPR_DATA)
+        else if (kp_nft_attr_type(a) == NFTA_EXPR_DATA)
           data = a;
       }
       if (name == NULL || data == NULL || mnl_attr_validate(name, MNL_TYPE_NUL_STRING) < 0 ||
           strcmp(mnl_attr_get_str(name), "counter") != 0)
         continue;
-      mnl_attr_for_each_nested(a, data) {
+      kp_nft_for_each_nested(a, data) {
         if (mnl_attr_validate(a, MNL_TYPE_U64) < 0)
           continue;
-        if (mnl_attr_get_type(a) == NFTA_COUNTER_PACKETS)
+        if (kp_nft_attr_type(a) == NFTA_COUNTER_PACKETS)
           c->packets = be64toh(mnl_attr_get_u64(a));
-        else if (mnl_attr_get_type(a) == NFTA_COUNTER_BYTES)
+        else if (kp_nft_attr_type(a) == NFTA_COUNTER_BYTES)
           c->bytes = be64toh(mnl_attr_get_u64(a));
       }
       c->present = true;

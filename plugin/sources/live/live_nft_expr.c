@@ -147,7 +147,7 @@ int kp_nft_decode_rule(struct kp_nft_table_ctx *ctx, const struct kp_nft_rule_ms
   } else { /* a long rule: the kept elements are only its first ones */
     const struct nlattr *elem;
     struct kp_nft_expr_ref ref;
-    mnl_attr_for_each_nested(elem, msg->exprs) {
+    kp_nft_for_each_nested(elem, msg->exprs) {
       if (d.rc != 0)
         break;
       if (kp_nft_expr_ref(elem, &ref) == 0) {
