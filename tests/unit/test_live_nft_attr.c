@@ -279,6 +279,37 @@ START_TEST(names_refused_and_unknown) {
 }
 END_TEST
 
+/* Past KP_NFT_RULE_EXPRS expressions the decoder walks the list again: of
+ * 40, the source address match (34th to 36th) and the verdict (40th) lie
+ * past the 32 kept, and must be decoded. */
+START_TEST(long_rule_walked_again) {
+  struct fixture f;
+  fixture_init(&f);
+  struct nlmsghdr *nlh = rule_begin();
+  struct nlattr *exprs = mnl_attr_nest_start(nlh, NFTA_RULE_EXPRESSIONS);
+  static const uint8_t net[4] = {10, 2, 0, 0}, mask[4] = {255, 255, 0, 0}, zero[4] = {0};
+  for (int i = 0; i < 33; i++)
+    counter(nlh, (uint64_t)i, 1);
+  payload(nlh, NFT_PAYLOAD_NETWORK_HEADER, 12, 4);
+  bitwise_mask(nlh, mask, zero, 4);
+  cmp(nlh, NFT_CMP_EQ, 4, net, 4);
+  for (int i = 0; i < 3; i++)
+    counter(nlh, 100, 2);
+  verdict(nlh, NF_DROP, NULL);
+  mnl_attr_nest_end(nlh, exprs);
+  struct kp_nft_rule_msg msg;
+  ck_assert_int_eq(kp_nft_rule_msg_parse(nlh, &msg), 0);
+  ck_assert_uint_eq(msg.n_exprs, 40);
+  struct kp_rule *r = decode(&f, nlh);
+  ck_assert_ptr_nonnull(r);
+  assert_addr(&r->src, "10.2.0.0/16");
+  ck_assert_uint_eq(r->counters.packets, 100); /* the last counter */
+  ck_assert_int_eq(r->target, KP_TARGET_DROP);
+  ck_assert_str_eq(r->text, "-A INPUT -s 10.2.0.0/16 -j DROP");
+  fixture_done(&f);
+}
+END_TEST
+
 /* Every prefix of msg (nlmsg_len cut to it), and every byte of it set to a
  * few values, each in a buffer of exactly its length. */
 static void mutate(const struct nlmsghdr *msg, size_t *decoded, size_t *refused) {
@@ -331,6 +362,7 @@ int main(void) {
   tcase_add_test(tc, fields_from_attributes);
   tcase_add_test(tc, invalid_attribute_is_absent);
   tcase_add_test(tc, names_refused_and_unknown);
+  tcase_add_test(tc, long_rule_walked_again);
   tcase_add_test(tc, damaged_messages_stay_in_bounds);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
