@@ -8,12 +8,12 @@
  * full read's order: iptables' for iptables-nft's tables, the kernel's
  * (creation order) for kube-proxy's own. Anything naming what the kept
  * tables lack is an error: the reader then reads everything again. */
+#include "live_nft_attr.h"
 #include "live_nft_internal.h"
 
 #include <endian.h>
 #include <errno.h>
 #include <libnftnl/chain.h>
-#include <libnftnl/rule.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -278,21 +278,15 @@ static int new_rule(struct kp_nft_follow *f, struct kp_nft_ftable *ft, struct kp
     place_rule(chain, at);
     return 0;
   }
-  struct nftnl_rule *nr = nftnl_rule_alloc();
-  if (nr == NULL)
+  struct kp_nft_rule_msg msg;
+  if (kp_nft_rule_msg_parse(nlh, &msg) != 0)
+    return errno = EBADMSG, -1;
+  struct kp_rule *rule = kp_chain_add_rule(ctx->snap, chain);
+  if (rule == NULL || kp_nft_decode_rule(ctx, &msg, rule) != 0 ||
+      kp_nft_handles_put(&ft->rules, ids.handle, rule) != 0)
     return errno = ENOMEM, -1;
-  int rc = 0;
-  struct kp_rule *rule = NULL;
-  if (nftnl_rule_nlmsg_parse(nlh, nr) < 0)
-    rc = (errno = EBADMSG, -1);
-  else if ((rule = kp_chain_add_rule(ctx->snap, chain)) == NULL ||
-           kp_nft_decode_rule(ctx, nr, rule) != 0 ||
-           kp_nft_handles_put(&ft->rules, ids.handle, rule) != 0)
-    rc = (errno = ENOMEM, -1);
-  nftnl_rule_free(nr);
-  if (rc == 0)
-    place_rule(chain, at);
-  return rc;
+  place_rule(chain, at);
+  return 0;
 }
 
 static int del_chain(struct kp_nft_follow *f, struct kp_nft_ftable *ft, struct kp_snapshot *owner,

@@ -1,11 +1,11 @@
 /* What the nf_tables reader asks the kernel for: the table list, a table's
  * chains (or one chain), and one chain's rules, decoded or counters only. */
+#include "live_nft_attr.h"
 #include "live_nft_internal.h"
 
 #include <endian.h>
 #include <errno.h>
 #include <libnftnl/chain.h>
-#include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
@@ -160,27 +160,27 @@ const char *kp_nft_hook_name(uint32_t hook) {
 void kp_nft_rule_counters(const struct nlmsghdr *nlh, struct kp_counters *c) {
   memset(c, 0, sizeof(*c));
   const struct nlattr *attr;
-  mnl_attr_for_each(attr, nlh, sizeof(struct nfgenmsg)) {
-    if (mnl_attr_get_type(attr) != NFTA_RULE_EXPRESSIONS)
+  kp_nft_msg_for_each_attr(attr, nlh) {
+    if (kp_nft_attr_type(attr) != NFTA_RULE_EXPRESSIONS)
       continue;
     const struct nlattr *elem;
-    mnl_attr_for_each_nested(elem, attr) {
+    kp_nft_for_each_nested(elem, attr) {
       const struct nlattr *name = NULL, *data = NULL, *a;
-      mnl_attr_for_each_nested(a, elem) {
-        if (mnl_attr_get_type(a) == NFTA_EXPR_NAME)
+      kp_nft_for_each_nested(a, elem) {
+        if (kp_nft_attr_type(a) == NFTA_EXPR_NAME)
           name = a;
-        else if (mnl_attr_get_type(a) == NFTA_EXPR_DATA)
+        else if (kp_nft_attr_type(a) == NFTA_EXPR_DATA)
           data = a;
       }
       if (name == NULL || data == NULL || mnl_attr_validate(name, MNL_TYPE_NUL_STRING) < 0 ||
           strcmp(mnl_attr_get_str(name), "counter") != 0)
         continue;
-      mnl_attr_for_each_nested(a, data) {
+      kp_nft_for_each_nested(a, data) {
         if (mnl_attr_validate(a, MNL_TYPE_U64) < 0)
           continue;
-        if (mnl_attr_get_type(a) == NFTA_COUNTER_PACKETS)
+        if (kp_nft_attr_type(a) == NFTA_COUNTER_PACKETS)
           c->packets = be64toh(mnl_attr_get_u64(a));
-        else if (mnl_attr_get_type(a) == NFTA_COUNTER_BYTES)
+        else if (kp_nft_attr_type(a) == NFTA_COUNTER_BYTES)
           c->bytes = be64toh(mnl_attr_get_u64(a));
       }
       c->present = true;
@@ -200,25 +200,18 @@ static int rule_cb(const struct nlmsghdr *nlh, void *arg) {
     kp_nft_rule_counters(nlh, &rule->counters);
     return MNL_CB_OK;
   }
-  struct nftnl_rule *nr = nftnl_rule_alloc();
-  if (nr == NULL) {
+  struct kp_nft_rule_msg msg;
+  if (kp_nft_rule_msg_parse(nlh, &msg) != 0)
+    return MNL_CB_OK; /* not a rule libnftnl would take either: skipped */
+  struct kp_rule *rule = kp_chain_add_rule(rd->ctx->snap, rd->chain);
+  rd->decoded++;
+  if (rule == NULL || kp_nft_decode_rule(rd->ctx, &msg, rule) != 0 ||
+      (rd->ctx->follow != NULL &&
+       kp_nft_handles_put(&rd->ctx->follow->rules, msg.handle, rule) != 0)) {
     rd->err = ENOMEM;
     return MNL_CB_ERROR;
   }
-  int rc = MNL_CB_OK;
-  if (nftnl_rule_nlmsg_parse(nlh, nr) == 0) {
-    struct kp_rule *rule = kp_chain_add_rule(rd->ctx->snap, rd->chain);
-    if (rule == NULL || kp_nft_decode_rule(rd->ctx, nr, rule) != 0 ||
-        (rd->ctx->follow != NULL &&
-         kp_nft_handles_put(&rd->ctx->follow->rules, nftnl_rule_get_u64(nr, NFTNL_RULE_HANDLE),
-                            rule) != 0)) {
-      rd->err = ENOMEM;
-      rc = MNL_CB_ERROR;
-    }
-    rd->decoded++;
-  }
-  nftnl_rule_free(nr);
-  return rc;
+  return MNL_CB_OK;
 }
 
 static void build_rule(struct nlmsghdr *nlh, void *arg) {

@@ -11,27 +11,27 @@
 
 /* ---- loads ---------------------------------------------------------------- */
 
-static void expr_payload(struct kp_nft_dec *d, const struct nftnl_expr *e) {
+static void expr_payload(struct kp_nft_dec *d, const struct kp_nft_expr *e) {
   struct kp_nft_reg r = {.src = KP_REG_PAYLOAD};
-  r.base = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE);
-  r.offset = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET);
-  r.len = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN);
-  kp_nft_load(d, e, NFTNL_EXPR_PAYLOAD_DREG, &r);
+  r.base = kp_nft_attr_get_u32(e, NFTA_PAYLOAD_BASE);
+  r.offset = kp_nft_attr_get_u32(e, NFTA_PAYLOAD_OFFSET);
+  r.len = kp_nft_attr_get_u32(e, NFTA_PAYLOAD_LEN);
+  kp_nft_load(d, e, NFTA_PAYLOAD_DREG, &r);
 }
 
-static void expr_bitwise(struct kp_nft_dec *d, const struct nftnl_expr *e) {
-  struct kp_nft_reg *src = kp_nft_slot(d, nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_SREG));
-  struct kp_nft_reg *dst = kp_nft_slot(d, nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_DREG));
+static void expr_bitwise(struct kp_nft_dec *d, const struct kp_nft_expr *e) {
+  struct kp_nft_reg *src = kp_nft_slot(d, kp_nft_attr_get_u32(e, NFTA_BITWISE_SREG));
+  struct kp_nft_reg *dst = kp_nft_slot(d, kp_nft_attr_get_u32(e, NFTA_BITWISE_DREG));
   if (src == NULL || dst == NULL)
     return;
-  if (nftnl_expr_is_set(e, NFTNL_EXPR_BITWISE_OP) &&
-      nftnl_expr_get_u32(e, NFTNL_EXPR_BITWISE_OP) != NFT_BITWISE_BOOL) {
+  uint32_t op;
+  if (kp_nft_attr_u32(e, NFTA_BITWISE_OP, &op) && op != NFT_BITWISE_BOOL) {
     dst->src = KP_REG_NONE; /* shifts: not used by the rules we read */
     return;
   }
   uint32_t mlen, xlen;
-  const uint8_t *mask = kp_nft_data(e, NFTNL_EXPR_BITWISE_MASK, &mlen);
-  const uint8_t *xr = kp_nft_data(e, NFTNL_EXPR_BITWISE_XOR, &xlen);
+  const uint8_t *mask = kp_nft_attr_data(e, NFTA_BITWISE_MASK, &mlen);
+  const uint8_t *xr = kp_nft_attr_data(e, NFTA_BITWISE_XOR, &xlen);
   struct kp_nft_reg out = *src;
   if (!out.bitwise) {
     memset(out.mask, 0xff, sizeof(out.mask));
@@ -48,91 +48,82 @@ static void expr_bitwise(struct kp_nft_dec *d, const struct nftnl_expr *e) {
   *dst = out;
 }
 
-static void expr_meta(struct kp_nft_dec *d, const struct nftnl_expr *e) {
-  if (nftnl_expr_is_set(e, NFTNL_EXPR_META_SREG)) {
+static void expr_meta(struct kp_nft_dec *d, const struct kp_nft_expr *e) {
+  uint32_t sreg;
+  if (kp_nft_attr_u32(e, NFTA_META_SREG, &sreg)) {
     kp_nft_expr_meta_set(d, e);
     return;
   }
-  struct kp_nft_reg r = {.src = KP_REG_META, .key = nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY)};
-  kp_nft_load(d, e, NFTNL_EXPR_META_DREG, &r);
+  struct kp_nft_reg r = {.src = KP_REG_META, .key = kp_nft_attr_get_u32(e, NFTA_META_KEY)};
+  kp_nft_load(d, e, NFTA_META_DREG, &r);
 }
 
-static void expr_fib(struct kp_nft_dec *d, const struct nftnl_expr *e) {
+static void expr_fib(struct kp_nft_dec *d, const struct kp_nft_expr *e) {
   struct kp_nft_reg r = {.src = KP_REG_FIB,
-                         .key = nftnl_expr_get_u32(e, NFTNL_EXPR_FIB_FLAGS),
-                         .fib_result = nftnl_expr_get_u32(e, NFTNL_EXPR_FIB_RESULT)};
-  kp_nft_load(d, e, NFTNL_EXPR_FIB_DREG, &r);
+                         .key = kp_nft_attr_get_u32(e, NFTA_FIB_FLAGS),
+                         .fib_result = kp_nft_attr_get_u32(e, NFTA_FIB_RESULT)};
+  kp_nft_load(d, e, NFTA_FIB_DREG, &r);
 }
 
-static void expr_ct(struct kp_nft_dec *d, const struct nftnl_expr *e) {
-  struct kp_nft_reg r = {.src = KP_REG_CT, .key = nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY)};
-  kp_nft_load(d, e, NFTNL_EXPR_CT_DREG, &r);
+static void expr_ct(struct kp_nft_dec *d, const struct kp_nft_expr *e) {
+  struct kp_nft_reg r = {.src = KP_REG_CT, .key = kp_nft_attr_get_u32(e, NFTA_CT_KEY)};
+  kp_nft_load(d, e, NFTA_CT_DREG, &r);
 }
 
-static void expr_numgen(struct kp_nft_dec *d, const struct nftnl_expr *e) {
+static void expr_numgen(struct kp_nft_dec *d, const struct kp_nft_expr *e) {
   struct kp_nft_reg r = {.src = KP_REG_NUMGEN};
-  kp_nft_load(d, e, NFTNL_EXPR_NG_DREG, &r);
-  kp_rule_text_add(d->text, " numgen random mod %u", nftnl_expr_get_u32(e, NFTNL_EXPR_NG_MODULUS));
+  kp_nft_load(d, e, NFTA_NG_DREG, &r);
+  kp_rule_text_add(d->text, " numgen random mod %u", kp_nft_attr_get_u32(e, NFTA_NG_MODULUS));
 }
 
-static void expr_objref(struct kp_nft_dec *d, const struct nftnl_expr *e) {
-  const char *obj = nftnl_expr_get_str(e, NFTNL_EXPR_OBJREF_IMM_NAME);
+static void expr_objref(struct kp_nft_dec *d, const struct kp_nft_expr *e) {
+  const char *obj = kp_nft_attr_str(e, NFTA_OBJREF_IMM_NAME);
   kp_rule_text_add(d->text, " objref %s", obj ? obj : "?");
 }
 
 /* ---- dispatch --------------------------------------------------------------- */
 
+/* By name; the length is compared before the bytes, so a lookup costs a
+ * few integer compares and at most a memcmp or two. */
+#define EXPR(name, fn)                                                                             \
+  { name, sizeof(name) - 1, fn }
 static const struct {
   const char *name;
-  void (*decode)(struct kp_nft_dec *d, const struct nftnl_expr *e);
+  uint16_t len;
+  void (*decode)(struct kp_nft_dec *d, const struct kp_nft_expr *e);
 } exprs[] = {
-    {"payload", expr_payload},
-    {"cmp", kp_nft_expr_cmp},
-    {"bitwise", expr_bitwise},
-    {"meta", expr_meta},
-    {"immediate", kp_nft_expr_immediate},
-    {"counter", kp_nft_expr_counter},
-    {"match", kp_nft_expr_match},
-    {"target", kp_nft_expr_target},
-    {"lookup", kp_nft_expr_lookup},
-    {"nat", kp_nft_expr_nat},
-    {"masq", kp_nft_expr_masq},
-    {"range", kp_nft_expr_range},
-    {"fib", expr_fib},
-    {"ct", expr_ct},
-    {"numgen", expr_numgen},
-    {"reject", kp_nft_expr_reject},
-    {"objref", expr_objref},
+    EXPR("payload", expr_payload),
+    EXPR("cmp", kp_nft_expr_cmp),
+    EXPR("bitwise", expr_bitwise),
+    EXPR("meta", expr_meta),
+    EXPR("immediate", kp_nft_expr_immediate),
+    EXPR("counter", kp_nft_expr_counter),
+    EXPR("match", kp_nft_expr_match),
+    EXPR("target", kp_nft_expr_target),
+    EXPR("lookup", kp_nft_expr_lookup),
+    EXPR("nat", kp_nft_expr_nat),
+    EXPR("masq", kp_nft_expr_masq),
+    EXPR("range", kp_nft_expr_range),
+    EXPR("fib", expr_fib),
+    EXPR("ct", expr_ct),
+    EXPR("numgen", expr_numgen),
+    EXPR("reject", kp_nft_expr_reject),
+    EXPR("objref", expr_objref),
 };
+#undef EXPR
 
-static int expr_cb(struct nftnl_expr *e, void *arg) {
-  struct kp_nft_dec *d = arg;
-  const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
-  if (name == NULL)
-    return 0;
-  size_t i = 0, n = sizeof(exprs) / sizeof(exprs[0]);
-  while (i < n && strcmp(name, exprs[i].name) != 0)
-    i++;
-  if (i < n)
-    exprs[i].decode(d, e);
-  else
-    kp_rule_text_add(d->text, " %s", name);
-  return d->rc == 0 ? 0 : -1;
+static void decode_expr(struct kp_nft_dec *d, const struct kp_nft_expr *e) {
+  for (size_t i = 0; i < sizeof(exprs) / sizeof(exprs[0]); i++)
+    if (exprs[i].len == e->name_len && memcmp(exprs[i].name, e->name, e->name_len) == 0) {
+      exprs[i].decode(d, e);
+      return;
+    }
+  kp_rule_text_add(d->text, " %s", e->name);
 }
 
 /* ---- rule ------------------------------------------------------------------------ */
 
-static int udata_comment_cb(const struct nftnl_udata *attr, void *data) {
-  if (nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT) {
-    const char *value = nftnl_udata_get(attr);
-    uint8_t len = nftnl_udata_len(attr);
-    if (len > 0 && value[len - 1] == '\0')
-      *(const char **)data = value;
-  }
-  return 0;
-}
-
-int kp_nft_decode_rule(struct kp_nft_table_ctx *ctx, const struct nftnl_rule *nr,
+int kp_nft_decode_rule(struct kp_nft_table_ctx *ctx, const struct kp_nft_rule_msg *msg,
                        struct kp_rule *rule) {
   struct kp_rule_text text;
   struct kp_nft_dec d;
@@ -147,14 +138,29 @@ int kp_nft_decode_rule(struct kp_nft_table_ctx *ctx, const struct nftnl_rule *nr
   }
   rule->line = 0;
   d.spell->rule_head(d.text, rule->chain->name);
-  nftnl_expr_foreach((struct nftnl_rule *)nr, expr_cb, &d);
+  struct kp_nft_expr e;
+  if (msg->n_exprs <= KP_NFT_RULE_EXPRS) {
+    for (size_t i = 0; i < msg->n_exprs && d.rc == 0; i++) {
+      kp_nft_expr_view(&msg->expr[i], &e);
+      decode_expr(&d, &e);
+    }
+  } else { /* a long rule: the kept elements are only its first ones */
+    const struct nlattr *elem;
+    struct kp_nft_expr_ref ref;
+    kp_nft_for_each_nested(elem, msg->exprs) {
+      if (d.rc != 0)
+        break;
+      if (kp_nft_expr_ref(elem, &ref) == 0) {
+        kp_nft_expr_view(&ref, &e);
+        decode_expr(&d, &e);
+      }
+    }
+  }
   if (d.rc != 0)
     return -1;
-  if (nftnl_rule_is_set(nr, NFTNL_RULE_USERDATA)) {
-    uint32_t len;
-    const void *ud = nftnl_rule_get_data(nr, NFTNL_RULE_USERDATA, &len);
-    const char *comment = NULL;
-    nftnl_udata_parse(ud, len, udata_comment_cb, &comment);
+  if (msg->userdata != NULL) {
+    const char *comment =
+        kp_nft_udata_str(msg->userdata, msg->userdata_len, NFTNL_UDATA_RULE_COMMENT);
     if (comment != NULL) {
       kp_rule_text_add(d.text, " comment \"%s\"", comment);
       if (rule->comment == NULL && (rule->comment = kp_nft_dup(&d, comment)) == NULL)

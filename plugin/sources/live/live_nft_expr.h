@@ -10,9 +10,9 @@
 #ifndef KP_LIVE_NFT_EXPR_H
 #define KP_LIVE_NFT_EXPR_H
 
+#include "live_nft_attr.h"
 #include "live_nft_internal.h"
 
-#include <libnftnl/expr.h>
 #include <linux/netfilter/nf_tables.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -87,26 +87,21 @@ static inline struct kp_nft_reg *kp_nft_slot(struct kp_nft_dec *d, uint32_t reg)
 }
 
 /* Loads tmpl into the register named by e's attribute dreg_attr. */
-static inline void kp_nft_load(struct kp_nft_dec *d, const struct nftnl_expr *e, uint16_t dreg_attr,
-                               const struct kp_nft_reg *tmpl) {
-  if (!nftnl_expr_is_set(e, dreg_attr))
+static inline void kp_nft_load(struct kp_nft_dec *d, const struct kp_nft_expr *e,
+                               uint16_t dreg_attr, const struct kp_nft_reg *tmpl) {
+  uint32_t reg;
+  if (!kp_nft_attr_u32(e, dreg_attr, &reg))
     return;
-  struct kp_nft_reg *r = kp_nft_slot(d, nftnl_expr_get_u32(e, dreg_attr));
+  struct kp_nft_reg *r = kp_nft_slot(d, reg);
   if (r != NULL)
     *r = *tmpl;
 }
 
 /* The register named by attribute attr of e, or NULL when unset/invalid. */
-static inline struct kp_nft_reg *kp_nft_reg_attr(struct kp_nft_dec *d, const struct nftnl_expr *e,
+static inline struct kp_nft_reg *kp_nft_reg_attr(struct kp_nft_dec *d, const struct kp_nft_expr *e,
                                                  uint16_t attr) {
-  return nftnl_expr_is_set(e, attr) ? kp_nft_slot(d, nftnl_expr_get_u32(e, attr)) : NULL;
-}
-
-static inline const void *kp_nft_data(const struct nftnl_expr *e, uint16_t attr, uint32_t *len) {
-  *len = 0;
-  if (!nftnl_expr_is_set(e, attr))
-    return NULL;
-  return nftnl_expr_get(e, attr, len);
+  uint32_t reg;
+  return kp_nft_attr_u32(e, attr, &reg) ? kp_nft_slot(d, reg) : NULL;
 }
 
 static inline uint32_t kp_nft_u32(const uint8_t *data, uint32_t len) {
@@ -128,17 +123,17 @@ static inline const char *kp_nft_dup(struct kp_nft_dec *d, const char *s) {
 }
 
 /* The expression handlers, by file. */
-void kp_nft_expr_cmp(struct kp_nft_dec *d, const struct nftnl_expr *e); /* live_nft_expr_match.c */
+void kp_nft_expr_cmp(struct kp_nft_dec *d, const struct kp_nft_expr *e); /* live_nft_expr_match.c */
 void kp_nft_expr_range(struct kp_nft_dec *d,
-                       const struct nftnl_expr *e); /* live_nft_expr_match.c */
-void kp_nft_expr_immediate(struct kp_nft_dec *d, const struct nftnl_expr *e); /* _target.c */
-void kp_nft_expr_counter(struct kp_nft_dec *d, const struct nftnl_expr *e);
-void kp_nft_expr_nat(struct kp_nft_dec *d, const struct nftnl_expr *e);
-void kp_nft_expr_masq(struct kp_nft_dec *d, const struct nftnl_expr *e);
-void kp_nft_expr_meta_set(struct kp_nft_dec *d, const struct nftnl_expr *e);
-void kp_nft_expr_lookup(struct kp_nft_dec *d, const struct nftnl_expr *e);
-void kp_nft_expr_match(struct kp_nft_dec *d, const struct nftnl_expr *e);
-void kp_nft_expr_target(struct kp_nft_dec *d, const struct nftnl_expr *e);
-void kp_nft_expr_reject(struct kp_nft_dec *d, const struct nftnl_expr *e);
+                       const struct kp_nft_expr *e); /* live_nft_expr_match.c */
+void kp_nft_expr_immediate(struct kp_nft_dec *d, const struct kp_nft_expr *e); /* _target.c */
+void kp_nft_expr_counter(struct kp_nft_dec *d, const struct kp_nft_expr *e);
+void kp_nft_expr_nat(struct kp_nft_dec *d, const struct kp_nft_expr *e);
+void kp_nft_expr_masq(struct kp_nft_dec *d, const struct kp_nft_expr *e);
+void kp_nft_expr_meta_set(struct kp_nft_dec *d, const struct kp_nft_expr *e);
+void kp_nft_expr_lookup(struct kp_nft_dec *d, const struct kp_nft_expr *e);
+void kp_nft_expr_match(struct kp_nft_dec *d, const struct kp_nft_expr *e);
+void kp_nft_expr_target(struct kp_nft_dec *d, const struct kp_nft_expr *e);
+void kp_nft_expr_reject(struct kp_nft_dec *d, const struct kp_nft_expr *e);
 
 #endif

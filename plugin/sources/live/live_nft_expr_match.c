@@ -169,10 +169,10 @@ static void meta_cmp(struct kp_nft_dec *d, const struct kp_nft_reg *r, bool neg,
   }
 }
 
-void kp_nft_expr_cmp(struct kp_nft_dec *d, const struct nftnl_expr *e) {
-  struct kp_nft_reg *r = kp_nft_slot(d, nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_SREG));
-  uint32_t op = nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP), len;
-  const uint8_t *data = kp_nft_data(e, NFTNL_EXPR_CMP_DATA, &len);
+void kp_nft_expr_cmp(struct kp_nft_dec *d, const struct kp_nft_expr *e) {
+  struct kp_nft_reg *r = kp_nft_slot(d, kp_nft_attr_get_u32(e, NFTA_CMP_SREG));
+  uint32_t op = kp_nft_attr_get_u32(e, NFTA_CMP_OP), len;
+  const uint8_t *data = kp_nft_attr_data(e, NFTA_CMP_DATA, &len);
   if (r == NULL || data == NULL)
     return;
   bool neg = op == NFT_CMP_NEQ;
@@ -202,17 +202,17 @@ void kp_nft_expr_cmp(struct kp_nft_dec *d, const struct nftnl_expr *e) {
   }
 }
 
-void kp_nft_expr_range(struct kp_nft_dec *d, const struct nftnl_expr *e) {
-  struct kp_nft_reg *r = kp_nft_slot(d, nftnl_expr_get_u32(e, NFTNL_EXPR_RANGE_SREG));
+void kp_nft_expr_range(struct kp_nft_dec *d, const struct kp_nft_expr *e) {
+  struct kp_nft_reg *r = kp_nft_slot(d, kp_nft_attr_get_u32(e, NFTA_RANGE_SREG));
   uint32_t flen, tlen;
-  const uint8_t *from = kp_nft_data(e, NFTNL_EXPR_RANGE_FROM_DATA, &flen);
-  const uint8_t *to = kp_nft_data(e, NFTNL_EXPR_RANGE_TO_DATA, &tlen);
+  const uint8_t *from = kp_nft_attr_data(e, NFTA_RANGE_FROM_DATA, &flen);
+  const uint8_t *to = kp_nft_attr_data(e, NFTA_RANGE_TO_DATA, &tlen);
   if (r == NULL || from == NULL || to == NULL || r->src != KP_REG_PAYLOAD ||
       r->base != NFT_PAYLOAD_TRANSPORT_HEADER || flen != 2 || tlen != 2)
     return;
   struct kp_port_range *pr = r->offset == 0 ? &d->rule->sport : &d->rule->dport;
   pr->present = true;
-  pr->negated = nftnl_expr_get_u32(e, NFTNL_EXPR_RANGE_OP) == NFT_RANGE_NEQ;
+  pr->negated = kp_nft_attr_get_u32(e, NFTA_RANGE_OP) == NFT_RANGE_NEQ;
   pr->lo = kp_nft_port(from);
   pr->hi = kp_nft_port(to);
   kp_rule_text_add(d->text, "%s --%s %u:%u", pr->negated ? " !" : "",

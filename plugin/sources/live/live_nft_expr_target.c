@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_nat.h>
+#include <linux/netfilter/nf_tables_compat.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,24 +28,24 @@ static const struct {
     {NFT_RETURN, KP_TARGET_RETURN, "RETURN", "return"},
 };
 
-void kp_nft_expr_immediate(struct kp_nft_dec *d, const struct nftnl_expr *e) {
-  uint32_t dreg = nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_DREG);
+void kp_nft_expr_immediate(struct kp_nft_dec *d, const struct kp_nft_expr *e) {
+  uint32_t dreg = kp_nft_attr_get_u32(e, NFTA_IMMEDIATE_DREG);
   if (dreg != NFT_REG_VERDICT) {
     struct kp_nft_reg r = {.src = KP_REG_IMM};
     uint32_t len;
-    const uint8_t *data = kp_nft_data(e, NFTNL_EXPR_IMM_DATA, &len);
+    const uint8_t *data = kp_nft_attr_data(e, NFTA_IMMEDIATE_DATA, &len);
     if (data != NULL) {
       r.data_len = len > 16 ? 16 : len;
       memcpy(r.data, data, r.data_len);
     }
-    kp_nft_load(d, e, NFTNL_EXPR_IMM_DREG, &r);
+    kp_nft_load(d, e, NFTA_IMMEDIATE_DREG, &r);
     return;
   }
-  int32_t verdict = (int32_t)nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT);
+  int32_t verdict;
+  const char *chain;
+  if (!kp_nft_attr_verdict(e, NFTA_IMMEDIATE_DATA, &verdict, &chain))
+    return;
   if (verdict == NFT_JUMP || verdict == NFT_GOTO) {
-    const char *chain = nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN);
-    if (chain == NULL)
-      return;
     const struct kp_chain *c = kp_table_chain(d->ctx->table, chain);
     bool go = verdict == NFT_GOTO;
     set_target(d, go ? KP_TARGET_GOTO : KP_TARGET_JUMP, c != NULL ? c->name : kp_nft_dup(d, chain));
@@ -59,10 +60,10 @@ void kp_nft_expr_immediate(struct kp_nft_dec *d, const struct nftnl_expr *e) {
     }
 }
 
-void kp_nft_expr_counter(struct kp_nft_dec *d, const struct nftnl_expr *e) {
+void kp_nft_expr_counter(struct kp_nft_dec *d, const struct kp_nft_expr *e) {
   d->rule->counters.present = true;
-  d->rule->counters.packets = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
-  d->rule->counters.bytes = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+  d->rule->counters.packets = kp_nft_attr_get_u64(e, NFTA_COUNTER_PACKETS);
+  d->rule->counters.bytes = kp_nft_attr_get_u64(e, NFTA_COUNTER_BYTES);
   d->spell->counter(d->text);
 }
 
@@ -97,35 +98,33 @@ static void nat_text(struct kp_nft_dec *d, const struct kp_nft_reg *addr,
   }
 }
 
-void kp_nft_expr_nat(struct kp_nft_dec *d, const struct nftnl_expr *e) {
-  bool snat = nftnl_expr_get_u32(e, NFTNL_EXPR_NAT_TYPE) == NFT_NAT_SNAT;
+void kp_nft_expr_nat(struct kp_nft_dec *d, const struct kp_nft_expr *e) {
+  bool snat = kp_nft_attr_get_u32(e, NFTA_NAT_TYPE) == NFT_NAT_SNAT;
   set_target(d, snat ? KP_TARGET_SNAT : KP_TARGET_DNAT, snat ? "SNAT" : "DNAT");
   d->spell->nat(d->text, snat);
-  nat_text(d, kp_nft_reg_attr(d, e, NFTNL_EXPR_NAT_REG_ADDR_MIN),
-           kp_nft_reg_attr(d, e, NFTNL_EXPR_NAT_REG_PROTO_MIN),
-           kp_nft_reg_attr(d, e, NFTNL_EXPR_NAT_REG_PROTO_MAX));
-  if (nftnl_expr_is_set(e, NFTNL_EXPR_NAT_FLAGS))
-    d->rule->random_fully =
-        (nftnl_expr_get_u32(e, NFTNL_EXPR_NAT_FLAGS) & NF_NAT_RANGE_PROTO_RANDOM_FULLY) != 0;
+  nat_text(d, kp_nft_reg_attr(d, e, NFTA_NAT_REG_ADDR_MIN),
+           kp_nft_reg_attr(d, e, NFTA_NAT_REG_PROTO_MIN),
+           kp_nft_reg_attr(d, e, NFTA_NAT_REG_PROTO_MAX));
+  uint32_t flags;
+  if (kp_nft_attr_u32(e, NFTA_NAT_FLAGS, &flags))
+    d->rule->random_fully = (flags & NF_NAT_RANGE_PROTO_RANDOM_FULLY) != 0;
 }
 
-void kp_nft_expr_masq(struct kp_nft_dec *d, const struct nftnl_expr *e) {
+void kp_nft_expr_masq(struct kp_nft_dec *d, const struct kp_nft_expr *e) {
   set_target(d, KP_TARGET_MASQUERADE, "MASQUERADE");
-  uint32_t flags = nftnl_expr_is_set(e, NFTNL_EXPR_MASQ_FLAGS)
-                       ? nftnl_expr_get_u32(e, NFTNL_EXPR_MASQ_FLAGS)
-                       : 0;
+  uint32_t flags = kp_nft_attr_get_u32(e, NFTA_MASQ_FLAGS);
   d->rule->random_fully = (flags & NF_NAT_RANGE_PROTO_RANDOM_FULLY) != 0;
   d->spell->masquerade(d->text);
-  nat_text(d, NULL, kp_nft_reg_attr(d, e, NFTNL_EXPR_MASQ_REG_PROTO_MIN),
-           kp_nft_reg_attr(d, e, NFTNL_EXPR_MASQ_REG_PROTO_MAX));
+  nat_text(d, NULL, kp_nft_reg_attr(d, e, NFTA_MASQ_REG_PROTO_MIN),
+           kp_nft_reg_attr(d, e, NFTA_MASQ_REG_PROTO_MAX));
   if (d->rule->random_fully)
     d->spell->random_fully(d->text);
 }
 
 /* meta mark set <reg>: the register holds (mark & M) ^ X, or a constant. */
-void kp_nft_expr_meta_set(struct kp_nft_dec *d, const struct nftnl_expr *e) {
-  uint32_t key = nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY);
-  struct kp_nft_reg *r = kp_nft_slot(d, nftnl_expr_get_u32(e, NFTNL_EXPR_META_SREG));
+void kp_nft_expr_meta_set(struct kp_nft_dec *d, const struct kp_nft_expr *e) {
+  uint32_t key = kp_nft_attr_get_u32(e, NFTA_META_KEY);
+  struct kp_nft_reg *r = kp_nft_slot(d, kp_nft_attr_get_u32(e, NFTA_META_SREG));
   if (key != NFT_META_MARK || r == NULL) {
     kp_rule_text_add(d->text, " meta %u set", key);
     return;
@@ -145,20 +144,19 @@ void kp_nft_expr_meta_set(struct kp_nft_dec *d, const struct nftnl_expr *e) {
   d->spell->set_xmark(d->text, rule->xmark_value, rule->xmark_mask);
 }
 
-void kp_nft_expr_reject(struct kp_nft_dec *d, const struct nftnl_expr *e) {
+void kp_nft_expr_reject(struct kp_nft_dec *d, const struct kp_nft_expr *e) {
   (void)e;
   set_target(d, KP_TARGET_REJECT, "REJECT");
   d->spell->verdict(d->text, "REJECT", "reject");
 }
 
-void kp_nft_expr_lookup(struct kp_nft_dec *d, const struct nftnl_expr *e) {
-  const char *set = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
+void kp_nft_expr_lookup(struct kp_nft_dec *d, const struct kp_nft_expr *e) {
+  const char *set = kp_nft_attr_str(e, NFTA_LOOKUP_SET);
   if (set == NULL)
     return;
-  bool vmap = nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG) &&
-              nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_DREG) == NFT_REG_VERDICT;
-  bool inv = nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_FLAGS) &&
-             (nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV);
+  uint32_t dreg;
+  bool vmap = kp_nft_attr_u32(e, NFTA_LOOKUP_DREG, &dreg) && dreg == NFT_REG_VERDICT;
+  bool inv = kp_nft_attr_get_u32(e, NFTA_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV;
   const struct kp_set *anon = kp_nft_anon_set(d->ctx, set);
   if (!vmap) {
     kp_rule_text_add(d->text, " %s@%s", inv ? "!= " : "", set);
@@ -184,26 +182,26 @@ void kp_nft_expr_lookup(struct kp_nft_dec *d, const struct nftnl_expr *e) {
 }
 
 /* xtables-compat payloads (iptables-nft's `match` / `target`). */
-static void expr_xt(struct kp_nft_dec *d, const struct nftnl_expr *e, bool target) {
-  uint16_t name_attr = target ? NFTNL_EXPR_TG_NAME : NFTNL_EXPR_MT_NAME;
-  uint16_t rev_attr = target ? NFTNL_EXPR_TG_REV : NFTNL_EXPR_MT_REV;
-  uint16_t info_attr = target ? NFTNL_EXPR_TG_INFO : NFTNL_EXPR_MT_INFO;
-  const char *name = nftnl_expr_get_str(e, name_attr);
+static void expr_xt(struct kp_nft_dec *d, const struct kp_nft_expr *e, bool target) {
+  uint16_t name_attr = target ? NFTA_TARGET_NAME : NFTA_MATCH_NAME;
+  uint16_t rev_attr = target ? NFTA_TARGET_REV : NFTA_MATCH_REV;
+  uint16_t info_attr = target ? NFTA_TARGET_INFO : NFTA_MATCH_INFO;
+  const char *name = kp_nft_attr_str(e, name_attr);
   if (name == NULL)
     return;
   uint32_t len;
-  const void *info = kp_nft_data(e, info_attr, &len);
-  uint32_t rev = nftnl_expr_get_u32(e, rev_attr);
+  const void *info = kp_nft_attr_bin(e, info_attr, &len);
+  uint32_t rev = kp_nft_attr_get_u32(e, rev_attr);
   int rc = target ? kp_nft_xt_target(d->ctx, d->rule, name, rev, info, info ? len : 0, d->text)
                   : kp_nft_xt_match(d->ctx, d->rule, name, rev, info, info ? len : 0, d->text);
   if (rc != 0)
     d->rc = -1;
 }
 
-void kp_nft_expr_match(struct kp_nft_dec *d, const struct nftnl_expr *e) {
+void kp_nft_expr_match(struct kp_nft_dec *d, const struct kp_nft_expr *e) {
   expr_xt(d, e, false);
 }
 
-void kp_nft_expr_target(struct kp_nft_dec *d, const struct nftnl_expr *e) {
+void kp_nft_expr_target(struct kp_nft_dec *d, const struct kp_nft_expr *e) {
   expr_xt(d, e, true);
 }

@@ -157,9 +157,12 @@ int kp_nft_cache_read(struct kp_nft_cache *cache, struct kp_nft_nl *nl, struct k
 /* Removes the tables from index first on (a failed attempt's). */
 void kp_nft_drop_tables(struct kp_snapshot *snap, size_t first);
 
-/* ---- live_nft_expr.c: decodes one dumped rule into rule (matches, target,
- * counters, comment from userdata, display text). 0 / -1 out of memory. */
-int kp_nft_decode_rule(struct kp_nft_table_ctx *ctx, const struct nftnl_rule *nr,
+/* ---- live_nft_expr.c: decodes one dumped or notified rule, its message
+ * read by kp_nft_rule_msg_parse (live_nft_attr.h), into rule (matches,
+ * target, counters, comment from userdata, display text). 0 / -1 out of
+ * memory. */
+struct kp_nft_rule_msg;
+int kp_nft_decode_rule(struct kp_nft_table_ctx *ctx, const struct kp_nft_rule_msg *msg,
                        struct kp_rule *rule);
 
 /* ---- live_nft_xt.c: an xtables-compat `match` / `target` expression,
