@@ -2,7 +2,8 @@
 # Runs the libFuzzer targets built in FUZZ_DIR (make fuzz / fuzz-smoke).
 #   run.sh FUZZ_DIR SECONDS_PER_TARGET [TARGET...]
 # 1. replays every tests/fuzz/regress/<target>-<name> through its target;
-# 2. seeds a corpus per target from tests/fixtures/** (FUZZ_DIR/corpus/<target>,
+# 2. seeds a corpus per target from tests/fixtures/** (or, for a target of
+#    binary input, tests/fuzz/seeds/<target without fuzz_>/) (FUZZ_DIR/corpus/<target>,
 #    kept between runs of the same build dir, or a fresh temporary one with
 #    FUZZ_CORPUS=fresh as `make fuzz-smoke` does; never committed); the
 #    bundle target gets the files of each captured bundle joined by NUL;
@@ -66,8 +67,17 @@ seed_bundles() {
 }
 
 seed_corpus() {
-  local target=$1 corpus=$2 f rel
+  local target=$1 corpus=$2 f rel seeds=$root/tests/fuzz/seeds/${1#fuzz_}
   mkdir -p "$corpus"
+  # A target of binary input has its own seeds (tests/fuzz/seeds/<name>/,
+  # captured: see the capture program there) instead of the text fixtures.
+  if [ -d "$seeds" ]; then
+    for f in "$seeds"/*; do
+      case $f in *.c | *.md) continue ;; esac
+      head -c "$max_len" "$f" >"$corpus/seed-$(basename "$f")"
+    done
+    return 0
+  fi
   # Every fixture, capped at the fuzzer's max_len; named after its path so
   # reseeding overwrites instead of duplicating.
   while IFS= read -r -d '' f; do

@@ -2,6 +2,7 @@
  * text as nft prints typed keys ("172.30.0.41 . tcp . 80"), verdict and
  * chain, and the element comment kube-proxy writes ("ns/svc:port"). */
 #include "kp/names.h"
+#include "live_nft_attr.h"
 #include "live_nft_internal.h"
 
 #include <arpa/inet.h>
@@ -198,16 +199,6 @@ static int elems_cb(const struct nlmsghdr *nlh, void *arg) {
   return nftnl_set_elems_nlmsg_parse(nlh, arg) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
 }
 
-static int elem_comment_cb(const struct nftnl_udata *attr, void *data) {
-  if (nftnl_udata_type(attr) == NFTNL_UDATA_SET_ELEM_COMMENT) {
-    const char *value = nftnl_udata_get(attr);
-    uint8_t len = nftnl_udata_len(attr);
-    if (len > 0 && value[len - 1] == '\0')
-      *(const char **)data = value;
-  }
-  return 0;
-}
-
 static int copy_elems(struct kp_nft_table_ctx *ctx, struct nftnl_set *s, struct kp_set *set,
                       uint32_t key_type) {
   struct kp_arena *arena = &ctx->snap->arena;
@@ -240,9 +231,10 @@ static int copy_elems(struct kp_nft_table_ctx *ctx, struct nftnl_set *s, struct 
       }
     }
     if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_USERDATA)) {
-      const char *comment = NULL;
+      /* kp_nft_udata_str bounds every TLV by the buffer's end, which
+       * nftnl_udata_parse alone does not. */
       const void *ud = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &len);
-      nftnl_udata_parse(ud, len, elem_comment_cb, &comment);
+      const char *comment = kp_nft_udata_str(ud, len, NFTNL_UDATA_SET_ELEM_COMMENT);
       if (comment != NULL && (el->comment = kp_arena_strdup(arena, comment)) == NULL)
         rc = -1;
     }
