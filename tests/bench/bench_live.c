@@ -111,16 +111,29 @@ struct nft_bench {
   struct mnl_socket *nl;
   uint32_t portid, seq;
   char buf[1 << 16];
-  char names[4096][64];
-  size_t n_names;
+  char (*names)[64]; /* one table's chain names (a nat table has 4 per service) */
+  size_t n_names, cap_names;
+  const char *table; /* the kernel does not filter chain dumps by table: names_cb does */
   size_t rules;
 };
 
 static int names_cb(const struct nlmsghdr *nlh, void *arg) {
   struct nft_bench *b = arg;
   struct nftnl_chain *c = nftnl_chain_alloc();
-  if (c != NULL && nftnl_chain_nlmsg_parse(nlh, c) == 0 && b->n_names < 4096)
+  const char *table = c != NULL && nftnl_chain_nlmsg_parse(nlh, c) == 0
+                          ? nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE)
+                          : NULL;
+  if (table != NULL && strcmp(table, b->table) == 0) {
+    if (b->n_names == b->cap_names) {
+      size_t cap = b->cap_names ? 2 * b->cap_names : 4096;
+      char(*names)[64] = realloc(b->names, cap * sizeof(*names));
+      if (names == NULL)
+        return nftnl_chain_free(c), MNL_CB_ERROR;
+      b->names = names;
+      b->cap_names = cap;
+    }
     snprintf(b->names[b->n_names++], 64, "%s", nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
+  }
   nftnl_chain_free(c);
   return MNL_CB_OK;
 }
@@ -155,6 +168,7 @@ static int nft_dump(void) {
   b.portid = mnl_socket_get_portid(b.nl);
   for (size_t t = 0; t < 3; t++) {
     b.n_names = 0;
+    b.table = tables[t];
     struct nftnl_chain *req = nftnl_chain_alloc();
     nftnl_chain_set_str(req, NFTNL_CHAIN_TABLE, tables[t]);
     struct nlmsghdr *nlh =
@@ -174,6 +188,7 @@ static int nft_dump(void) {
     }
   }
   mnl_socket_close(b.nl);
+  free(b.names);
   return b.rules == 0;
 }
 
