@@ -2,6 +2,8 @@
  * decides, after blank lines, `#` comments and shell prompts. */
 #include "kp/dump.h"
 
+#include "dump_parsers.h"
+
 #include <stdbool.h>
 #include <string.h>
 
@@ -49,15 +51,32 @@ static struct span trim(struct span s) {
   return s;
 }
 
+static bool starts_with(const char *p, size_t n, const char *prefix) {
+  size_t k = strlen(prefix);
+  return n >= k && memcmp(p, prefix, k) == 0;
+}
+
 /* "root@node:~# iptables -L", "[root@ip-10-0-0-1 ~]$ nft list ruleset",
- * "$ sudo iptables-save", and markdown code fences. */
-static bool is_prompt(struct span s) {
-  if (starts(s, "$ ") || starts(s, "```") || starts(s, "> ") || starts(s, "sudo ") ||
-      starts(s, "[sudo] "))
+ * "$ sudo iptables-save", markdown code fences (dump_paste.c drops them). */
+bool kp_dump_is_prompt(const char *p, size_t n) {
+  if (starts_with(p, n, "$ ") || starts_with(p, n, "```") || starts_with(p, n, "> ") ||
+      starts_with(p, n, "sudo ") || starts_with(p, n, "[sudo] ") || starts_with(p, n, "/ # ") ||
+      starts_with(p, n, "~ # ") || (n == 1 && (p[0] == '$' || p[0] == '>')))
     return true;
-  for (size_t i = 1; i + 1 < s.n && i < 128; i++) {
-    if ((s.p[i] == '#' || s.p[i] == '$') && s.p[i + 1] == ' ' && s.p[i - 1] != ' ')
-      return memchr(s.p, '@', i) != NULL;
+  /* "[root@host dir]# cmd" */
+  if (n > 0 && p[0] == '[') {
+    const char *close = memchr(p, ']', n < 128 ? n : 128);
+    size_t at = close != NULL ? (size_t)(close - p) + 1 : n;
+    return at < n && (p[at] == '#' || p[at] == '$') && (at + 1 == n || p[at + 1] == ' ') &&
+           memchr(p, '@', at) != NULL;
+  }
+  /* "user@host:~# cmd", and the bare prompt "root@node-1:~#" left at the
+   * end of a session: one word with an '@', then '#' or '$' */
+  for (size_t i = 1; i < n && i < 128; i++) {
+    if (p[i] == ' ' || p[i] == '\t')
+      return false;
+    if ((p[i] == '#' || p[i] == '$') && (i + 1 == n || p[i + 1] == ' '))
+      return memchr(p, '@', i) != NULL;
   }
   return false;
 }
@@ -161,7 +180,7 @@ enum kp_dump_format kp_dump_detect(const char *buf, size_t len) {
     size_t end = nl != NULL ? (size_t)(nl - buf) : len;
     struct span s = trim((struct span){buf + pos, end - pos});
     pos = end + 1;
-    if (s.n == 0 || is_prompt(s))
+    if (s.n == 0 || kp_dump_is_prompt(s.p, s.n))
       continue;
     if (s.p[0] == '#') {
       if (starts(s, "# Warning: ip") &&

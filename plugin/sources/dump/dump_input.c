@@ -16,6 +16,9 @@
 #define DUMP_MAX_BYTES ((size_t)256 << 20)
 #define DETECT_HEAD_BYTES ((size_t)1 << 20) /* enough to tell a dump in a directory */
 
+static int parse_detected(struct kp_snapshot *snap, const char *name, const char *buf, size_t len,
+                          struct kp_dump_error *err);
+
 static size_t line_of(const char *buf, size_t offset) {
   size_t line = 1;
   for (const char *p = buf; (p = memchr(p, '\n', offset - (size_t)(p - buf))) != NULL; p++)
@@ -37,6 +40,17 @@ int kp_dump_parse_buffer(struct kp_snapshot *snap, const char *source_name, cons
     return kp_dump_fail(err, name, line_of(buf, (size_t)(nul - buf)),
                         "binary data (NUL byte at offset %zu), not a text dump",
                         (size_t)(nul - buf));
+  /* a paste's prompts, fences, quote marks and indentation go first */
+  size_t clean_len = 0;
+  char *clean = kp_dump_unpaste(buf, len, &clean_len);
+  int rc =
+      parse_detected(snap, name, clean != NULL ? clean : buf, clean != NULL ? clean_len : len, err);
+  free(clean);
+  return rc;
+}
+
+static int parse_detected(struct kp_snapshot *snap, const char *name, const char *buf, size_t len,
+                          struct kp_dump_error *err) {
   enum kp_dump_format format = kp_dump_detect(buf, len);
   int (*parse)(struct kp_snapshot *, const char *, const char *, size_t, struct kp_dump_error *) =
       NULL;

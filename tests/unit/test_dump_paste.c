@@ -1,0 +1,230 @@
+/* Dumps as people paste them: a shell prompt and the command on top, a
+ * bare prompt below, markdown fences, an indentation or a mail quote on
+ * every line, iptables' warning line, a terminal-wrapped line, prose
+ * before the dump (tests/fixtures/pasted/, sources in its README). Before
+ * the fix each was exit 3 ("line before any Chain line", "not an
+ * iptables-save line") or, for the wrapped line, a false FAIL. Every
+ * verdict expected here was worked out by hand from the text. */
+#include "dump_parsers.h"
+#include "support_real_inputs.h"
+#include "support_snapshot_builder.h"
+
+#include "kp/dump.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PASTED KP_SOURCE_DIR "/tests/fixtures/pasted/"
+#define HEALTHY KP_SOURCE_DIR "/tests/fixtures/captured/healthy/legacy/"
+
+static size_t rule_count(const struct kp_snapshot *snap) {
+  size_t n = 0;
+  for (size_t t = 0; t < snap->tables.count; t++) {
+    const struct kp_table *table = snap->tables.items[t];
+    for (size_t c = 0; c < table->chains.count; c++)
+      n += ((const struct kp_chain *)table->chains.items[c])->rules.count;
+  }
+  return n;
+}
+
+/* before + every line of file with prefix in front and suffix at its end
+ * (before the newline) + after. malloc'd. */
+static char *dressed(const char *file, const char *before, const char *prefix, const char *suffix,
+                     const char *after) {
+  char *text = tri_head(file, 0);
+  size_t cap = strlen(text) * 3 + strlen(before) + strlen(after) + 4096, o = 0;
+  char *out = malloc(cap);
+  ck_assert_ptr_nonnull(out);
+  o += (size_t)snprintf(out + o, cap - o, "%s", before);
+  for (char *line = text, *nl; *line != '\0'; line = nl + 1) {
+    nl = strchr(line, '\n');
+    if (nl == NULL)
+      nl = line + strlen(line) - 1;
+    o += (size_t)snprintf(out + o, cap - o, "%s%.*s%s\n", prefix, (int)(nl - line), line, suffix);
+  }
+  snprintf(out + o, cap - o, "%s", after);
+  free(text);
+  return out;
+}
+
+/* The healthy node (tests/fixtures/README.md: save 59 rules in 3 tables;
+ * nat -L 43 rules; service web/orphan:http without endpoints, all else
+ * whole and right) read through a paste's dressing. */
+static void healthy_through(const char *file, size_t rules, const char *before, const char *prefix,
+                            const char *suffix, const char *after) {
+  char *text = dressed(file, before, prefix, suffix, after);
+  struct kp_snapshot *snap;
+  struct kp_report rep = tri_run("paste.txt", text, &snap); /* was: exit 3 */
+  ck_assert_uint_eq(rule_count(snap), rules);
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_MODE)->severity, KP_SEV_OK);
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_MASQUERADE)->severity, KP_SEV_OK);
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_HOOKS)->severity, KP_SEV_OK);
+  ck_assert_ptr_null(tri_with(&rep, KP_CHECK_MODE, KP_SEV_INFO)); /* no coverage note */
+  tri_done(&rep, snap, text);
+}
+
+START_TEST(prompt_fence_and_indent_around_a_save) {
+  const char *f = HEALTHY "iptables-save-c.txt";
+  healthy_through(f, 59, "$ sudo iptables-save -c\n", "", "", "");
+  healthy_through(f, 59, "root@node-1:~# iptables-save -c\n", "", "", "root@node-1:~# ");
+  healthy_through(f, 59, "[root@ip-10-0-0-1 ~]# iptables-save -c\n", "", "", "");
+  healthy_through(f, 59, "```console\n", "", "", "```\n");
+  healthy_through(f, 59, "", "    ", "", "");
+  healthy_through(f, 59, "", "\t", "\r", "");
+}
+END_TEST
+
+START_TEST(prompt_fence_and_indent_around_a_listing) {
+  /* -L is the format that cares: "Chain" lines must start a line */
+  const char *f = HEALTHY "nat-L-n-v.txt";
+  healthy_through(f, 43, "root@node-1:~# iptables -t nat -L -n -v\n", "", "", "root@node-1:~#\n");
+  healthy_through(f, 43, "```\n", "", "", "```\n");
+  healthy_through(f, 43, "", "    ", "", "");
+  healthy_through(f, 43, "> $ iptables -t nat -L -n -v\n", "> ", "", ""); /* a mail quote */
+  healthy_through(f, 43, "Here is the nat table of the node:\n\n", "", "", "");
+}
+END_TEST
+
+START_TEST(prompt_above_an_S_listing_cut_mid_rule) {
+  /* flannel-io/flannel#1608: "[root@VM-12-9-centos ~]# iptables -t nat -S"
+   * then a k8s 1.2x nat table (KUBE-MARK-DROP, both canaries), cut inside
+   * KUBE-POSTROUTING's MARK rule. Shown: the three hook jumps, MARK 0x4000,
+   * the RETURN rule; not shown: KUBE-SERVICES' rules, the MASQUERADE rule.
+   * Nothing shown is wrong: INFO at worst. */
+  char *text = tri_head(PASTED "flannel-1608-prompt-nat-S-cut.txt", 0);
+  struct kp_snapshot *snap;
+  struct kp_report rep = tri_run("flannel-1608.txt", text, &snap); /* was: exit 3 */
+  ck_assert_str_eq(tsb_result(&rep, KP_CHECK_MODE)->message, "kube-proxy mode: iptables");
+  ck_assert_ptr_null(tri_with(&rep, KP_CHECK_HOOKS, KP_SEV_FAIL));
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_MASQUERADE)->severity, KP_SEV_INFO);
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_CANARY)->severity, KP_SEV_OK); /* in nat */
+  tri_worst_is(&rep, KP_SEV_INFO);
+  tri_done(&rep, snap, text);
+}
+END_TEST
+
+START_TEST(mail_quoted_listing_after_prose) {
+  /* kubernetes/kubernetes#107591: an IPVS-mode node's nat -S quoted "> "
+   * in a mail reply, two lines of prose first, cut in OUTPUT. KUBE-NODE-PORT
+   * and KUBE-LOAD-BALANCER, no KUBE-SVC-*: mode ipvs; PREROUTING and OUTPUT
+   * jump to KUBE-SERVICES, POSTROUTING to KUBE-POSTROUTING. */
+  char *text = tri_head(PASTED "k8s-107591-mail-quoted-nat-S-cut.txt", 0);
+  struct kp_snapshot *snap;
+  struct kp_report rep = tri_run("k8s-107591.txt", text, &snap); /* was: exit 3 */
+  ck_assert_str_eq(tsb_result(&rep, KP_CHECK_MODE)->message, "kube-proxy mode: ipvs");
+  ck_assert_ptr_null(tri_with(&rep, KP_CHECK_HOOKS, KP_SEV_FAIL));
+  ck_assert_ptr_nonnull(tri_with(&rep, KP_CHECK_HOOKS, KP_SEV_OK));
+  tri_worst_is(&rep, KP_SEV_INFO);
+  tri_done(&rep, snap, text);
+}
+END_TEST
+
+START_TEST(prompt_listing_and_iptables_warning_line) {
+  /* kubernetes/kubernetes#107965: `iptables -t nat -nL PREROUTING` through
+   * iptables-nft shows only a DOCKER jump, then "Warning: iptables-legacy
+   * tables present" (no "# "): kube-proxy's rules are in the legacy tables
+   * the input does not show. No FAIL, no WARN "mode none"; the one WARN is
+   * `backends`' (the node's iptables-nft shows no kube-proxy rule while
+   * legacy tables exist: collect iptables-legacy-save). */
+  char *text = tri_head(PASTED "k8s-107965-prompt-nat-L-warning.txt", 0);
+  struct kp_snapshot *snap;
+  struct kp_report rep = tri_run("k8s-107965.txt", text, &snap); /* was: exit 3 */
+  bool other_backend = false;
+  for (size_t i = 0; i < snap->notes.count; i++) {
+    const struct kp_note *note = snap->notes.items[i];
+    other_backend |= note->kind == KP_NOTE_OTHER_BACKEND && note->line == 5;
+  }
+  ck_assert(other_backend);
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_MODE)->severity, KP_SEV_INFO);
+  ck_assert_ptr_nonnull(strstr(tsb_result(&rep, KP_CHECK_MODE)->message, "iptables-legacy"));
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_CHAINS)->severity, KP_SEV_INFO);
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_BACKENDS)->severity, KP_SEV_WARN);
+  tri_worst_is(&rep, KP_SEV_WARN);
+  tri_done(&rep, snap, text);
+}
+END_TEST
+
+START_TEST(terminal_wrapped_jump_target) {
+  /* kubernetes/kubernetes#61944: "-j KUBE-POSTROUTI" + blanks + "NG" (the
+   * terminal wrapped the line). POSTROUTING does jump to KUBE-POSTROUTING
+   * (declared on line 10): the hooks check must not call it dead. */
+  char *text = tri_head(PASTED "k8s-61944-save-wrapped-target-cut.txt", 0);
+  struct kp_snapshot *snap;
+  struct kp_report rep = tri_run("k8s-61944.txt", text, &snap);
+  /* was: FAIL nat KUBE-POSTROUTING is dead: nothing jumps to it */
+  ck_assert_ptr_null(tri_with(&rep, KP_CHECK_HOOKS, KP_SEV_FAIL));
+  const struct kp_table *nat =
+      kp_snapshot_table(snap, KP_FAMILY_IPV4, KP_BACKEND_LEGACY, "nat", false);
+  ck_assert_ptr_nonnull(nat);
+  const struct kp_chain *post = kp_table_chain(nat, "POSTROUTING");
+  ck_assert_ptr_nonnull(post);
+  ck_assert_str_eq(((const struct kp_rule *)post->rules.items[0])->target_name, "KUBE-POSTROUTING");
+  /* KUBE-POSTROUTING's one rule is cut before its target: not judged */
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_MASQUERADE)->severity, KP_SEV_INFO);
+  tri_worst_is(&rep, KP_SEV_INFO);
+  tri_done(&rep, snap, text);
+}
+END_TEST
+
+START_TEST(a_word_after_a_target_with_options_is_not_joined) {
+  /* only a plain last word right after the target is its wrapped end */
+  const char *text = "*nat\n:KUBE-MARK-MASQ - [0:0]\n"
+                     "-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000\n"
+                     "-A KUBE-MARK-MASQ -j RETURN extra words\nCOMMIT\n";
+  struct kp_snapshot *snap = kp_snapshot_new();
+  struct kp_dump_error err;
+  ck_assert_int_eq(kp_dump_parse_buffer(snap, "t.txt", text, strlen(text), &err), 0);
+  const struct kp_chain *c = kp_table_chain(
+      kp_snapshot_table(snap, KP_FAMILY_IPV4, KP_BACKEND_UNKNOWN, "nat", false), "KUBE-MARK-MASQ");
+  ck_assert_str_eq(((const struct kp_rule *)c->rules.items[0])->target_name, "MARK");
+  ck_assert_str_eq(((const struct kp_rule *)c->rules.items[1])->target_name, "RETURN");
+  kp_snapshot_free(snap);
+}
+END_TEST
+
+START_TEST(what_is_not_a_prompt) {
+  ck_assert(kp_dump_is_prompt("root@node-1:~# iptables -L", 26));
+  ck_assert(kp_dump_is_prompt("root@node-1:~#", 14));
+  ck_assert(kp_dump_is_prompt("[root@SHA1000130405 k8s-yml]# iptables-save", 44));
+  ck_assert(kp_dump_is_prompt("/ # iptables -t nat -S", 22));
+  /* dump lines with an '@' or '#' in them */
+  const char *rule = "-A X -m comment --comment \"a@b# c\" -j RETURN";
+  ck_assert(!kp_dump_is_prompt(rule, strlen(rule)));
+  const char *row = "KUBE-SVC-X  tcp  --  0.0.0.0/0  10.0.0.1  /* ns/a@b# */";
+  ck_assert(!kp_dump_is_prompt(row, strlen(row)));
+  ck_assert(!kp_dump_is_prompt("# Generated by iptables-save", 28));
+  /* a /proxyMode body is one word, not a command: still read */
+  struct kp_snapshot *snap = kp_snapshot_new();
+  struct kp_dump_error err;
+  ck_assert_int_eq(kp_dump_parse_buffer(snap, "proxyMode", "iptables\n", 9, &err), 0);
+  ck_assert_str_eq(snap->proxy.proxy_mode, "iptables");
+  kp_snapshot_free(snap);
+  /* text that is no dump stays an error */
+  snap = kp_snapshot_new();
+  const char *prose = "one\ntwo\nthree\n";
+  ck_assert_int_eq(kp_dump_parse_buffer(snap, "p.txt", prose, strlen(prose), &err), -1);
+  kp_snapshot_free(snap);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("dump_paste");
+  TCase *tc = tcase_create("paste");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, prompt_fence_and_indent_around_a_save);
+  tcase_add_test(tc, prompt_fence_and_indent_around_a_listing);
+  tcase_add_test(tc, prompt_above_an_S_listing_cut_mid_rule);
+  tcase_add_test(tc, mail_quoted_listing_after_prose);
+  tcase_add_test(tc, prompt_listing_and_iptables_warning_line);
+  tcase_add_test(tc, terminal_wrapped_jump_target);
+  tcase_add_test(tc, a_word_after_a_target_with_options_is_not_joined);
+  tcase_add_test(tc, what_is_not_a_prompt);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? 0 : 1;
+}
