@@ -161,6 +161,11 @@ START_TEST(terminal_wrapped_jump_target) {
   const struct kp_chain *post = kp_table_chain(nat, "POSTROUTING");
   ck_assert_ptr_nonnull(post);
   ck_assert_str_eq(((const struct kp_rule *)post->rules.items[0])->target_name, "KUBE-POSTROUTING");
+  /* KUBE-SERVICES is declared, its rules are past the cut: the INFO says
+   * so (was: "chain(s) not in the input (e.g. nat KUBE-SERVICES)") */
+  const struct kp_result *unseen = tri_with(&rep, KP_CHECK_HOOKS, KP_SEV_INFO);
+  ck_assert_ptr_nonnull(unseen);
+  ck_assert_ptr_nonnull(strstr(unseen->message, "or not all their rules (e.g. nat KUBE-SERVICES)"));
   /* KUBE-POSTROUTING's one rule is cut before its target: not judged */
   ck_assert_int_eq(tsb_result(&rep, KP_CHECK_MASQUERADE)->severity, KP_SEV_INFO);
   tri_worst_is(&rep, KP_SEV_INFO);
@@ -209,6 +214,99 @@ START_TEST(what_is_not_a_prompt) {
 }
 END_TEST
 
+static bool has_note(const struct kp_snapshot *snap, enum kp_note_kind kind, const char *text) {
+  for (size_t i = 0; i < snap->notes.count; i++) {
+    const struct kp_note *note = snap->notes.items[i];
+    if (note->kind == kind && note->detail != NULL && strstr(note->detail, text) != NULL)
+      return true;
+  }
+  return false;
+}
+
+START_TEST(pod_view_then_host_view_in_one_paste) {
+  /* flannel-io/flannel#1462: the flannel pod's nat -S (POSTROUTING rules
+   * only), then the host's: an IPVS-mode node (KUBE-NODE-PORT,
+   * KUBE-LOAD-BALANCER declared; PREROUTING -> KUBE-SERVICES,
+   * POSTROUTING -> KUBE-POSTROUTING), cut in POSTROUTING. The host's
+   * listing has every chain ipvs mode needs. */
+  char *text = tri_head(PASTED "flannel-1462-pod-then-host-nat-S-cut.txt", 0);
+  struct kp_snapshot *snap;
+  struct kp_report rep = tri_run("flannel-1462.txt", text, &snap);
+  /* was: FAIL missing chains nat KUBE-SERVICES, KUBE-POSTROUTING,
+   * KUBE-NODE-PORT, KUBE-MARK-MASQ and FAIL KUBE-MARK-MASQ missing (the
+   * pod's listing judged) */
+  ck_assert_str_eq(tsb_result(&rep, KP_CHECK_MODE)->message, "kube-proxy mode: ipvs");
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_CHAINS)->severity, KP_SEV_OK);
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_MASQUERADE)->severity, KP_SEV_INFO); /* cut */
+  ck_assert(has_note(snap, KP_NOTE_SKIPPED, "the one holding kube-proxy's chains"));
+  tri_worst_is(&rep, KP_SEV_INFO);
+  tri_done(&rep, snap, text);
+}
+END_TEST
+
+/* Two captures of one node pasted before / after: the later is judged. */
+static void before_after(const char *before, const char *after, enum kp_severity masq) {
+  char *a = tri_head(before, 0), *b = tri_head(after, 0);
+  size_t na = strlen(a), nb = strlen(b);
+  char *text = malloc(na + nb + 1);
+  ck_assert_ptr_nonnull(text);
+  memcpy(text, a, na);
+  memcpy(text + na, b, nb + 1);
+  free(a);
+  free(b);
+  struct kp_snapshot *snap;
+  struct kp_report rep = tri_run("before-after.txt", text, &snap);
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_MASQUERADE)->severity, masq);
+  ck_assert(has_note(snap, KP_NOTE_SKIPPED, "the later one"));
+  tri_done(&rep, snap, text);
+}
+
+START_TEST(two_dumps_of_one_node_concatenated) {
+  /* no-masquerade: KUBE-POSTROUTING without its MASQUERADE rule
+   * (tests/fixtures/README.md). Before: the two saves' nat rules were
+   * merged into one table (5 KUBE-POSTROUTING rules, MASQUERADE among
+   * them: OK whatever the order); two -L listings were both kept and the
+   * first one judged. */
+  const char *cap = KP_SOURCE_DIR "/tests/fixtures/captured/";
+  char healthy[512], broken[512];
+  snprintf(healthy, sizeof(healthy), "%shealthy/legacy/iptables-save-c.txt", cap);
+  snprintf(broken, sizeof(broken), "%sno-masquerade/legacy/iptables-save-c.txt", cap);
+  before_after(healthy, broken, KP_SEV_FAIL); /* was: OK */
+  before_after(broken, healthy, KP_SEV_OK);
+  snprintf(healthy, sizeof(healthy), "%shealthy/legacy/nat-L-n-v.txt", cap);
+  snprintf(broken, sizeof(broken), "%sno-masquerade/legacy/nat-L-n-v.txt", cap);
+  before_after(healthy, broken, KP_SEV_FAIL); /* was: OK */
+  before_after(broken, healthy, KP_SEV_OK);   /* was: FAIL */
+  snprintf(healthy, sizeof(healthy), "%shealthy/legacy/nat-S.txt", cap);
+  snprintf(broken, sizeof(broken), "%sno-masquerade/legacy/nat-S.txt", cap);
+  before_after(healthy, broken, KP_SEV_FAIL); /* was: OK */
+  before_after(broken, healthy, KP_SEV_OK);   /* was: FAIL */
+}
+END_TEST
+
+START_TEST(legacy_and_nft_saves_in_one_file_stay_two_backends) {
+  /* iptables-legacy-save then iptables-nft-save of one node, both with
+   * kube-proxy's rules: not one table shown twice, two backends (FAIL) */
+  const char *cap = KP_SOURCE_DIR "/tests/fixtures/captured/healthy/";
+  char legacy[512], nft[512];
+  snprintf(legacy, sizeof(legacy), "%slegacy/iptables-save-c.txt", cap);
+  snprintf(nft, sizeof(nft), "%snft/iptables-save-c.txt", cap);
+  char *a = tri_head(legacy, 0), *b = tri_head(nft, 0);
+  size_t na = strlen(a), nb = strlen(b);
+  char *text = malloc(na + nb + 1);
+  ck_assert_ptr_nonnull(text);
+  memcpy(text, a, na);
+  memcpy(text + na, b, nb + 1);
+  free(a);
+  free(b);
+  struct kp_snapshot *snap;
+  struct kp_report rep = tri_run("both.txt", text, &snap);
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_BACKENDS)->severity, KP_SEV_FAIL);
+  ck_assert(!has_note(snap, KP_NOTE_SKIPPED, "more than once"));
+  tri_done(&rep, snap, text);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("dump_paste");
   TCase *tc = tcase_create("paste");
@@ -221,6 +319,9 @@ int main(void) {
   tcase_add_test(tc, terminal_wrapped_jump_target);
   tcase_add_test(tc, a_word_after_a_target_with_options_is_not_joined);
   tcase_add_test(tc, what_is_not_a_prompt);
+  tcase_add_test(tc, pod_view_then_host_view_in_one_paste);
+  tcase_add_test(tc, two_dumps_of_one_node_concatenated);
+  tcase_add_test(tc, legacy_and_nft_saves_in_one_file_stay_two_backends);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

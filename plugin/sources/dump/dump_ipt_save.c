@@ -358,6 +358,19 @@ static int save_commit(struct save_state *st) {
   return 0;
 }
 
+/* "*nat" again after a COMMIT of *nat: a second dump in the file (two
+ * iptables-save runs pasted one after the other). Its own table, not
+ * rules added to the first; kp_dump_reconcile keeps one. */
+static bool repeated_table(const struct save_state *st, const char *name) {
+  for (size_t i = 0; i < st->snap->tables.count; i++) {
+    const struct kp_table *t = st->snap->tables.items[i];
+    if (t->family == st->family && t->backend == st->backend && strcmp(t->name, name) == 0 &&
+        t->source == st->source)
+      return true;
+  }
+  return false;
+}
+
 static int save_line(void *arg, const char *line, size_t n, size_t lineno) {
   struct save_state *st = arg;
   size_t b = kp_ipt_skip_blanks(line, n, 0);
@@ -380,8 +393,12 @@ static int save_line(void *arg, const char *line, size_t n, size_t lineno) {
     if (kp_ipt_take_word(line, n, &pos, name, sizeof(name)) != 0 || pos != n ||
         pos != 1 + strlen(name))
       return kp_dump_fail(st->err, st->source, lineno, "malformed table line");
-    st->table = kp_snapshot_source_table(st->snap, st->family, st->backend, name, st->source);
-    if (st->table == NULL)
+    bool again = repeated_table(st, name);
+    /* (a new table under a name no table has, then named) */
+    st->table = kp_snapshot_source_table(st->snap, st->family, st->backend,
+                                         again ? "(again)" : name, st->source);
+    if (st->table == NULL ||
+        (again && (st->table->name = kp_arena_strdup(&st->snap->arena, name)) == NULL))
       return kp_dump_oom(st->err, st->source, lineno);
     st->table->legacy_visible |= st->backend == KP_BACKEND_NFT;
     st->table_line = lineno;
