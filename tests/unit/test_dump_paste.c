@@ -307,6 +307,84 @@ START_TEST(legacy_and_nft_saves_in_one_file_stay_two_backends) {
 }
 END_TEST
 
+/* The first n lines of the opsnull ipvsadm paste (tests/fixtures/ipvs/),
+ * ending without a newline when cut_mid is true (a paste cut there). */
+static char *ipvs_head(size_t n, bool cut_mid) {
+  char *text = tri_head(KP_SOURCE_DIR "/tests/fixtures/ipvs/opsnull-251-ipvsadm-L-n.txt", n);
+  size_t len = strlen(text);
+  if (cut_mid && len > 0 && text[len - 1] == '\n')
+    text[len - 1] = '\0';
+  return text;
+}
+
+START_TEST(ipvsadm_listing_cut_after_a_virtual_server) {
+  /* opsnull/follow-me-install-kubernetes-cluster#251 cut after line 12,
+   * "TCP  10.253.102.1:32767 rr", its newline gone: the paste stops
+   * there, its real servers (line 13 of the whole paste) are not shown. */
+  static const char *const pods[] = {"10.253.35.2", "10.99.99.99", NULL};
+  char *text = ipvs_head(12, true);
+  struct kp_snapshot *snap = kp_snapshot_new();
+  struct kp_dump_error err;
+  ck_assert_int_eq(kp_dump_parse_buffer(snap, "ipvs.txt", text, strlen(text), &err), 0);
+  struct kp_report rep = tsb_check(snap, pods);
+  /* was: WARN 1 IPVS virtual server(s) without real servers */
+  const struct kp_result *ep = tsb_result(&rep, KP_CHECK_ENDPOINTS);
+  ck_assert_int_eq(ep->severity, KP_SEV_INFO);
+  ck_assert_ptr_nonnull(strstr(ep->message, "TCP 10.253.102.1:32767"));
+  /* 10.253.35.2 is a real server of 10.253.102.0:32767 (line 11) */
+  ck_assert_ptr_nonnull(tri_with(&rep, KP_CHECK_POD_RULES, KP_SEV_OK));
+  /* 10.99.99.99 is in none shown, and the listing is cut: not judged
+   * (was: WARN not a real server of any IPVS virtual server) */
+  ck_assert_ptr_null(tri_with(&rep, KP_CHECK_POD_RULES, KP_SEV_WARN));
+  ck_assert_ptr_nonnull(tri_with(&rep, KP_CHECK_POD_RULES, KP_SEV_INFO));
+  kp_report_free(&rep);
+  kp_snapshot_free(snap);
+  free(text);
+  /* the same 12 lines ending with a newline may be the whole listing: an
+   * empty virtual server is kube-proxy's for a service without endpoints */
+  text = ipvs_head(12, false);
+  snap = kp_snapshot_new();
+  ck_assert_int_eq(kp_dump_parse_buffer(snap, "ipvs.txt", text, strlen(text), &err), 0);
+  rep = tsb_check(snap, pods);
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_ENDPOINTS)->severity, KP_SEV_WARN);
+  ck_assert_ptr_nonnull(tri_with(&rep, KP_CHECK_POD_RULES, KP_SEV_WARN));
+  kp_report_free(&rep);
+  kp_snapshot_free(snap);
+  free(text);
+}
+END_TEST
+
+START_TEST(ipvsadm_paste_with_elisions) {
+  /* kubernetes/website#8652: "u@node$ ipvsadm -ln", "..." before and
+   * after the one virtual server shown (3 real servers), a fence. */
+  char *text = tri_head(PASTED "k8s-website-8652-ipvsadm-elided.txt", 0);
+  struct kp_snapshot *snap = kp_snapshot_new();
+  struct kp_dump_error err;
+  /* was: exit 3, 'not an ipvsadm line: "..."' */
+  ck_assert_int_eq(kp_dump_parse_buffer(snap, "website.txt", text, strlen(text), &err), 0);
+  ck_assert_uint_eq(snap->ipvs.count, 1);
+  const struct kp_ipvs_service *svc = snap->ipvs.items[0];
+  ck_assert_uint_eq(svc->reals.count, 3);
+  ck_assert(svc->cut); /* lines left out after it */
+  kp_snapshot_free(snap);
+  free(text);
+  /* a virtual server right before an elision shows no real servers: not
+   * judged; one followed by another virtual server is */
+  const char *gap = "Prot LocalAddress:Port Scheduler Flags\n"
+                    "TCP  10.0.0.1:80 rr\n...\nTCP  10.0.0.2:80 rr\nTCP  10.0.0.3:80 rr\n"
+                    "  -> 172.17.0.2:937               Masq    1      0          0\n";
+  snap = kp_snapshot_new();
+  ck_assert_int_eq(kp_dump_parse_buffer(snap, "gap.txt", gap, strlen(gap), &err), 0);
+  struct kp_report rep = tsb_check(snap, NULL);
+  const struct kp_result *ep = tsb_result(&rep, KP_CHECK_ENDPOINTS);
+  ck_assert_int_eq(ep->severity, KP_SEV_WARN);
+  ck_assert_int_eq(tsb_detail(ep, "no_endpoints")->num, 1); /* 10.0.0.2 only */
+  ck_assert(tsb_list_has(ep, "services_without_endpoints", "TCP 10.0.0.2:80"));
+  kp_report_free(&rep);
+  kp_snapshot_free(snap);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("dump_paste");
   TCase *tc = tcase_create("paste");
@@ -322,6 +400,8 @@ int main(void) {
   tcase_add_test(tc, pod_view_then_host_view_in_one_paste);
   tcase_add_test(tc, two_dumps_of_one_node_concatenated);
   tcase_add_test(tc, legacy_and_nft_saves_in_one_file_stay_two_backends);
+  tcase_add_test(tc, ipvsadm_listing_cut_after_a_virtual_server);
+  tcase_add_test(tc, ipvsadm_paste_with_elisions);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
