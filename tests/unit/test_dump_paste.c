@@ -385,6 +385,89 @@ START_TEST(ipvsadm_paste_with_elisions) {
 }
 END_TEST
 
+/* file with lines from..to (1-based) replaced by one line `mark`. */
+static char *elided(const char *file, size_t from, size_t to, const char *mark) {
+  const size_t before[] = {1, from - 1, 0}, after[] = {to + 1, (size_t)-1, 0};
+  char *a = tri_line_ranges(file, before), *b = tri_line_ranges(file, after);
+  size_t na = strlen(a), nb = strlen(b), nm = strlen(mark);
+  char *text = malloc(na + nm + nb + 2);
+  ck_assert_ptr_nonnull(text);
+  memcpy(text, a, na);
+  memcpy(text + na, mark, nm);
+  text[na + nm] = '\n';
+  memcpy(text + na + nm + 1, b, nb + 1);
+  free(a);
+  free(b);
+  return text;
+}
+
+/* The healthy node with KUBE-POSTROUTING's MASQUERADE rule left out of
+ * the paste ("..." or grep's "--" in its place): the rules shown are
+ * right, the one left out is not seen, so masquerade is not judged. Before:
+ * exit 3 ("not an iptables-save line", "not an iptables -S line"). */
+static void masquerade_elided(const char *file, size_t line, const char *mark) {
+  char *text = elided(file, line, line, mark);
+  struct kp_snapshot *snap;
+  struct kp_report rep = tri_run("elided.txt", text, &snap);
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_MASQUERADE)->severity, KP_SEV_INFO);
+  ck_assert_ptr_null(tri_with(&rep, KP_CHECK_HOOKS, KP_SEV_FAIL));
+  bool noted = false;
+  for (size_t i = 0; i < snap->notes.count; i++)
+    noted |= ((const struct kp_note *)snap->notes.items[i])->kind == KP_NOTE_FRAGMENT;
+  ck_assert(noted);
+  tri_done(&rep, snap, text);
+}
+
+START_TEST(lines_left_out_of_a_save_or_listing) {
+  masquerade_elided(HEALTHY "iptables-save-c.txt", 35, "...");
+  masquerade_elided(HEALTHY "iptables-save-c.txt", 35, "--");
+  masquerade_elided(HEALTHY "nat-S.txt", 33, "...");
+  masquerade_elided(HEALTHY "nat-S.txt", 33, "--");
+  masquerade_elided(HEALTHY "nat-L-n-v.txt", 36, "..."); /* (-L took "--" already) */
+}
+END_TEST
+
+START_TEST(grep_of_a_save_starting_with_declarations) {
+  /* `iptables-save -c | grep -A2 KUBE-SVC` of the healthy node: the
+   * KUBE-SVC declarations first, then rule groups between "--" lines.
+   * Nothing shown is wrong. Before: exit 3 "chain line before any *table
+   * line". */
+  char *full = tri_head(HEALTHY "iptables-save-c.txt", 0);
+  size_t cap = strlen(full) + 1, o = 0, after = 0;
+  char *text = malloc(cap * 2);
+  ck_assert_ptr_nonnull(text);
+  bool gap = false;
+  for (char *line = full, *nl; *line != '\0'; line = nl + 1) {
+    nl = strchr(line, '\n');
+    if (nl == NULL)
+      break;
+    if (strstr(line, "KUBE-SVC") != NULL &&
+        (size_t)(strstr(line, "KUBE-SVC") - line) < (size_t)(nl - line)) {
+      if (gap && o > 0)
+        o += (size_t)snprintf(text + o, cap * 2 - o, "--\n");
+      after = 3; /* the line and 2 after */
+      gap = false;
+    }
+    if (after > 0) {
+      memcpy(text + o, line, (size_t)(nl - line) + 1);
+      o += (size_t)(nl - line) + 1;
+      after--;
+    } else {
+      gap = true;
+    }
+  }
+  text[o] = '\0';
+  free(full);
+  ck_assert_int_eq(text[0], ':');
+  ck_assert_ptr_nonnull(strstr(text, "\n--\n"));
+  struct kp_snapshot *snap;
+  struct kp_report rep = tri_run("grep.txt", text, &snap);
+  ck_assert_str_eq(tsb_result(&rep, KP_CHECK_MODE)->message, "kube-proxy mode: iptables");
+  tri_worst_is(&rep, KP_SEV_INFO);
+  tri_done(&rep, snap, text);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("dump_paste");
   TCase *tc = tcase_create("paste");
@@ -402,6 +485,8 @@ int main(void) {
   tcase_add_test(tc, legacy_and_nft_saves_in_one_file_stay_two_backends);
   tcase_add_test(tc, ipvsadm_listing_cut_after_a_virtual_server);
   tcase_add_test(tc, ipvsadm_paste_with_elisions);
+  tcase_add_test(tc, lines_left_out_of_a_save_or_listing);
+  tcase_add_test(tc, grep_of_a_save_starting_with_declarations);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -238,9 +238,8 @@ static int on_match(struct args_state *st, const char *opt) {
 }
 
 /* "-j KUBE-POSTROUTI        NG": a terminal wrapped the line inside the
- * target's name and the paste joined the halves with blanks
- * (kubernetes/kubernetes#61944). iptables writes no word after a target
- * that takes no options, so one last plain word there is the name's end. */
+ * name (kubernetes/kubernetes#61944). iptables writes no word after a
+ * target without options: one last plain word there is the name's end. */
 static const char *wrapped_target(struct args_state *st, const struct tok *t) {
   struct cursor save = st->cur;
   struct tok tail, more;
@@ -249,13 +248,9 @@ static const char *wrapped_target(struct args_state *st, const struct tok *t) {
     st->cur = save;
     return tok_arena(st->snap, t);
   }
-  char *joined = kp_arena_alloc(&st->snap->arena, t->n + tail.n + 1);
-  if (joined != NULL) {
-    memcpy(joined, t->raw, t->n);
-    memcpy(joined + t->n, tail.raw, tail.n);
-    joined[t->n + tail.n] = '\0';
-  }
-  return joined;
+  char name[256];
+  snprintf(name, sizeof(name), "%.*s%.*s", (int)t->n, t->raw, (int)tail.n, tail.raw);
+  return kp_arena_strdup(&st->snap->arena, name);
 }
 
 static int opt_target(struct args_state *st, const char *opt, bool go) {

@@ -60,22 +60,8 @@ struct list_state {
   size_t listings, first_line, last_line;
   struct kp_chain *chain;
   bool have_header, has_num, has_counters, has_iface;
+  size_t gap_line; /* the first "--" / "..." of the current listing, 0 when none */
 };
-
-/* A KUBE- chain some rule jumps to that the listing does not show: a
- * whole -L listing shows every chain of its table. */
-static const char *unlisted_jump(const struct kp_table *t) {
-  for (size_t c = 0; c < t->chains.count; c++) {
-    const struct kp_chain *chain = t->chains.items[c];
-    for (size_t r = 0; r < chain->rules.count; r++) {
-      const struct kp_rule *rule = chain->rules.items[r];
-      if (rule->target_name != NULL && strncmp(rule->target_name, "KUBE-", 5) == 0 &&
-          kp_table_chain(t, rule->target_name) == NULL)
-        return rule->target_name;
-    }
-  }
-  return NULL;
-}
 
 static int listing_finish(struct list_state *st) {
   struct kp_table *t = st->table;
@@ -87,7 +73,11 @@ static int listing_finish(struct list_state *st) {
   struct kp_chain *last = st->chain;
   st->table = NULL;
   st->chain = NULL;
-  const char *missing = unlisted_jump(t);
+  if (st->gap_line != 0 && kp_ipt_note(st->snap, KP_NOTE_FRAGMENT, st->source, st->gap_line, t,
+                                       "lines left out (\"--\" or \"...\")", st->err) != 0)
+    return -1;
+  st->gap_line = 0;
+  const char *missing = kp_ipt_unlisted_jump(t);
   const char *empty = whole && missing == NULL ? kp_ipt_mark_trailing_cut(t) : NULL;
   if (empty != NULL) {
     char why[320];
@@ -440,13 +430,16 @@ static int list_line(void *arg, const char *line, size_t n, size_t lineno) {
     b++;
   if (b == n || line[b] == '#')
     return 0;
-  if (n - b == 2 && memcmp(line + b, "--", 2) == 0) {
-    /* grep -A/-B/-C's group separator: grep left out what follows the
-     * group, so the chain it ends may be missing rules */
+  if ((n - b == 2 && memcmp(line + b, "--", 2) == 0) ||
+      (n - b == 3 && memcmp(line + b, "...", 3) == 0)) {
+    /* grep -A/-B/-C's group separator (or a "..."): lines were left out
+     * after it, so the chain it ends may be missing rules */
     if (st->chain != NULL)
       st->chain->cut = true;
     if (st->table != NULL)
       st->table->partial = true;
+    if (st->table != NULL && st->gap_line == 0)
+      st->gap_line = lineno;
     return 0;
   }
   int rc;
