@@ -98,6 +98,28 @@ static int top_statement(struct kp_nft_parser *p, enum kp_nft_tok_type end) {
   return kp_nftp_fail(p, line, "unexpected '%s' (not nft syntax)", word);
 }
 
+/* A top-level statement that did not parse, on the last line and without
+ * its newline ("chain KUBE-SVC-PUNXD" where a paste stops): cut there, what
+ * came before is kept (every table it touched may miss more). */
+static void cut_statement(struct kp_nft_parser *p, enum kp_nft_tok_type end, const char *buf,
+                          size_t len) {
+  size_t line = p->toks[0].line;
+  if (end != KP_NFT_TOK_EOF || len == 0 || buf[len - 1] == '\n' ||
+      memchr(p->toks[0].p, '\n', (size_t)(buf + len - p->toks[0].p)) != NULL ||
+      strstr(p->err->message, "out of memory") != NULL || p->snap->tables.count == 0)
+    return;
+  p->failed = false;
+  memset(p->err, 0, sizeof(*p->err));
+  for (size_t i = 0; i < p->snap->tables.count; i++) {
+    struct kp_table *t = p->snap->tables.items[i];
+    if (t->source == p->source || (t->source != NULL && strcmp(t->source, p->source) == 0))
+      t->partial = true;
+  }
+  if (kp_snapshot_add_note(p->snap, KP_NOTE_CUT, p->source, line, NULL, KP_FAMILY_IPV4,
+                           "last line cut mid-statement") == NULL)
+    kp_nftp_oom(p);
+}
+
 int kp_parse_nft(struct kp_snapshot *snap, const char *source, const char *buf, size_t len,
                  struct kp_dump_error *err) {
   struct kp_dump_error scratch;
@@ -114,8 +136,10 @@ int kp_parse_nft(struct kp_snapshot *snap, const char *source, const char *buf, 
     enum kp_nft_tok_type end = kp_nftp_collect(&p, true, 0);
     if (p.failed)
       break;
-    if (p.ntoks > 0 && top_statement(&p, end) != 0)
+    if (p.ntoks > 0 && top_statement(&p, end) != 0) {
+      cut_statement(&p, end, buf, len);
       break;
+    }
     if (end == KP_NFT_TOK_RBRACE)
       kp_nftp_next(&p); /* a stray '}': tolerated */
     else if (end == KP_NFT_TOK_EOF)
