@@ -220,6 +220,32 @@ START_TEST(nft_ruleset_with_lines_left_out) {
 }
 END_TEST
 
+START_TEST(ip6tables_listing_of_any_addresses_only) {
+  /* kubeovn/kube-ovn#1716: `ip6tables -t nat -nL | grep POSTROUT -A 10`,
+   * every address "::/0". It is IPv6; next to it, the no-masquerade
+   * node's IPv4 nat -L (KUBE-POSTROUTING without MASQUERADE). Before: the
+   * IPv6 paste read as IPv4 (an "anywhere" has no host address) and judged
+   * as the node's nat table: the IPv4 listing went unjudged, masquerade
+   * INFO instead of the FAIL the IPv4 listing shows. */
+  const char *files[] = {PASTED "kube-ovn-1716-ip6tables-nat-L-grep.txt", KP_SOURCE_DIR
+                         "/tests/fixtures/captured/no-masquerade/legacy/nat-L-n-v.txt"};
+  struct kp_snapshot *snap = kp_snapshot_new();
+  struct kp_dump_error err;
+  for (size_t i = 0; i < 2; i++)
+    ck_assert_msg(kp_dump_parse_file(snap, files[i], &err) == 0, "%s", err.message);
+  ck_assert_int_eq(kp_dump_reconcile(snap), 0);
+  const struct kp_table *v6 =
+      kp_snapshot_table(snap, KP_FAMILY_IPV6, KP_BACKEND_UNKNOWN, "nat", false);
+  ck_assert_ptr_nonnull(v6);
+  ck_assert_ptr_nonnull(kp_table_chain(v6, "POSTROUTING"));
+  struct kp_report rep = tsb_check(snap, NULL);
+  const struct kp_result *masq = tsb_result(&rep, KP_CHECK_MASQUERADE);
+  ck_assert_int_eq(masq->severity, KP_SEV_FAIL);
+  kp_report_free(&rep);
+  kp_snapshot_free(snap);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("dump_gaps");
   TCase *tc = tcase_create("gaps");
@@ -230,6 +256,7 @@ int main(void) {
   tcase_add_test(tc, grep_of_a_save_starting_with_declarations);
   tcase_add_test(tc, nft_chains_cut_inside_a_chain_name);
   tcase_add_test(tc, nft_ruleset_with_lines_left_out);
+  tcase_add_test(tc, ip6tables_listing_of_any_addresses_only);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -341,7 +341,8 @@ static int row_addr(struct list_state *st, struct span s, struct kp_addr *addr) 
   buf[s.n] = '\0';
   if (kp_addr_parse(&st->snap->arena, buf, addr) != 0)
     return -1;
-  st->ipv6 |= addr->kind == KP_ADDR_IPV6;
+  /* "::/0" is ip6tables' "anywhere": IPv6 too, though no host address */
+  st->ipv6 |= addr->kind == KP_ADDR_IPV6 || memchr(s.p, ':', s.n) != NULL;
   return 0;
 }
 
