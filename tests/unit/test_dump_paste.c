@@ -238,7 +238,7 @@ START_TEST(pod_view_then_host_view_in_one_paste) {
   ck_assert_str_eq(tsb_result(&rep, KP_CHECK_MODE)->message, "kube-proxy mode: ipvs");
   ck_assert_int_eq(tsb_result(&rep, KP_CHECK_CHAINS)->severity, KP_SEV_OK);
   ck_assert_int_eq(tsb_result(&rep, KP_CHECK_MASQUERADE)->severity, KP_SEV_INFO); /* cut */
-  ck_assert(has_note(snap, KP_NOTE_SKIPPED, "the one holding kube-proxy's chains"));
+  ck_assert(has_note(snap, KP_NOTE_SKIPPED, "the copy holding kube-proxy's chains"));
   tri_worst_is(&rep, KP_SEV_INFO);
   tri_done(&rep, snap, text);
 }
@@ -257,7 +257,7 @@ static void before_after(const char *before, const char *after, enum kp_severity
   struct kp_snapshot *snap;
   struct kp_report rep = tri_run("before-after.txt", text, &snap);
   ck_assert_int_eq(tsb_result(&rep, KP_CHECK_MASQUERADE)->severity, masq);
-  ck_assert(has_note(snap, KP_NOTE_SKIPPED, "the later one"));
+  ck_assert(has_note(snap, KP_NOTE_SKIPPED, "the later copy"));
   tri_done(&rep, snap, text);
 }
 
@@ -281,6 +281,11 @@ START_TEST(two_dumps_of_one_node_concatenated) {
   snprintf(broken, sizeof(broken), "%sno-masquerade/legacy/nat-S.txt", cap);
   before_after(healthy, broken, KP_SEV_FAIL); /* was: OK */
   before_after(broken, healthy, KP_SEV_OK);   /* was: FAIL */
+  /* two `nft list ruleset` of the iptables-nft backend: blocks merged */
+  snprintf(healthy, sizeof(healthy), "%shealthy/nft/nft-list-ruleset.txt", cap);
+  snprintf(broken, sizeof(broken), "%sno-masquerade/nft/nft-list-ruleset.txt", cap);
+  before_after(healthy, broken, KP_SEV_FAIL); /* was: OK */
+  before_after(broken, healthy, KP_SEV_OK);
 }
 END_TEST
 

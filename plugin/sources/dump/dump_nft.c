@@ -47,6 +47,30 @@ static struct kp_table *table_for_bare_chain(struct kp_nft_parser *p, const char
   return kp_nftp_table_named(p, v6 ? KP_FAMILY_IPV6 : KP_FAMILY_IPV4, nat ? "nat" : "filter");
 }
 
+/* A second "table ip nat { ... }" block of the same table in one file:
+ * two `nft list ruleset` outputs pasted one after the other (before and
+ * after). Its own table, not rules added to the first (kp_dump_reconcile
+ * keeps one). (An `nft -f` file may split a table in blocks; kube-proxy's
+ * own scripts use `add` commands.) NULL on OOM. */
+static struct kp_table *listed_again(struct kp_nft_parser *p, struct kp_table *table) {
+  if (table == NULL)
+    return NULL;
+  bool again = false;
+  for (size_t k = 0; k < p->n_listed; k++)
+    again |= p->listed[k] == table;
+  if (again) {
+    const char *name = table->name;
+    bool native = table->native_nft;
+    table = kp_snapshot_source_table(p->snap, table->family, KP_BACKEND_NFT, "(again)", p->source);
+    if (table == NULL || (table->name = kp_arena_strdup(&p->snap->arena, name)) == NULL)
+      return kp_nftp_oom(p), NULL;
+    table->native_nft = native;
+  }
+  if (p->n_listed < sizeof(p->listed) / sizeof(p->listed[0]))
+    p->listed[p->n_listed++] = table;
+  return table;
+}
+
 static int top_statement(struct kp_nft_parser *p, enum kp_nft_tok_type end) {
   size_t line = p->toks[0].line;
   static const char *const ignored[] = {"flush",    "delete",   "destroy", "list",
@@ -58,7 +82,7 @@ static int top_statement(struct kp_nft_parser *p, enum kp_nft_tok_type end) {
     if (p->failed)
       return -1;
     if (end == KP_NFT_TOK_LBRACE)
-      return kp_nftp_table_body(p, table, line);
+      return (table = listed_again(p, table)) == NULL ? -1 : kp_nftp_table_body(p, table, line);
     return 0;
   }
   if (kp_nftp_tok(p, 0, "chain") && end == KP_NFT_TOK_LBRACE) {

@@ -21,6 +21,10 @@ struct kp_nft_parser {
   struct kp_nft_token lbrace; /* the '{' that ended the last collect() */
   bool open_at_eof;           /* collect() hit the end inside braces */
   bool failed;
+  /* tables this file listed a "table F N { ... }" block of: another block
+   * of one is a second listing (two `nft list ruleset` pasted) */
+  struct kp_table *listed[16];
+  size_t n_listed;
 };
 
 /* dump_nft_cursor.c */

@@ -124,15 +124,15 @@ static bool drop_repeated_one(struct kp_snapshot *snap) {
         continue;
       bool kube_a = chain_count(a, true) > 0, kube_b = chain_count(b, true) > 0;
       struct kp_table *drop = kube_a && !kube_b ? b : a, *keep = drop == a ? b : a;
-      /* "the file shows nat more than once; judged: the copy from line 138,
-       * the later one" */
+      /* "the file shows nat more than once; judged: the later copy, from
+       * line 138" */
       char detail[200], from[48] = "";
       size_t kept_line = first_rule_line(keep);
       if (kept_line > 0)
-        snprintf(from, sizeof(from), " from line %zu", kept_line);
-      snprintf(detail, sizeof(detail), "the file shows %s%s more than once; judged: the copy%s, %s",
-               a->family == KP_FAMILY_IPV6 ? "ip6 " : "", a->name, from,
-               kube_a != kube_b ? "the one holding kube-proxy's chains" : "the later one");
+        snprintf(from, sizeof(from), ", from line %zu", kept_line);
+      snprintf(detail, sizeof(detail), "the file shows %s%s more than once; judged: %s%s",
+               a->family == KP_FAMILY_IPV6 ? "ip6 " : "", a->name,
+               kube_a != kube_b ? "the copy holding kube-proxy's chains" : "the later copy", from);
       if (kp_snapshot_add_note(snap, KP_NOTE_SKIPPED, drop->source, first_rule_line(drop),
                                drop->name, drop->family, detail) == NULL)
         return false;
