@@ -312,6 +312,61 @@ START_TEST(legacy_and_nft_saves_in_one_file_stay_two_backends) {
 }
 END_TEST
 
+/* The texts joined, in order (each malloc'd by tri_head), freed. */
+static char *joined(char *const *parts, size_t n) {
+  size_t total = 1;
+  for (size_t i = 0; i < n; i++)
+    total += strlen(parts[i]);
+  char *text = malloc(total), *o = text;
+  ck_assert_ptr_nonnull(text);
+  for (size_t i = 0; i < n; i++) {
+    size_t k = strlen(parts[i]);
+    memcpy(o, parts[i], k);
+    o += k;
+    free(parts[i]);
+  }
+  *o = '\0';
+  return text;
+}
+
+START_TEST(outputs_of_several_commands_in_one_paste) {
+  /* `iptables -t nat -S` of the captured IPVS-mode node, then `ipvsadm
+   * -Ln` (opsnull#251's listing: 7 virtual servers, each with real
+   * servers), with their prompts. Before: exit 3 at the ipvsadm lines. */
+  const char *cap = KP_SOURCE_DIR "/tests/fixtures/captured/";
+  char path[512];
+  snprintf(path, sizeof(path), "%sipvs/legacy/nat-S.txt", cap);
+  char *parts[] = {strdup("$ sudo iptables -t nat -S\n"), tri_head(path, 0),
+                   tri_head(KP_SOURCE_DIR "/tests/fixtures/ipvs/opsnull-251-ipvsadm-L-n.txt", 0)};
+  char *text = joined(parts, 3);
+  struct kp_snapshot *snap;
+  struct kp_report rep = tri_run("mixed.txt", text, &snap);
+  ck_assert_str_eq(tsb_result(&rep, KP_CHECK_MODE)->message, "kube-proxy mode: ipvs");
+  ck_assert_uint_eq(snap->ipvs.count, 7);
+  const struct kp_result *ep = tsb_result(&rep, KP_CHECK_ENDPOINTS);
+  ck_assert_int_eq(ep->severity, KP_SEV_OK);
+  tri_done(&rep, snap, text);
+  /* the no-masquerade node's iptables-save, then the healthy node's nat
+   * -L: the later is judged, whichever comes first (the -L does not say
+   * its backend, the save does: still the same table) */
+  const char *names[2][2] = {
+      {"no-masquerade/legacy/iptables-save-c.txt", "healthy/legacy/nat-L-n-v.txt"},
+      {"healthy/legacy/nat-L-n-v.txt", "no-masquerade/legacy/iptables-save-c.txt"}};
+  const enum kp_severity masq[2] = {KP_SEV_OK, KP_SEV_FAIL};
+  for (size_t i = 0; i < 2; i++) {
+    char a[512], b[512];
+    snprintf(a, sizeof(a), "%s%s", cap, names[i][0]);
+    snprintf(b, sizeof(b), "%s%s", cap, names[i][1]);
+    char *two[] = {tri_head(a, 0), strdup("\n$ iptables ...\n"), tri_head(b, 0)};
+    text = joined(two, 3);
+    rep = tri_run("mixed.txt", text, &snap);
+    ck_assert_int_eq(tsb_result(&rep, KP_CHECK_MASQUERADE)->severity, masq[i]);
+    ck_assert(has_note(snap, KP_NOTE_SKIPPED, "the later copy"));
+    tri_done(&rep, snap, text);
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("dump_paste");
   TCase *tc = tcase_create("paste");
@@ -327,6 +382,7 @@ int main(void) {
   tcase_add_test(tc, pod_view_then_host_view_in_one_paste);
   tcase_add_test(tc, two_dumps_of_one_node_concatenated);
   tcase_add_test(tc, legacy_and_nft_saves_in_one_file_stay_two_backends);
+  tcase_add_test(tc, outputs_of_several_commands_in_one_paste);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

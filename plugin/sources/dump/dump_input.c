@@ -18,6 +18,8 @@
 
 static int parse_detected(struct kp_snapshot *snap, const char *name, const char *buf, size_t len,
                           struct kp_dump_error *err);
+static int parse_parts(struct kp_snapshot *snap, const char *name, const char *buf, size_t len,
+                       struct kp_dump_error *err);
 
 static size_t line_of(const char *buf, size_t offset) {
   size_t line = 1;
@@ -44,8 +46,33 @@ int kp_dump_parse_buffer(struct kp_snapshot *snap, const char *source_name, cons
   size_t clean_len = 0;
   char *clean = kp_dump_unpaste(buf, len, &clean_len);
   int rc =
-      parse_detected(snap, name, clean != NULL ? clean : buf, clean != NULL ? clean_len : len, err);
+      parse_parts(snap, name, clean != NULL ? clean : buf, clean != NULL ? clean_len : len, err);
   free(clean);
+  return rc;
+}
+
+/* Each dump of a file holding several (outputs of different commands
+ * pasted one after the other) by its own parser; the lines before a part
+ * stay as empty lines, so that messages name the file's lines. */
+static int parse_parts(struct kp_snapshot *snap, const char *name, const char *buf, size_t len,
+                       struct kp_dump_error *err) {
+  size_t end = kp_dump_part_end(buf, len);
+  if (end == len)
+    return parse_detected(snap, name, buf, len, err);
+  char *part = malloc(len + 1);
+  if (part == NULL)
+    return kp_dump_oom(err, name, 0);
+  int rc = 0;
+  for (size_t start = 0, lines = 0; rc == 0 && start < len;) {
+    size_t n = kp_dump_part_end(buf + start, len - start);
+    memset(part, '\n', lines);
+    memcpy(part + lines, buf + start, n);
+    rc = parse_detected(snap, name, part, lines + n, err);
+    for (size_t i = start; i < start + n; i++)
+      lines += buf[i] == '\n';
+    start += n;
+  }
+  free(part);
   return rc;
 }
 
@@ -80,8 +107,11 @@ static int parse_detected(struct kp_snapshot *snap, const char *name, const char
   default:
     return kp_dump_fail(err, name, 0, "not a recognised iptables/nft/ipvsadm dump");
   }
-  char *kept = kp_arena_strdup(&snap->arena, name);
-  if (kept == NULL || kp_ptrvec_push(&snap->arena, &snap->sources, kept) != 0)
+  /* (the parts of one file are one source) */
+  const char *last = snap->sources.count > 0 ? snap->sources.items[snap->sources.count - 1] : NULL;
+  char *kept =
+      last != NULL && strcmp(last, name) == 0 ? (char *)last : kp_arena_strdup(&snap->arena, name);
+  if (kept == NULL || (kept != last && kp_ptrvec_push(&snap->arena, &snap->sources, kept) != 0))
     return kp_dump_oom(err, name, 0);
   if (parse(snap, kept, buf, len, err) == 0)
     return 0;

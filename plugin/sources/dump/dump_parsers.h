@@ -37,6 +37,11 @@ int kp_parse_ipvsadm(struct kp_snapshot *snap, const char *source, const char *b
 bool kp_dump_is_prompt(const char *p, size_t n);
 char *kp_dump_unpaste(const char *buf, size_t len, size_t *out_len);
 
+/* dump_detect.c: several command outputs pasted into one file (`iptables
+ * -t nat -S`, then `ipvsadm -Ln`): the offset where a dump of another
+ * format than the first one starts, len when none does. */
+size_t kp_dump_part_end(const char *buf, size_t len);
+
 /* dump_input.c, for dump_bundle.c: at most limit bytes of path in a
  * malloc'd buffer (*truncated when there was more; NULL with err filled);
  * whether the head of a file is a dump of a known format; the IPv6 family

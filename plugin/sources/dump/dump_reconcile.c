@@ -119,8 +119,12 @@ static bool drop_repeated_one(struct kp_snapshot *snap) {
     struct kp_table *a = snap->tables.items[i];
     for (size_t j = i + 1; j < snap->tables.count; j++) {
       struct kp_table *b = snap->tables.items[j];
-      if (!same_slot(a, b) || a->backend != b->backend || a->native_nft != b->native_nft ||
-          a->source == NULL || b->source == NULL || strcmp(a->source, b->source) != 0)
+      /* (an -L or -S listing does not say its backend: in one file next
+       * to a save of the same table, it is that table again) */
+      bool backend = a->backend == b->backend || a->backend == KP_BACKEND_UNKNOWN ||
+                     b->backend == KP_BACKEND_UNKNOWN;
+      if (!same_slot(a, b) || !backend || a->native_nft != b->native_nft || a->source == NULL ||
+          b->source == NULL || strcmp(a->source, b->source) != 0)
         continue;
       bool kube_a = chain_count(a, true) > 0, kube_b = chain_count(b, true) > 0;
       struct kp_table *drop = kube_a && !kube_b ? b : a, *keep = drop == a ? b : a;
