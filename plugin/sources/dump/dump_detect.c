@@ -2,6 +2,7 @@
  * decides, after blank lines, `#` comments and shell prompts. */
 #include "kp/dump.h"
 
+#include "dump_ipt_internal.h"
 #include "dump_parsers.h"
 
 #include <stdbool.h>
@@ -151,6 +152,11 @@ static enum kp_dump_format classify(struct span s, const char *buf, size_t len) 
     return KP_DUMP_NFT;
   if (starts(s, "IP Virtual Server version ") || starts(s, "Prot LocalAddress:Port "))
     return KP_DUMP_IPVS;
+  /* `iptables -L | grep kube`: rule lines whose Chain line the grep left
+   * out, then Chain lines */
+  bool num, counters;
+  if (kp_ipt_list_columns(s.p, s.n, &num, &counters) && contains(buf, len, "\nChain "))
+    return KP_DUMP_IPT_LIST;
   /* nft -j: {"nftables": [{"metainfo": ...}, ...]} */
   if (s.p[0] == '{' &&
       contains(s.p, (size_t)(buf + len - s.p) < 4096 ? (size_t)(buf + len - s.p) : 4096,

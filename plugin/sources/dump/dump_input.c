@@ -15,6 +15,7 @@
 
 #define DUMP_MAX_BYTES ((size_t)256 << 20)
 #define DETECT_HEAD_BYTES ((size_t)1 << 20) /* enough to tell a dump in a directory */
+#define MAX_PARTS 16 /* dumps of different formats in one file, read one by one */
 
 static int parse_detected(struct kp_snapshot *snap, const char *name, const char *buf, size_t len,
                           struct kp_dump_error *err);
@@ -63,8 +64,9 @@ static int parse_parts(struct kp_snapshot *snap, const char *name, const char *b
   if (part == NULL)
     return kp_dump_oom(err, name, 0);
   int rc = 0;
-  for (size_t start = 0, lines = 0; rc == 0 && start < len;) {
-    size_t n = kp_dump_part_end(buf + start, len - start);
+  /* (each part is copied after its empty lines: at most MAX_PARTS) */
+  for (size_t start = 0, lines = 0, parts = 1; rc == 0 && start < len; parts++) {
+    size_t n = parts < MAX_PARTS ? kp_dump_part_end(buf + start, len - start) : len - start;
     memset(part, '\n', lines);
     memcpy(part + lines, buf + start, n);
     rc = parse_detected(snap, name, part, lines + n, err);
