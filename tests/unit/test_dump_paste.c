@@ -84,6 +84,9 @@ START_TEST(prompt_fence_and_indent_around_a_listing) {
   healthy_through(f, 43, "", "    ", "", "");
   healthy_through(f, 43, "> $ iptables -t nat -L -n -v\n", "> ", "", ""); /* a mail quote */
   healthy_through(f, 43, "Here is the nat table of the node:\n\n", "", "", "");
+  /* a UTF-8 byte order mark (saved by a Windows editor): was read as
+   * prose before "Chain PREROUTING", losing that chain (42 rules) */
+  healthy_through(f, 43, "\xef\xbb\xbf", "", "", "");
 }
 END_TEST
 
@@ -206,6 +209,20 @@ START_TEST(what_is_not_a_prompt) {
   ck_assert_int_eq(kp_dump_parse_buffer(snap, "proxyMode", "iptables\n", 9, &err), 0);
   ck_assert_str_eq(snap->proxy.proxy_mode, "iptables");
   kp_snapshot_free(snap);
+  /* nft -j after a byte order mark (was: exit 3) */
+  char *json =
+      tri_head(KP_SOURCE_DIR "/tests/fixtures/parse/nft-j-kube-proxy-nftables-mode.json", 0);
+  size_t jn = strlen(json);
+  char *bom = malloc(jn + 4);
+  ck_assert_ptr_nonnull(bom);
+  memcpy(bom, "\xef\xbb\xbf", 3);
+  memcpy(bom + 3, json, jn + 1);
+  snap = kp_snapshot_new();
+  ck_assert_int_eq(kp_dump_parse_buffer(snap, "j.json", bom, jn + 3, &err), 0);
+  ck_assert_uint_gt(snap->tables.count, 0);
+  kp_snapshot_free(snap);
+  free(bom);
+  free(json);
   /* text that is no dump stays an error */
   snap = kp_snapshot_new();
   const char *prose = "one\ntwo\nthree\n";

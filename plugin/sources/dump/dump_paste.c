@@ -3,7 +3,7 @@
  * -t nat -S", "$ sudo iptables-save", a bare prompt at the end), markdown
  * code fences, a "> " quote on every line, an indentation common to every
  * line, and iptables' "Warning: iptables-legacy tables present" without its
- * "# ". A cleaned copy keeps every line where it was (removed lines become
+ * "# ", a UTF-8 byte order mark. A cleaned copy keeps every line where it was (removed lines become
  * empty), so errors and coverage notes still name the file's own lines. */
 #include "dump_parsers.h"
 
@@ -136,7 +136,11 @@ static char *skip_prose(const char *buf, size_t len, char *out, size_t *out_len)
 char *kp_dump_unpaste(const char *buf, size_t len, size_t *out_len) {
   if (buf == NULL || len == 0)
     return NULL;
-  bool quoted = all_quoted(buf, len), change = quoted;
+  /* a UTF-8 byte order mark (a file saved by a Windows editor) */
+  bool bom = len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0;
+  if (bom)
+    buf += 3, len -= 3;
+  bool quoted = all_quoted(buf, len), change = quoted || bom;
   size_t indent = (size_t)-1, warnings = 0;
   for (size_t pos = 0; pos < len;) {
     struct paste_line l = line_at(buf, len, pos);
