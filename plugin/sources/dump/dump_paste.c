@@ -2,9 +2,10 @@
  * around it: shell prompts and the commands typed ("root@node:~# iptables
  * -t nat -S", "$ sudo iptables-save", a bare prompt at the end), markdown
  * code fences, a "> " quote on every line, an indentation common to every
- * line, and iptables' "Warning: iptables-legacy tables present" without its
- * "# ", a UTF-8 byte order mark. A cleaned copy keeps every line where it was (removed lines become
- * empty), so errors and coverage notes still name the file's own lines. */
+ * line, iptables' "Warning: iptables-legacy tables present" without its
+ * "# ", a UTF-8 byte order mark. A cleaned copy keeps every line where it
+ * was (removed lines become empty), so errors and coverage notes still
+ * name the file's own lines. */
 #include "dump_parsers.h"
 
 #include <stdlib.h>
