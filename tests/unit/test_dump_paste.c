@@ -384,6 +384,36 @@ START_TEST(outputs_of_several_commands_in_one_paste) {
 }
 END_TEST
 
+START_TEST(prose_after_a_listing) {
+  /* kubernetes/kubernetes#107965 as the comment goes on after the
+   * listing: a sentence and a kernel TRACE log line (the thread's text).
+   * The listing's one rule is the DOCKER jump. Before: both lines were
+   * read as rules of PREROUTING (any word passes for a host name in -L),
+   * "14:57:18" made the table IPv6. */
+  char *listing = tri_head(PASTED "k8s-107965-prompt-nat-L-warning.txt", 0);
+  char *parts[] = {listing,
+                   strdup("\nbut when using iptables trace, can see that the packet passes "
+                          "through theKUBE-SERVICES chain\n\nJan 18 14:57:18 minion kernel: "
+                          "[448136.197740] TRACE: nat:PREROUTING:rule:1 IN=ens5 OUT= "
+                          "SRC=110.110.110.108 DST=110.110.110.111 LEN=60\n")};
+  char *text = joined(parts, 2);
+  struct kp_snapshot *snap;
+  struct kp_report rep = tri_run("k8s-107965.txt", text, &snap);
+  ck_assert_uint_eq(rule_count(snap), 1);
+  const struct kp_table *nat =
+      kp_snapshot_table(snap, KP_FAMILY_IPV4, KP_BACKEND_NFT, "nat", false);
+  ck_assert_ptr_nonnull(nat);
+  bool noted = false;
+  for (size_t i = 0; i < snap->notes.count; i++) {
+    const struct kp_note *note = snap->notes.items[i];
+    noted |= note->kind == KP_NOTE_SKIPPED && note->line == 7;
+  }
+  ck_assert(noted);
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_MODE)->severity, KP_SEV_INFO);
+  tri_done(&rep, snap, text);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("dump_paste");
   TCase *tc = tcase_create("paste");
@@ -400,6 +430,7 @@ int main(void) {
   tcase_add_test(tc, two_dumps_of_one_node_concatenated);
   tcase_add_test(tc, legacy_and_nft_saves_in_one_file_stay_two_backends);
   tcase_add_test(tc, outputs_of_several_commands_in_one_paste);
+  tcase_add_test(tc, prose_after_a_listing);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -44,11 +44,18 @@ int kp_dump_parse_buffer(struct kp_snapshot *snap, const char *source_name, cons
                         "binary data (NUL byte at offset %zu), not a text dump",
                         (size_t)(nul - buf));
   /* a paste's prompts, fences, quote marks and indentation go first */
-  size_t clean_len = 0;
+  size_t clean_len = 0, prose_line = 0;
   char *clean = kp_dump_unpaste(buf, len, &clean_len);
-  int rc =
-      parse_parts(snap, name, clean != NULL ? clean : buf, clean != NULL ? clean_len : len, err);
+  const char *text = clean != NULL ? clean : buf;
+  size_t text_len = clean != NULL ? clean_len : len;
+  /* and the text after it */
+  size_t end = kp_dump_trailing_prose(text, text_len, &prose_line);
+  int rc = parse_parts(snap, name, text, end, err);
   free(clean);
+  if (rc == 0 && end < text_len &&
+      kp_snapshot_add_note(snap, KP_NOTE_SKIPPED, name, prose_line, NULL, KP_FAMILY_IPV4,
+                           "text after the dump, not part of it") == NULL)
+    return kp_dump_oom(err, name, prose_line);
   return rc;
 }
 

@@ -36,6 +36,9 @@ int kp_parse_ipvsadm(struct kp_snapshot *snap, const char *source, const char *b
  * NULL when nothing needs to change (or no memory: parse the original). */
 bool kp_dump_is_prompt(const char *p, size_t n);
 char *kp_dump_unpaste(const char *buf, size_t len, size_t *out_len);
+/* Where a few lines of prose after an iptables dump start (a comment's
+ * text after the paste): their offset and *first_line; len when none. */
+size_t kp_dump_trailing_prose(const char *buf, size_t len, size_t *first_line);
 
 /* dump_detect.c: several command outputs pasted into one file (`iptables
  * -t nat -S`, then `ipvsadm -Ln`): the offset where a dump of another

@@ -183,3 +183,69 @@ char *kp_dump_unpaste(const char *buf, size_t len, size_t *out_len) {
   *out_len = o;
   return skip_prose(buf, len, out, out_len);
 }
+
+/* A line of prose ("but when using iptables trace, I can see..."): three
+ * words or more, the first of letters only and not all capitals (an
+ * iptables target is), none an option, an opt column ("--") or holding a
+ * '/' (an address, a comment). Only iptables -L, -S and save text is
+ * looked at: nft rules read like words. */
+static bool is_prose(const char *p, size_t n) {
+  size_t words = 0, i = 0;
+  bool lower = false;
+  while (i < n) {
+    while (i < n && (p[i] == ' ' || p[i] == '\t'))
+      i++;
+    if (i >= n)
+      break;
+    size_t b = i;
+    while (i < n && p[i] != ' ' && p[i] != '\t')
+      i++;
+    const char *w = p + b;
+    size_t wn = i - b;
+    if (w[0] == '-' || memchr(w, '/', wn) != NULL || (wn == 2 && w[1] == 'f'))
+      return false;
+    for (size_t k = 0; words == 0 && k < wn; k++) {
+      if (!((w[k] >= 'a' && w[k] <= 'z') || (w[k] >= 'A' && w[k] <= 'Z')))
+        return false;
+      lower |= w[k] >= 'a' && w[k] <= 'z';
+    }
+    words++;
+  }
+  /* (-L's column header line: "pkts bytes target prot opt ... destination") */
+  bool header = memmem(p, n, "target", 6) != NULL && memmem(p, n, "destination", 11) != NULL;
+  return words >= 3 && lower && !header && !(n >= 6 && memcmp(p, "Chain ", 6) == 0);
+}
+
+#define PROSE_AFTER 20 /* lines of text after a dump that are dropped */
+
+size_t kp_dump_trailing_prose(const char *buf, size_t len, size_t *first_line) {
+  enum kp_dump_format f = kp_dump_detect(buf, len);
+  if (f != KP_DUMP_IPT_LIST && f != KP_DUMP_IPT_SAVE && f != KP_DUMP_IPT_RULES)
+    return len;
+  size_t end = len, cut = len, dropped = 0;
+  while (end > 0 && dropped <= PROSE_AFTER) {
+    size_t start = end;
+    if (start > 0 && buf[start - 1] == '\n')
+      start--;
+    while (start > 0 && buf[start - 1] != '\n')
+      start--;
+    size_t b = indent_of(buf + start, end - start), e = end - start;
+    while (e > b && (buf[start + e - 1] == '\n' || buf[start + e - 1] == '\r' ||
+                     buf[start + e - 1] == ' ' || buf[start + e - 1] == '\t'))
+      e--;
+    if (e > b && !is_prose(buf + start + b, e - b))
+      break;
+    if (e > b) {
+      cut = start;
+      dropped++;
+    }
+    end = start;
+  }
+  if (cut == len || dropped > PROSE_AFTER || cut == 0)
+    return len;
+  size_t line = 1;
+  for (size_t i = 0; i < cut; i++)
+    line += buf[i] == '\n';
+  *first_line = line;
+  return cut;
+}
