@@ -240,6 +240,9 @@ struct kp_ipvs_service {
   struct kp_ptrvec reals; /* struct kp_ipvs_real * */
   const char *source;
   size_t line;
+  /* No listing shows it whole: each one ends, or skips lines (grep's "--",
+   * a "..."), right after it, so it may have real servers not shown. */
+  bool cut;
 };
 
 struct kp_addr_index;

@@ -172,8 +172,8 @@ int kp_check_hooks(struct kp_check_ctx *ctx) {
       items[i] = f.not_seen[i];
     struct kp_result *r =
         kp_report_add(ctx->report, KP_CHECK_HOOKS, KP_SEV_INFO,
-                      "%zu chain(s) not in the input (e.g. %s): their jumps to kube-proxy's "
-                      "chains not checked",
+                      "%zu chain(s) not in the input, or not all their rules (e.g. %s): their "
+                      "jumps to kube-proxy's chains not checked",
                       f.n_not_seen, f.not_seen[0]);
     if (r == NULL || kp_result_add_list(r, "not_seen", items, f.n_not_seen) != 0)
       return -1;

@@ -30,11 +30,18 @@ int kp_ipvs_check_endpoints(struct kp_check_ctx *ctx) {
   }
   char labels[KP_DETAIL_LIST_MAX][80];
   const char *names[KP_DETAIL_LIST_MAX];
-  size_t empty = 0;
+  size_t empty = 0, unseen = 0;
+  char unseen_label[80] = "";
   for (size_t i = 0; i < services->count; i++) {
     const struct kp_ipvs_service *svc = services->items[i];
     if (svc->reals.count > 0)
       continue;
+    /* where the listing ends or skips: its real servers may be past it */
+    if (svc->cut) {
+      if (unseen++ == 0)
+        service_label(svc, unseen_label, sizeof(unseen_label));
+      continue;
+    }
     if (empty < KP_DETAIL_LIST_MAX) {
       service_label(svc, labels[empty], sizeof(labels[0]));
       names[empty] = labels[empty];
@@ -42,7 +49,12 @@ int kp_ipvs_check_endpoints(struct kp_check_ctx *ctx) {
     empty++;
   }
   size_t listed = empty < KP_DETAIL_LIST_MAX ? empty : KP_DETAIL_LIST_MAX;
-  if (empty == 0)
+  if (empty == 0 && unseen > 0)
+    r = kp_report_add(ctx->report, KP_CHECK_ENDPOINTS, KP_SEV_INFO,
+                      "%zu IPVS virtual server(s) show no real servers where the listing ends or "
+                      "skips lines (e.g. %s): not judged; %zu other(s) have real servers",
+                      unseen, unseen_label, services->count - unseen);
+  else if (empty == 0)
     r = kp_report_add(ctx->report, KP_CHECK_ENDPOINTS, KP_SEV_OK,
                       "every IPVS virtual server has real servers (%zu checked)", services->count);
   else
@@ -55,6 +67,15 @@ int kp_ipvs_check_endpoints(struct kp_check_ctx *ctx) {
       kp_result_add_capped_list(r, "services_without_endpoints", names, listed) != 0)
     return -1;
   return 0;
+}
+
+/* Whether a listing ends or skips lines after one of them: real servers
+ * (a pod's) may be in what it does not show. */
+static bool any_cut(const struct kp_ptrvec *services) {
+  for (size_t i = 0; i < services->count; i++)
+    if (((const struct kp_ipvs_service *)services->items[i])->cut)
+      return true;
+  return false;
 }
 
 int kp_ipvs_check_pod_ip(struct kp_check_ctx *ctx, const struct kp_addr *ip, const char *text) {
@@ -85,6 +106,11 @@ int kp_ipvs_check_pod_ip(struct kp_check_ctx *ctx, const struct kp_addr *ip, con
                       "Found pod IP %s as real server of %zu IPVS virtual server(s) (service "
                       "rules present)",
                       text, servers);
+  else if (any_cut(services))
+    r = kp_report_add(ctx->report, KP_CHECK_POD_RULES, KP_SEV_INFO,
+                      "Pod IP %s is not a real server of the IPVS virtual servers the input "
+                      "shows, and the listing ends or skips lines: not judged",
+                      text);
   else
     r = kp_report_add(ctx->report, KP_CHECK_POD_RULES, KP_SEV_WARN,
                       "Pod IP %s is not a real server of any IPVS virtual server (not an endpoint "

@@ -15,6 +15,12 @@
 
 #define DUMP_MAX_BYTES ((size_t)256 << 20)
 #define DETECT_HEAD_BYTES ((size_t)1 << 20) /* enough to tell a dump in a directory */
+#define MAX_PARTS 16 /* dumps of different formats in one file, read one by one */
+
+static int parse_detected(struct kp_snapshot *snap, const char *name, const char *buf, size_t len,
+                          struct kp_dump_error *err);
+static int parse_parts(struct kp_snapshot *snap, const char *name, const char *buf, size_t len,
+                       struct kp_dump_error *err);
 
 static size_t line_of(const char *buf, size_t offset) {
   size_t line = 1;
@@ -37,6 +43,50 @@ int kp_dump_parse_buffer(struct kp_snapshot *snap, const char *source_name, cons
     return kp_dump_fail(err, name, line_of(buf, (size_t)(nul - buf)),
                         "binary data (NUL byte at offset %zu), not a text dump",
                         (size_t)(nul - buf));
+  /* a paste's prompts, fences, quote marks and indentation go first */
+  size_t clean_len = 0, prose_line = 0;
+  char *clean = kp_dump_unpaste(buf, len, &clean_len);
+  const char *text = clean != NULL ? clean : buf;
+  size_t text_len = clean != NULL ? clean_len : len;
+  /* and the text after it */
+  size_t end = kp_dump_trailing_prose(text, text_len, &prose_line);
+  int rc = parse_parts(snap, name, text, end, err);
+  free(clean);
+  if (rc == 0 && end < text_len &&
+      kp_snapshot_add_note(snap, KP_NOTE_SKIPPED, name, prose_line, NULL, KP_FAMILY_IPV4,
+                           "text after the dump, not part of it") == NULL)
+    return kp_dump_oom(err, name, prose_line);
+  return rc;
+}
+
+/* Each dump of a file holding several (outputs of different commands
+ * pasted one after the other) by its own parser; the lines before a part
+ * stay as empty lines, so that messages name the file's lines. */
+static int parse_parts(struct kp_snapshot *snap, const char *name, const char *buf, size_t len,
+                       struct kp_dump_error *err) {
+  size_t end = kp_dump_part_end(buf, len);
+  if (end == len)
+    return parse_detected(snap, name, buf, len, err);
+  char *part = malloc(len + 1);
+  if (part == NULL)
+    return kp_dump_oom(err, name, 0);
+  int rc = 0;
+  /* (each part is copied after its empty lines: at most MAX_PARTS) */
+  for (size_t start = 0, lines = 0, parts = 1; rc == 0 && start < len; parts++) {
+    size_t n = parts < MAX_PARTS ? kp_dump_part_end(buf + start, len - start) : len - start;
+    memset(part, '\n', lines);
+    memcpy(part + lines, buf + start, n);
+    rc = parse_detected(snap, name, part, lines + n, err);
+    for (size_t i = start; i < start + n; i++)
+      lines += buf[i] == '\n';
+    start += n;
+  }
+  free(part);
+  return rc;
+}
+
+static int parse_detected(struct kp_snapshot *snap, const char *name, const char *buf, size_t len,
+                          struct kp_dump_error *err) {
   enum kp_dump_format format = kp_dump_detect(buf, len);
   int (*parse)(struct kp_snapshot *, const char *, const char *, size_t, struct kp_dump_error *) =
       NULL;
@@ -66,8 +116,11 @@ int kp_dump_parse_buffer(struct kp_snapshot *snap, const char *source_name, cons
   default:
     return kp_dump_fail(err, name, 0, "not a recognised iptables/nft/ipvsadm dump");
   }
-  char *kept = kp_arena_strdup(&snap->arena, name);
-  if (kept == NULL || kp_ptrvec_push(&snap->arena, &snap->sources, kept) != 0)
+  /* (the parts of one file are one source) */
+  const char *last = snap->sources.count > 0 ? snap->sources.items[snap->sources.count - 1] : NULL;
+  char *kept =
+      last != NULL && strcmp(last, name) == 0 ? (char *)last : kp_arena_strdup(&snap->arena, name);
+  if (kept == NULL || (kept != last && kp_ptrvec_push(&snap->arena, &snap->sources, kept) != 0))
     return kp_dump_oom(err, name, 0);
   if (parse(snap, kept, buf, len, err) == 0)
     return 0;

@@ -237,12 +237,28 @@ static int on_match(struct args_state *st, const char *opt) {
   return 0;
 }
 
+/* "-j KUBE-POSTROUTI        NG": a terminal wrapped the line inside the
+ * name (kubernetes/kubernetes#61944). iptables writes no word after a
+ * target without options: one last plain word there is the name's end. */
+static const char *wrapped_target(struct args_state *st, const struct tok *t) {
+  struct cursor save = st->cur;
+  struct tok tail, more;
+  if (t->special || next_tok(&st->cur, &tail) != 1 || tail.special || is_option(&tail) ||
+      tok_is(&tail, "!") || next_tok(&st->cur, &more) != 0) {
+    st->cur = save;
+    return tok_arena(st->snap, t);
+  }
+  char name[256];
+  snprintf(name, sizeof(name), "%.*s%.*s", (int)t->n, t->raw, (int)tail.n, tail.raw);
+  return kp_arena_strdup(&st->snap->arena, name);
+}
+
 static int opt_target(struct args_state *st, const char *opt, bool go) {
   struct tok t;
   if (value(st, opt, NULL, 0, &t) != 0)
     return -1;
   struct kp_rule *rule = st->rule;
-  if (keep(st, &rule->target_name, tok_arena(st->snap, &t)) != 0)
+  if (keep(st, &rule->target_name, wrapped_target(st, &t)) != 0)
     return -1;
   rule->target = go ? KP_TARGET_GOTO : kp_target_kind_from_name(rule->target_name);
   st->module[0] = '\0';

@@ -59,3 +59,17 @@ const char *kp_ipt_mark_trailing_cut(struct kp_table *t) {
     ((struct kp_chain *)t->chains.items[c])->cut = true;
   return empty;
 }
+
+/* See dump_ipt_internal.h. */
+const char *kp_ipt_unlisted_jump(const struct kp_table *t) {
+  for (size_t c = 0; c < t->chains.count; c++) {
+    const struct kp_chain *chain = t->chains.items[c];
+    for (size_t r = 0; r < chain->rules.count; r++) {
+      const struct kp_rule *rule = chain->rules.items[r];
+      if (rule->target_name != NULL && strncmp(rule->target_name, "KUBE-", 5) == 0 &&
+          kp_table_chain(t, rule->target_name) == NULL)
+        return rule->target_name;
+    }
+  }
+  return NULL;
+}

@@ -95,6 +95,17 @@ size_t kp_ipt_unterminated_line(const char *buf, size_t len);
  * ending as kube-proxy ends one. Then the table is partial, that last chain and all after it
  * are cut, and the chain's name is returned; NULL otherwise (dump_ipt_cut.c). */
 const char *kp_ipt_mark_trailing_cut(struct kp_table *t);
+/* A KUBE- chain some rule of t jumps to that t does not hold (a whole -L
+ * listing shows every chain of its table); NULL when none. */
+const char *kp_ipt_unlisted_jump(const struct kp_table *t);
+/* dump_ipt_list_extra.c: the text after an -L rule line's address
+ * columns (comment, matches, target options) into rule. */
+void kp_ipt_list_extra(struct kp_snapshot *snap, struct kp_rule *rule, const char *s, size_t n);
+/* dump_ipt_list_cols.c: the columns of an -L rule line without its
+ * column header (a grep'd listing): *num (--line-numbers), *counters
+ * (-v: pkts, bytes and the in/out columns). False when the line does not
+ * look like a rule line. */
+bool kp_ipt_list_columns(const char *line, size_t n, bool *num, bool *counters);
 /* Coverage notes (kp/model.h); -1 with err set on OOM. */
 int kp_ipt_note(struct kp_snapshot *snap, enum kp_note_kind kind, const char *source, size_t line,
                 const struct kp_table *table, const char *detail, struct kp_dump_error *err);

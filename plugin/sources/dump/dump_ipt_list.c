@@ -3,6 +3,7 @@
  * chains (and kube-proxy's nat-only names) once the listing is complete. A
  * chain name seen twice starts the next listing of a concatenated file. */
 #include "dump_ipt_internal.h"
+#include "dump_ipt_span.h"
 #include "dump_parsers.h"
 
 #include <stdio.h>
@@ -10,43 +11,6 @@
 
 #define PENDING_TABLE "(pending)"
 #define MAX_COLS 11
-#define MAX_EXTRA 96
-
-struct span {
-  const char *p;
-  size_t n;
-};
-
-static bool sp_is(struct span s, const char *w) {
-  return strlen(w) == s.n && memcmp(s.p, w, s.n) == 0;
-}
-
-static bool sp_starts(struct span s, const char *prefix) {
-  size_t k = strlen(prefix);
-  return s.n >= k && memcmp(s.p, prefix, k) == 0;
-}
-
-static bool is_blank(char c) {
-  return c == ' ' || c == '\t';
-}
-
-/* Splits up to max blank-separated words; returns how many. */
-static size_t split(const char *s, size_t n, struct span *out, size_t max) {
-  size_t count = 0, i = 0;
-  while (count < max) {
-    while (i < n && is_blank(s[i]))
-      i++;
-    if (i >= n)
-      break;
-    size_t b = i;
-    while (i < n && !is_blank(s[i]))
-      i++;
-    out[count].p = s + b;
-    out[count].n = i - b;
-    count++;
-  }
-  return count;
-}
 
 struct list_state {
   struct kp_snapshot *snap;
@@ -60,22 +24,10 @@ struct list_state {
   size_t listings, first_line, last_line;
   struct kp_chain *chain;
   bool have_header, has_num, has_counters, has_iface;
+  size_t gap_line;                /* the first "--" / "..." of the current listing, 0 when none */
+  bool filtered;                  /* rule lines without a header line: a grep'd listing */
+  size_t unplaced, unplaced_line; /* rule lines before any Chain line */
 };
-
-/* A KUBE- chain some rule jumps to that the listing does not show: a
- * whole -L listing shows every chain of its table. */
-static const char *unlisted_jump(const struct kp_table *t) {
-  for (size_t c = 0; c < t->chains.count; c++) {
-    const struct kp_chain *chain = t->chains.items[c];
-    for (size_t r = 0; r < chain->rules.count; r++) {
-      const struct kp_rule *rule = chain->rules.items[r];
-      if (rule->target_name != NULL && strncmp(rule->target_name, "KUBE-", 5) == 0 &&
-          kp_table_chain(t, rule->target_name) == NULL)
-        return rule->target_name;
-    }
-  }
-  return NULL;
-}
 
 static int listing_finish(struct list_state *st) {
   struct kp_table *t = st->table;
@@ -87,7 +39,20 @@ static int listing_finish(struct list_state *st) {
   struct kp_chain *last = st->chain;
   st->table = NULL;
   st->chain = NULL;
-  const char *missing = unlisted_jump(t);
+  if (st->gap_line != 0 && kp_ipt_note(st->snap, KP_NOTE_FRAGMENT, st->source, st->gap_line, t,
+                                       "lines left out (\"--\" or \"...\")", st->err) != 0)
+    return -1;
+  st->gap_line = 0;
+  if (st->filtered) {
+    st->filtered = false;
+    t->partial = true;
+    for (size_t c = 0; c < t->chains.count; c++)
+      ((struct kp_chain *)t->chains.items[c])->cut = true;
+    if (kp_ipt_note(st->snap, KP_NOTE_FRAGMENT, st->source, st->first_line, t,
+                    "no column header line: a filtered listing (grep)", st->err) != 0)
+      return -1;
+  }
+  const char *missing = kp_ipt_unlisted_jump(t);
   const char *empty = whole && missing == NULL ? kp_ipt_mark_trailing_cut(t) : NULL;
   if (empty != NULL) {
     char why[320];
@@ -207,140 +172,25 @@ static int header_line(struct list_state *st, const char *line, size_t n, size_t
   return 0;
 }
 
+/* A rule line where the header should be: a grep'd listing (`-L | grep
+ * kube`). Its columns are told from the line; every chain may miss rules
+ * the grep left out. True when so (then the line is a rule line). */
+static bool headerless_row(struct list_state *st, const char *line, size_t n) {
+  bool num, counters;
+  /* a grep shows itself: rule lines before any Chain line, or the header
+   * missing under a KUBE- chain (a built-in chain's listing has it) */
+  bool grep = st->unplaced > 0 || st->filtered || strncmp(st->chain->name, "KUBE-", 5) == 0;
+  if (!grep || !kp_ipt_list_columns(line, n, &num, &counters))
+    return false;
+  st->has_num = num;
+  st->has_counters = st->has_iface = counters;
+  st->have_header = st->filtered = true;
+  return true;
+}
+
 /* The opt column: "--", "-f", "!f" (blank for ip6tables). */
 static bool is_opt(struct span s) {
   return s.n == 2 && (s.p[0] == '-' || s.p[0] == '!') && (s.p[1] == '-' || s.p[1] == 'f');
-}
-
-static void extra_mark_target(struct kp_rule *rule, struct span op, struct span val) {
-  uint32_t v, m;
-  if (kp_ipt_parse_mark(val.p, val.n, &v, &m) != 0)
-    return;
-  if (sp_is(op, "or")) {
-    rule->xmark_value = v;
-    rule->xmark_mask = v;
-  } else if (sp_is(op, "xor")) {
-    rule->xmark_value = v;
-    rule->xmark_mask = 0;
-  } else if (sp_is(op, "and")) {
-    rule->xmark_value = 0;
-    rule->xmark_mask = ~v;
-  } else if (sp_is(op, "set") || sp_is(op, "xset")) {
-    rule->xmark_value = v;
-    rule->xmark_mask = m;
-  } else {
-    return;
-  }
-  rule->mark_target = true;
-}
-
-static const char *neg_copy(struct list_state *st, struct span s, bool neg) {
-  char *out = kp_arena_alloc(&st->snap->arena, s.n + 2);
-  if (out == NULL)
-    return NULL;
-  size_t o = 0;
-  if (neg)
-    out[o++] = '!';
-  memcpy(out + o, s.p, s.n);
-  return out;
-}
-
-/* What iptables prints after the destination column: match and target
- * details. Only the parts the model has fields for are read. */
-static void parse_extra(struct list_state *st, struct kp_rule *rule, const char *s, size_t n) {
-  struct span w[MAX_EXTRA];
-  size_t count = 0, i = 0;
-  while (i < n && count < MAX_EXTRA) {
-    while (i < n && is_blank(s[i]))
-      i++;
-    if (i >= n)
-      break;
-    if (n - i >= 3 && memcmp(s + i, "/* ", 3) == 0) { /* a comment, spaces and all */
-      const char *end = memmem(s + i + 3, n - i - 3, " */", 3);
-      if (end != NULL) {
-        if (rule->comment == NULL)
-          rule->comment = kp_ipt_strndup(st->snap, s + i + 3, (size_t)(end - (s + i + 3)));
-        i = (size_t)(end - s) + 3;
-        continue;
-      }
-    }
-    size_t b = i;
-    while (i < n && !is_blank(s[i]))
-      i++;
-    w[count].p = s + b;
-    w[count].n = i - b;
-    count++;
-  }
-  bool neg = false;
-  for (i = 0; i < count; i++) {
-    struct span x = w[i];
-    bool has_next = i + 1 < count;
-    if (sp_is(x, "!")) {
-      neg = true;
-      continue;
-    }
-    if (sp_starts(x, "dpt:") || sp_starts(x, "spt:") || sp_starts(x, "dpts:") ||
-        sp_starts(x, "spts:")) {
-      size_t skip = x.p[3] == ':' ? 4 : 5;
-      struct kp_port_range *range = x.p[0] == 'd' ? &rule->dport : &rule->sport;
-      kp_ipt_parse_ports(x.p + skip, x.n - skip, ':', range);
-    } else if (sp_is(x, "MARK") && rule->target == KP_TARGET_MARK && i + 2 < count) {
-      extra_mark_target(rule, w[i + 1], w[i + 2]);
-      i += 2;
-    } else if (sp_is(x, "mark") && has_next && sp_is(w[i + 1], "match")) {
-      i += 2;
-      if (i < count && sp_is(w[i], "!")) {
-        neg = true;
-        i++;
-      }
-      if (i < count &&
-          kp_ipt_parse_mark(w[i].p, w[i].n, &rule->mark.value, &rule->mark.mask) == 0) {
-        rule->mark.present = true;
-        rule->mark.negated = neg;
-      }
-    } else if ((sp_is(x, "src-type") || sp_is(x, "dst-type")) && has_next) {
-      struct span v = w[++i];
-      if (sp_is(v, "!") && i + 1 < count) {
-        neg = true;
-        v = w[++i];
-      } else if (v.n > 1 && v.p[0] == '!') {
-        neg = true;
-        v.p++;
-        v.n--;
-      }
-      bool src = x.p[0] == 's';
-      *(src ? &rule->src_type : &rule->dst_type) = kp_ipt_strndup(st->snap, v.p, v.n);
-      *(src ? &rule->src_type_negated : &rule->dst_type_negated) = neg;
-    } else if (sp_is(x, "match-set") && has_next) {
-      rule->match_set = kp_ipt_strndup(st->snap, w[i + 1].p, w[i + 1].n);
-      rule->match_set_negated = neg;
-      i++;
-      if (i + 1 < count) {
-        rule->match_set_flags = kp_ipt_strndup(st->snap, w[i + 1].p, w[i + 1].n);
-        i++;
-      }
-    } else if ((sp_is(x, "ctstate") || sp_is(x, "state")) && has_next) {
-      i++;
-      if (rule->ctstate == NULL)
-        rule->ctstate = neg_copy(st, w[i], neg);
-    } else if (sp_is(x, "probability") && has_next) {
-      rule->probability = kp_ipt_strndup(st->snap, w[i + 1].p, w[i + 1].n);
-      i++;
-    } else if (sp_starts(x, "to:") &&
-               (rule->target == KP_TARGET_DNAT || rule->target == KP_TARGET_SNAT)) {
-      rule->nat_text = kp_ipt_strndup(st->snap, x.p + 3, x.n - 3);
-      if (rule->nat_text != NULL)
-        kp_ipt_parse_nat_to(st->snap, rule, x.p + 3, x.n - 3);
-    } else if (sp_is(x, "random-fully")) {
-      rule->random_fully = true;
-    } else if (sp_is(x, "reject-with") && has_next) {
-      rule->reject_with = kp_ipt_strndup(st->snap, w[i + 1].p, w[i + 1].n);
-      i++;
-    } else if (sp_is(x, "[goto]") && rule->target_name != NULL) {
-      rule->target = KP_TARGET_GOTO;
-    }
-    neg = false;
-  }
 }
 
 static int row_addr(struct list_state *st, struct span s, struct kp_addr *addr) {
@@ -351,7 +201,8 @@ static int row_addr(struct list_state *st, struct span s, struct kp_addr *addr) 
   buf[s.n] = '\0';
   if (kp_addr_parse(&st->snap->arena, buf, addr) != 0)
     return -1;
-  st->ipv6 |= addr->kind == KP_ADDR_IPV6;
+  /* "::/0" is ip6tables' "anywhere": IPv6 too, though no host address */
+  st->ipv6 |= addr->kind == KP_ADDR_IPV6 || memchr(s.p, ':', s.n) != NULL;
   return 0;
 }
 
@@ -428,9 +279,20 @@ static int row_line(struct list_state *st, const char *line, size_t n, size_t li
   i += 2;
   if (i < count) {
     size_t at = (size_t)(t[i].p - line);
-    parse_extra(st, rule, line + at, n - at);
+    kp_ipt_list_extra(st->snap, rule, line + at, n - at);
   }
   return 0;
+}
+
+/* A rule line before any Chain line (a grep left its Chain line out):
+ * counted for a note, not placed. */
+static bool unplaced_row(struct list_state *st, const char *line, size_t n, size_t lineno) {
+  bool num, counters;
+  if (!kp_ipt_list_columns(line, n, &num, &counters))
+    return false;
+  if (st->unplaced++ == 0)
+    st->unplaced_line = lineno;
+  return true;
 }
 
 static int list_line(void *arg, const char *line, size_t n, size_t lineno) {
@@ -440,20 +302,27 @@ static int list_line(void *arg, const char *line, size_t n, size_t lineno) {
     b++;
   if (b == n || line[b] == '#')
     return 0;
-  if (n - b == 2 && memcmp(line + b, "--", 2) == 0) {
-    /* grep -A/-B/-C's group separator: grep left out what follows the
-     * group, so the chain it ends may be missing rules */
+  if ((n - b == 2 && memcmp(line + b, "--", 2) == 0) ||
+      (n - b == 3 && memcmp(line + b, "...", 3) == 0)) {
+    /* grep -A/-B/-C's group separator (or a "..."): lines were left out
+     * after it, so the chain it ends may be missing rules */
     if (st->chain != NULL)
       st->chain->cut = true;
     if (st->table != NULL)
       st->table->partial = true;
+    if (st->table != NULL && st->gap_line == 0)
+      st->gap_line = lineno;
     return 0;
   }
   int rc;
   if (n >= 6 && memcmp(line, "Chain ", 6) == 0)
     rc = chain_line(st, line, n, lineno);
+  else if (st->chain == NULL && unplaced_row(st, line, n, lineno))
+    rc = 0; /* its chain is not shown */
   else if (st->chain == NULL)
     rc = kp_dump_fail(st->err, st->source, lineno, "line before any Chain line");
+  else if (!st->have_header && headerless_row(st, line, n))
+    rc = row_line(st, line, n, lineno);
   else if (!st->have_header)
     rc = header_line(st, line, n, lineno);
   else
@@ -491,6 +360,11 @@ int kp_parse_ipt_list(struct kp_snapshot *snap, const char *source, const char *
   if (listing_finish(&st) != 0 || rc != 0)
     return -1;
   if (st.listings == 0)
-    return kp_dump_fail(err, source, 0, "no Chain line: not iptables -L output");
+    return kp_dump_fail(err, source, st.unplaced_line, "no Chain line: not iptables -L output");
+  if (st.unplaced > 0) {
+    char why[96];
+    snprintf(why, sizeof(why), "%zu rule line(s) before any Chain line", st.unplaced);
+    return kp_ipt_note(snap, KP_NOTE_SKIPPED, st.source, st.unplaced_line, NULL, why, err);
+  }
   return 0;
 }

@@ -19,6 +19,7 @@ struct rules_state {
   unsigned builtins;
   bool nat_hint, ipv6, saw_non_policy;
   bool guess_nat; /* a rule kube-proxy puts in nat (used for fragments only) */
+  bool gap;       /* lines left out ("--", "...") */
   size_t listings, first_line, last_line;
 };
 
@@ -30,6 +31,14 @@ static int rules_finish(struct rules_state *st) {
   t->name = kp_ipt_infer_table(st->builtins, st->nat_hint || (!whole && st->guess_nat));
   t->family = st->ipv6 ? KP_FAMILY_IPV6 : KP_FAMILY_IPV4;
   st->table = NULL;
+  if (st->gap) {
+    st->gap = false;
+    t->partial = true;
+    for (size_t c = 0; c < t->chains.count; c++)
+      ((struct kp_chain *)t->chains.items[c])->cut = true;
+    return kp_ipt_note(st->snap, KP_NOTE_FRAGMENT, st->source, st->first_line, t,
+                       "lines left out (\"--\" or \"...\")", st->err);
+  }
   /* `iptables -S CHAIN`: not every built-in chain of the table. */
   if (whole) {
     const char *empty = kp_ipt_mark_trailing_cut(t);
@@ -68,6 +77,13 @@ static int rules_line(void *arg, const char *line, size_t n, size_t lineno) {
   size_t pos = 0;
   if (n == 0 || line[0] == '#')
     return 0;
+  if ((n == 2 && memcmp(line, "--", 2) == 0) || (n == 3 && memcmp(line, "...", 3) == 0)) {
+    /* grep's "--", a "...": lines left out; the listing is then only
+     * part of its table, each chain may miss rules */
+    if (st->table != NULL)
+      st->gap = true;
+    return 0;
+  }
   st->last_line = lineno;
   if (kp_ipt_take_word(line, n, &pos, cmd, sizeof(cmd)) != 0 ||
       kp_ipt_take_word(line, n, &pos, name, sizeof(name)) != 0)

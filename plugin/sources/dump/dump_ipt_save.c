@@ -13,67 +13,6 @@ static bool starts(const char *s, size_t n, const char *prefix) {
   return n >= k && memcmp(s, prefix, k) == 0;
 }
 
-/* ---- line helpers, shared with the -S parser (dump_ipt_rules.c) ---- */
-
-size_t kp_ipt_skip_blanks(const char *s, size_t n, size_t i) {
-  while (i < n && (s[i] == ' ' || s[i] == '\t'))
-    i++;
-  return i;
-}
-
-static size_t word_end(const char *s, size_t n, size_t i) {
-  while (i < n && s[i] != ' ' && s[i] != '\t')
-    i++;
-  return i;
-}
-
-/* The next blank-separated word as a NUL-terminated string in out; *pos
- * moves past it. -1 when there is none or it does not fit. */
-int kp_ipt_take_word(const char *s, size_t n, size_t *pos, char *out, size_t cap) {
-  size_t b = kp_ipt_skip_blanks(s, n, *pos), e = word_end(s, n, b);
-  if (e == b || e - b >= cap)
-    return -1;
-  memcpy(out, s + b, e - b);
-  out[e - b] = '\0';
-  *pos = e;
-  return 0;
-}
-
-/* Adds the rule "args" (whole line in line/n) to chain; index>=0 inserts
- * (iptables -I, 0-based). */
-int kp_ipt_add_rule(struct kp_snapshot *snap, struct kp_chain *chain, const char *line, size_t n,
-                    size_t args_at, long insert_at, const struct kp_counters *counters,
-                    const char *source, size_t lineno, struct kp_dump_error *err,
-                    struct kp_rule **out) {
-  struct kp_rule *rule = kp_chain_add_rule(snap, chain);
-  if (rule == NULL)
-    return kp_dump_oom(err, source, lineno);
-  rule->line = lineno;
-  rule->source = chain->table->source;
-  rule->text = kp_ipt_strndup(snap, line, n);
-  if (counters != NULL)
-    rule->counters = *counters;
-  if (rule->text == NULL)
-    return kp_dump_oom(err, source, lineno);
-  if (kp_parse_ipt_rule_args(snap, rule, line + args_at, n - args_at, err) != 0) {
-    chain->rules.count--; /* a rule that did not parse is not kept */
-    char msg[256];
-    snprintf(msg, sizeof(msg), "%s", err ? err->message : "");
-    return kp_dump_fail(err, source, lineno, "%s", msg);
-  }
-  if (insert_at >= 0 && (size_t)insert_at < chain->rules.count - 1) {
-    void **items = chain->rules.items;
-    size_t last = chain->rules.count - 1;
-    memmove(items + insert_at + 1, items + insert_at, (last - (size_t)insert_at) * sizeof(*items));
-    items[insert_at] = rule;
-    for (size_t i = (size_t)insert_at; i <= last; i++)
-      ((struct kp_rule *)items[i])->index = i;
-  }
-  if (out != NULL)
-    *out = rule;
-  return 0;
-}
-
 /* ---- iptables-save ------------------------------------------------------- */
 
 struct save_state {
@@ -96,6 +35,9 @@ struct save_state {
   size_t n_guessed, unplaced, unplaced_line;
   const char *deferred[32]; /* -N of a name both nat and filter have */
   size_t n_deferred;
+  /* grep's "--" or a "..." left lines out: the chain before it and the
+   * next rule's chain may miss rules, and chains without any shown */
+  bool gap, after_gap;
 };
 
 static void save_header(struct save_state *st, const char *line, size_t n) {
@@ -305,6 +247,9 @@ static int save_command(struct save_state *st, const char *line, size_t n, size_
                         &rule) != 0)
       return -1;
     st->saw_ipv6 |= kp_ipt_rule_is_ipv6(rule);
+    if (st->after_gap) /* its first rules may be in the gap */
+      chain->cut = true;
+    st->after_gap = false;
     st->interleaved |= chain != st->last_chain && chain->rules.count > 1;
     st->last_chain = chain;
     return 0;
@@ -346,8 +291,33 @@ static int save_command(struct save_state *st, const char *line, size_t n, size_
   return kp_dump_fail(st->err, st->source, lineno, "unknown command %s", cmd);
 }
 
+/* The chains of a table with lines left out that show no rule may have
+ * had theirs there. */
+static void gap_commit(struct save_state *st, struct kp_table *t) {
+  if (!st->gap)
+    return;
+  t->partial = true;
+  for (size_t c = 0; c < t->chains.count; c++) {
+    struct kp_chain *chain = t->chains.items[c];
+    chain->cut |= chain->rules.count == 0;
+  }
+  st->gap = false;
+}
+
+static int save_gap(struct save_state *st, size_t lineno) {
+  if (st->last_chain != NULL)
+    st->last_chain->cut = true;
+  bool noted = st->gap;
+  st->gap = st->after_gap = true;
+  if (noted || st->table == NULL)
+    return 0; /* (a headerless fragment has its note) */
+  return kp_ipt_note(st->snap, KP_NOTE_FRAGMENT, st->source, lineno, st->table,
+                     "lines left out (\"--\" or \"...\")", st->err);
+}
+
 static int save_commit(struct save_state *st) {
   struct kp_table *t = st->table;
+  gap_commit(st, t);
   if (st->deleted)
     save_compact(st);
   if (st->saw_ipv6 && t->family == KP_FAMILY_IPV4 &&
@@ -356,6 +326,19 @@ static int save_commit(struct save_state *st) {
   st->table = NULL;
   st->interleaved = false;
   return 0;
+}
+
+/* "*nat" again after a COMMIT of *nat: a second dump in the file (two
+ * iptables-save runs pasted one after the other). Its own table, not
+ * rules added to the first; kp_dump_reconcile keeps one. */
+static bool repeated_table(const struct save_state *st, const char *name) {
+  for (size_t i = 0; i < st->snap->tables.count; i++) {
+    const struct kp_table *t = st->snap->tables.items[i];
+    if (t->family == st->family && t->backend == st->backend && strcmp(t->name, name) == 0 &&
+        t->source == st->source)
+      return true;
+  }
+  return false;
 }
 
 static int save_line(void *arg, const char *line, size_t n, size_t lineno) {
@@ -370,6 +353,9 @@ static int save_line(void *arg, const char *line, size_t n, size_t lineno) {
       save_header(st, line, n);
     return 0;
   }
+  if ((n == 2 && memcmp(line, "--", 2) == 0) || (n == 3 && memcmp(line, "...", 3) == 0)) {
+    return save_gap(st, lineno);
+  }
   st->last_line = lineno;
   if (line[0] == '*') {
     char name[64];
@@ -380,8 +366,12 @@ static int save_line(void *arg, const char *line, size_t n, size_t lineno) {
     if (kp_ipt_take_word(line, n, &pos, name, sizeof(name)) != 0 || pos != n ||
         pos != 1 + strlen(name))
       return kp_dump_fail(st->err, st->source, lineno, "malformed table line");
-    st->table = kp_snapshot_source_table(st->snap, st->family, st->backend, name, st->source);
-    if (st->table == NULL)
+    bool again = repeated_table(st, name);
+    /* (a new table under a name no table has, then named) */
+    st->table = kp_snapshot_source_table(st->snap, st->family, st->backend,
+                                         again ? "(again)" : name, st->source);
+    if (st->table == NULL ||
+        (again && (st->table->name = kp_arena_strdup(&st->snap->arena, name)) == NULL))
       return kp_dump_oom(st->err, st->source, lineno);
     st->table->legacy_visible |= st->backend == KP_BACKEND_NFT;
     st->table_line = lineno;
@@ -397,8 +387,10 @@ static int save_line(void *arg, const char *line, size_t n, size_t lineno) {
     return save_commit(st);
   }
   if (line[0] == ':') {
-    if (st->table == NULL && st->headerless)
-      return 0; /* a declaration in a fragment: table unknown */
+    /* a declaration in a fragment (`iptables-save | grep -A2 KUBE-SVC`
+     * starts with them): table unknown */
+    if (st->table == NULL && (st->headerless || st->tables == 0))
+      return 0;
     if (st->table == NULL)
       return kp_dump_fail(st->err, st->source, lineno, "chain line before any *table line");
     return save_chain_decl(st, line, n, lineno);

@@ -24,7 +24,25 @@ struct ipvs_state {
   enum ipvs_columns columns;
   struct kp_ipvs_service *service; /* the current virtual server */
   bool merging; /* it came from an earlier file: reals are matched, not appended */
+  bool gap;     /* lines left out after the current one (grep's "--", a "...") */
 };
+
+/* The current virtual server is done: shown whole when another one
+ * follows it without a gap; cut when the listing skips lines after it or
+ * ends there without its newline (cut_end), unless an earlier file showed
+ * it whole. (A listing ending with a newline may be whole: a virtual
+ * server without real servers is what kube-proxy leaves for a service
+ * without endpoints, so the last one's being empty is no cut.) */
+static void service_done(struct ipvs_state *st, bool cut_end) {
+  if (st->service == NULL)
+    return;
+  bool cut = st->gap || cut_end;
+  if (!cut)
+    st->service->cut = false;
+  else if (!st->merging)
+    st->service->cut = true;
+  st->gap = false;
+}
 
 #define IPVS_MAX_WORDS 12
 
@@ -152,6 +170,7 @@ static struct kp_ipvs_service *merge_service(struct ipvs_state *st, struct kp_ip
 }
 
 static int service_line(struct ipvs_state *st, const struct words *w, size_t lineno) {
+  service_done(st, false);
   struct kp_ipvs_service *svc = kp_snapshot_add_ipvs_service(st->snap);
   if (svc == NULL || (svc->proto = kp_ipt_strndup(st->snap, w->p[0], w->n[0])) == NULL)
     return kp_dump_oom(st->err, st->source, lineno);
@@ -197,13 +216,15 @@ static int real_line(struct ipvs_state *st, const struct words *w, size_t lineno
   struct kp_ipvs_real *real = kp_ipvs_add_real(st->snap, st->service);
   if (real == NULL)
     return kp_dump_oom(st->err, st->source, lineno);
-  if (w->count < 2 || parse_endpoint(st->snap, w->p[1], w->n[1], &real->addr, &real->port) != 0)
-    return kp_dump_fail(st->err, st->source, lineno, "malformed real server address");
   int rc = 0;
-  if (st->columns == COLUMNS_STATS)
+  if (w->count < 2 || parse_endpoint(st->snap, w->p[1], w->n[1], &real->addr, &real->port) != 0)
+    rc = kp_dump_fail(st->err, st->source, lineno, "malformed real server address");
+  else if (st->columns == COLUMNS_STATS)
     rc = stats_columns(st, w, 2, &real->counters, lineno);
   else if (st->columns == COLUMNS_PLAIN && w->count >= 6)
     rc = plain_columns(st, w, real, lineno);
+  if (rc != 0)
+    st->service->reals.count--; /* a line that did not parse adds nothing */
   if (rc != 0 || !st->merging)
     return rc;
   struct kp_ptrvec *reals = &st->service->reals; /* real is the last one */
@@ -247,6 +268,10 @@ static int ipvs_line(void *state, const char *line, size_t n, size_t lineno) {
   }
   if (st->columns == COLUMNS_NONE)
     return 0; /* a prompt, "IP Virtual Server version 1.2.1 (size=4096)" */
+  if (w.count == 1 && (word_is(&w, 0, "--") || word_is(&w, 0, "..."))) {
+    st->gap = true; /* grep -A/-B/-C's separator, an elision */
+    return 0;
+  }
   if (word_is(&w, 0, "->"))
     return word_is(&w, 1, "RemoteAddress:Port") ? 0 : real_line(st, &w, lineno);
   if (is_service_protocol(&w))
@@ -264,8 +289,14 @@ int kp_parse_ipvsadm(struct kp_snapshot *snap, const char *source, const char *b
   st.source = kp_arena_strdup(&snap->arena, source != NULL ? source : "");
   if (st.source == NULL)
     return kp_dump_oom(err, source, 0);
-  if (kp_ipt_each_line(buf, len, st.source, err, ipvs_line, &st) != 0)
-    return -1;
+  if (kp_ipt_each_line(buf, len, st.source, err, ipvs_line, &st) != 0) {
+    /* the last line, without its newline, not parsing: cut there */
+    if (st.service == NULL || err == NULL || err->line != kp_ipt_unterminated_line(buf, len) ||
+        strstr(err->message, "out of memory") != NULL)
+      return -1;
+    memset(err, 0, sizeof(*err));
+  }
+  service_done(&st, kp_ipt_unterminated_line(buf, len) != 0);
   if (st.columns == COLUMNS_NONE)
     return kp_dump_fail(err, st.source, 0, "no \"Prot LocalAddress:Port\" header: not ipvsadm -L");
   return 0;

@@ -47,6 +47,30 @@ static struct kp_table *table_for_bare_chain(struct kp_nft_parser *p, const char
   return kp_nftp_table_named(p, v6 ? KP_FAMILY_IPV6 : KP_FAMILY_IPV4, nat ? "nat" : "filter");
 }
 
+/* A second "table ip nat { ... }" block of the same table in one file:
+ * two `nft list ruleset` outputs pasted one after the other (before and
+ * after). Its own table, not rules added to the first (kp_dump_reconcile
+ * keeps one). (An `nft -f` file may split a table in blocks; kube-proxy's
+ * own scripts use `add` commands.) NULL on OOM. */
+static struct kp_table *listed_again(struct kp_nft_parser *p, struct kp_table *table) {
+  if (table == NULL)
+    return NULL;
+  bool again = false;
+  for (size_t k = 0; k < p->n_listed; k++)
+    again |= p->listed[k] == table;
+  if (again) {
+    const char *name = table->name;
+    bool native = table->native_nft;
+    table = kp_snapshot_source_table(p->snap, table->family, KP_BACKEND_NFT, "(again)", p->source);
+    if (table == NULL || (table->name = kp_arena_strdup(&p->snap->arena, name)) == NULL)
+      return kp_nftp_oom(p), NULL;
+    table->native_nft = native;
+  }
+  if (p->n_listed < sizeof(p->listed) / sizeof(p->listed[0]))
+    p->listed[p->n_listed++] = table;
+  return table;
+}
+
 static int top_statement(struct kp_nft_parser *p, enum kp_nft_tok_type end) {
   size_t line = p->toks[0].line;
   static const char *const ignored[] = {"flush",    "delete",   "destroy", "list",
@@ -58,7 +82,7 @@ static int top_statement(struct kp_nft_parser *p, enum kp_nft_tok_type end) {
     if (p->failed)
       return -1;
     if (end == KP_NFT_TOK_LBRACE)
-      return kp_nftp_table_body(p, table, line);
+      return (table = listed_again(p, table)) == NULL ? -1 : kp_nftp_table_body(p, table, line);
     return 0;
   }
   if (kp_nftp_tok(p, 0, "chain") && end == KP_NFT_TOK_LBRACE) {
@@ -98,6 +122,28 @@ static int top_statement(struct kp_nft_parser *p, enum kp_nft_tok_type end) {
   return kp_nftp_fail(p, line, "unexpected '%s' (not nft syntax)", word);
 }
 
+/* A top-level statement that did not parse, on the last line and without
+ * its newline ("chain KUBE-SVC-PUNXD" where a paste stops): cut there, what
+ * came before is kept (every table it touched may miss more). */
+static void cut_statement(struct kp_nft_parser *p, enum kp_nft_tok_type end, const char *buf,
+                          size_t len) {
+  size_t line = p->toks[0].line;
+  if (end != KP_NFT_TOK_EOF || len == 0 || buf[len - 1] == '\n' ||
+      memchr(p->toks[0].p, '\n', (size_t)(buf + len - p->toks[0].p)) != NULL ||
+      strstr(p->err->message, "out of memory") != NULL || p->snap->tables.count == 0)
+    return;
+  p->failed = false;
+  memset(p->err, 0, sizeof(*p->err));
+  for (size_t i = 0; i < p->snap->tables.count; i++) {
+    struct kp_table *t = p->snap->tables.items[i];
+    if (t->source == p->source || (t->source != NULL && strcmp(t->source, p->source) == 0))
+      t->partial = true;
+  }
+  if (kp_snapshot_add_note(p->snap, KP_NOTE_CUT, p->source, line, NULL, KP_FAMILY_IPV4,
+                           "last line cut mid-statement") == NULL)
+    kp_nftp_oom(p);
+}
+
 int kp_parse_nft(struct kp_snapshot *snap, const char *source, const char *buf, size_t len,
                  struct kp_dump_error *err) {
   struct kp_dump_error scratch;
@@ -114,8 +160,10 @@ int kp_parse_nft(struct kp_snapshot *snap, const char *source, const char *buf, 
     enum kp_nft_tok_type end = kp_nftp_collect(&p, true, 0);
     if (p.failed)
       break;
-    if (p.ntoks > 0 && top_statement(&p, end) != 0)
+    if (p.ntoks > 0 && top_statement(&p, end) != 0) {
+      cut_statement(&p, end, buf, len);
       break;
+    }
     if (end == KP_NFT_TOK_RBRACE)
       kp_nftp_next(&p); /* a stray '}': tolerated */
     else if (end == KP_NFT_TOK_EOF)

@@ -116,7 +116,10 @@ int kp_nftp_chain_body(struct kp_nft_parser *p, struct kp_chain *chain, size_t o
       return -1;
     if (end == KP_NFT_TOK_EOF) /* a last line without its newline is half a rule */
       return kp_nftp_cut_at_end(p, chain != NULL ? chain->table : NULL, chain, NULL);
-    if (p->ntoks > 0) {
+    if (p->ntoks > 0 && kp_nftp_is_gap(p)) {
+      if (kp_nftp_gap(p, chain != NULL ? chain->table : NULL, chain, p->toks[0].line) != 0)
+        return -1;
+    } else if (p->ntoks > 0) {
       if (kp_nftp_tok(p, 0, "type") || kp_nftp_tok(p, 0, "policy")) {
         if (chain_property(p, chain) != 0)
           return -1;
@@ -157,6 +160,8 @@ int kp_nftp_table_body(struct kp_nft_parser *p, struct kp_table *table, size_t o
         return -1;
       continue;
     }
+    if (kp_nftp_is_gap(p) && kp_nftp_gap(p, table, NULL, line) != 0)
+      return -1;
     if (end == KP_NFT_TOK_RBRACE) {
       kp_nftp_next(p);
       return 0;

@@ -148,3 +148,20 @@ int kp_nftp_cut_at_end(struct kp_nft_parser *p, struct kp_table *table, struct k
     return kp_nftp_oom(p);
   return 0;
 }
+
+bool kp_nftp_is_gap(const struct kp_nft_parser *p) {
+  return p->ntoks == 1 && (kp_nftp_tok(p, 0, "...") || kp_nftp_tok(p, 0, "--"));
+}
+
+int kp_nftp_gap(struct kp_nft_parser *p, struct kp_table *table, struct kp_chain *chain,
+                size_t line) {
+  if (chain != NULL)
+    chain->cut = true;
+  if (table == NULL || table->partial)
+    return 0; /* (a fragment or cut table has its note) */
+  table->partial = true;
+  if (kp_snapshot_add_note(p->snap, KP_NOTE_FRAGMENT, p->source, line, table->name, table->family,
+                           "lines left out (\"...\" or \"--\")") == NULL)
+    return kp_nftp_oom(p);
+  return 0;
+}

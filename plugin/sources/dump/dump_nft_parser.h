@@ -21,6 +21,10 @@ struct kp_nft_parser {
   struct kp_nft_token lbrace; /* the '{' that ended the last collect() */
   bool open_at_eof;           /* collect() hit the end inside braces */
   bool failed;
+  /* tables this file listed a "table F N { ... }" block of: another block
+   * of one is a second listing (two `nft list ruleset` pasted) */
+  struct kp_table *listed[16];
+  size_t n_listed;
 };
 
 /* dump_nft_cursor.c */
@@ -64,6 +68,13 @@ int kp_nftp_table_body(struct kp_nft_parser *p, struct kp_table *table, size_t o
 struct kp_set *kp_nftp_set_from(struct kp_nft_parser *p, struct kp_table *table, size_t i,
                                 bool is_map);
 int kp_nftp_set_body(struct kp_nft_parser *p, struct kp_set *set, size_t open_line);
+/* A "..." (or grep's "--") statement where a paste left lines out: the
+ * chain (when inside one) is cut, the table partial, one note per table.
+ * 0, or -1 on OOM. */
+int kp_nftp_gap(struct kp_nft_parser *p, struct kp_table *table, struct kp_chain *chain,
+                size_t line);
+/* True when the collected statement is such a "..." or "--". */
+bool kp_nftp_is_gap(const struct kp_nft_parser *p);
 /* The input ends inside a table's block (a paste cut short): what came
  * before is kept, the table is partial, one note names the file, the last
  * line and the block (chain, or a phrase such as "set cluster-ips"); the

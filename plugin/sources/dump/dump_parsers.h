@@ -27,6 +27,24 @@ int kp_parse_nft_json(struct kp_snapshot *snap, const char *source, const char *
 int kp_parse_ipvsadm(struct kp_snapshot *snap, const char *source, const char *buf, size_t len,
                      struct kp_dump_error *err);
 
+/* dump_paste.c: a shell prompt line ("root@node:~# cmd", "$ cmd", a bare
+ * "user@host:~#"), a markdown fence or a "> " line; p/n without the line's
+ * leading blanks. And a copy of a pasted dump without what pasting added
+ * (prompts, typed commands, fences, a "> " quote on every line, the
+ * indentation of every line; iptables' legacy-tables warning gets its
+ * "# "), every line at its place: malloc'd, NUL-terminated, *out_len set;
+ * NULL when nothing needs to change (or no memory: parse the original). */
+bool kp_dump_is_prompt(const char *p, size_t n);
+char *kp_dump_unpaste(const char *buf, size_t len, size_t *out_len);
+/* Where a few lines of prose after an iptables dump start (a comment's
+ * text after the paste): their offset and *first_line; len when none. */
+size_t kp_dump_trailing_prose(const char *buf, size_t len, size_t *first_line);
+
+/* dump_detect.c: several command outputs pasted into one file (`iptables
+ * -t nat -S`, then `ipvsadm -Ln`): the offset where a dump of another
+ * format than the first one starts, len when none does. */
+size_t kp_dump_part_end(const char *buf, size_t len);
+
 /* dump_input.c, for dump_bundle.c: at most limit bytes of path in a
  * malloc'd buffer (*truncated when there was more; NULL with err filled);
  * whether the head of a file is a dump of a known format; the IPv6 family

@@ -4,6 +4,7 @@
  * becomes legacy so the `backends` check can report the split. */
 #include "kp/dump.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static bool kube_chain(const struct kp_chain *chain) {
@@ -96,6 +97,56 @@ static bool same_slot(const struct kp_table *a, const struct kp_table *b) {
   return a != b && a->family == b->family && strcmp(a->name, b->name) == 0;
 }
 
+static size_t first_rule_line(const struct kp_table *table) {
+  size_t first = 0;
+  for (size_t i = 0; i < table->chains.count; i++) {
+    const struct kp_chain *chain = table->chains.items[i];
+    for (size_t r = 0; r < chain->rules.count; r++) {
+      size_t line = ((const struct kp_rule *)chain->rules.items[r])->line;
+      first = line > 0 && (first == 0 || line < first) ? line : first;
+    }
+  }
+  return first;
+}
+
+/* One file holding the same table twice: two dumps pasted one after the
+ * other (before and after a change, a pod's view then the host's). Judging
+ * both at once mixes two states, so one is kept: the copy with kube-proxy's
+ * chains, the later one when both (or neither) have them; a note names the
+ * copy not judged. True when one was dropped. */
+static bool drop_repeated_one(struct kp_snapshot *snap) {
+  for (size_t i = 0; i < snap->tables.count; i++) {
+    struct kp_table *a = snap->tables.items[i];
+    for (size_t j = i + 1; j < snap->tables.count; j++) {
+      struct kp_table *b = snap->tables.items[j];
+      /* (an -L or -S listing does not say its backend: in one file next
+       * to a save of the same table, it is that table again) */
+      bool backend = a->backend == b->backend || a->backend == KP_BACKEND_UNKNOWN ||
+                     b->backend == KP_BACKEND_UNKNOWN;
+      if (!same_slot(a, b) || !backend || a->native_nft != b->native_nft || a->source == NULL ||
+          b->source == NULL || strcmp(a->source, b->source) != 0)
+        continue;
+      bool kube_a = chain_count(a, true) > 0, kube_b = chain_count(b, true) > 0;
+      struct kp_table *drop = kube_a && !kube_b ? b : a, *keep = drop == a ? b : a;
+      /* "the file shows nat more than once; judged: the later copy, from
+       * line 138" */
+      char detail[200], from[48] = "";
+      size_t kept_line = first_rule_line(keep);
+      if (kept_line > 0)
+        snprintf(from, sizeof(from), ", from line %zu", kept_line);
+      snprintf(detail, sizeof(detail), "the file shows %s%s more than once; judged: %s%s",
+               a->family == KP_FAMILY_IPV6 ? "ip6 " : "", a->name,
+               kube_a != kube_b ? "the copy holding kube-proxy's chains" : "the later copy", from);
+      if (kp_snapshot_add_note(snap, KP_NOTE_SKIPPED, drop->source, first_rule_line(drop),
+                               drop->name, drop->family, detail) == NULL)
+        return false;
+      kp_snapshot_drop_table(snap, drop);
+      return true;
+    }
+  }
+  return false;
+}
+
 /* Same (family, name, backend) from two files. True when one was dropped. */
 static bool dedupe_one(struct kp_snapshot *snap) {
   for (size_t i = 0; i < snap->tables.count; i++) {
@@ -151,6 +202,8 @@ static bool resolve_one(struct kp_snapshot *snap) {
 int kp_dump_reconcile(struct kp_snapshot *snap) {
   if (snap == NULL)
     return -1;
+  while (drop_repeated_one(snap))
+    ;
   while (dedupe_one(snap))
     ;
   while (resolve_one(snap))

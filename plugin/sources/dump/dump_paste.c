@@ -1,0 +1,251 @@
+/* What pasting a dump into a terminal log, an issue comment or a mail adds
+ * around it: shell prompts and the commands typed ("root@node:~# iptables
+ * -t nat -S", "$ sudo iptables-save", a bare prompt at the end), markdown
+ * code fences, a "> " quote on every line, an indentation common to every
+ * line, iptables' "Warning: iptables-legacy tables present" without its
+ * "# ", a UTF-8 byte order mark. A cleaned copy keeps every line where it
+ * was (removed lines become empty), so errors and coverage notes still
+ * name the file's own lines. */
+#include "dump_parsers.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static bool starts(const char *p, size_t n, const char *prefix) {
+  size_t k = strlen(prefix);
+  return n >= k && memcmp(p, prefix, k) == 0;
+}
+
+static size_t indent_of(const char *p, size_t n) {
+  size_t i = 0;
+  while (i < n && (p[i] == ' ' || p[i] == '\t'))
+    i++;
+  return i;
+}
+
+/* The commands people type before a dump; no dump line starts with one.
+ * A word with a dash ("iptables-save", "ip6tables-legacy") may stand alone;
+ * a bare word needs arguments ("iptables" alone is a /proxyMode body). */
+static bool is_command(const char *p, size_t n) {
+  static const struct {
+    const char *word;
+    bool dashed; /* "iptables-..." variants too */
+  } commands[] = {
+      {"iptables", true}, {"ip6tables", true}, {"nft", false},        {"ipvsadm", false},
+      {"sudo", false},    {"kubectl", false},  {"ipset", false},      {"conntrack", false},
+      {"curl", false},    {"cat", false},      {"crictl", false},     {"docker", false},
+      {"ssh", false},     {"bash", false},     {"journalctl", false},
+  };
+  size_t w = 0;
+  while (w < n && p[w] != ' ' && p[w] != '\t')
+    w++;
+  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+    size_t k = strlen(commands[i].word);
+    if (w < k || memcmp(p, commands[i].word, k) != 0)
+      continue;
+    if (w == k && w < n)
+      return true;
+    if (w > k && commands[i].dashed && p[k] == '-')
+      return true;
+  }
+  return false;
+}
+
+struct paste_line {
+  const char *p;
+  size_t n;   /* without the newline and trailing '\r' */
+  bool nl;    /* ends with a newline */
+  bool drop;  /* a prompt, command or fence: becomes empty */
+  bool warn;  /* "Warning: ip...tables-legacy tables present": gets "# " */
+  bool blank; /* nothing but blanks */
+};
+
+static struct paste_line line_at(const char *buf, size_t len, size_t pos) {
+  struct paste_line l = {.p = buf + pos};
+  const char *nl = memchr(buf + pos, '\n', len - pos);
+  l.n = nl != NULL ? (size_t)(nl - l.p) : len - pos;
+  l.nl = nl != NULL;
+  return l;
+}
+
+/* The quote marker of a mail / markdown quote, when every non-empty line
+ * has one ("> -A ...", ">"). */
+static bool all_quoted(const char *buf, size_t len) {
+  bool any = false;
+  for (size_t pos = 0; pos < len;) {
+    struct paste_line l = line_at(buf, len, pos);
+    pos += l.n + l.nl;
+    size_t b = indent_of(l.p, l.n);
+    if (b == l.n || (l.n - b == 1 && l.p[b] == '\r'))
+      continue;
+    if (l.p[b] != '>')
+      return false;
+    any = true;
+  }
+  return any;
+}
+
+static void classify(struct paste_line *l, bool quoted) {
+  if (quoted) {
+    size_t b = indent_of(l->p, l->n);
+    if (b < l->n && l->p[b] == '>') {
+      l->p += b + 1;
+      l->n -= b + 1;
+      if (l->n > 0 && l->p[0] == ' ')
+        l->p++, l->n--;
+    }
+  }
+  size_t b = indent_of(l->p, l->n), e = l->n;
+  while (e > b && (l->p[e - 1] == '\r' || l->p[e - 1] == ' ' || l->p[e - 1] == '\t'))
+    e--;
+  l->blank = e == b;
+  if (l->blank)
+    return;
+  const char *t = l->p + b;
+  size_t tn = e - b;
+  l->drop = kp_dump_is_prompt(t, tn) || is_command(t, tn);
+  l->warn = starts(t, tn, "Warning: ip") && memmem(t, tn, "tables-legacy tables present", 28);
+}
+
+/* A few lines of prose before the dump ("here is the output of the
+ * command:"): the dump starts at the first line the format is known from.
+ * Only when the text as it is has no known format; the lines skipped
+ * become empty. */
+#define PROSE_LINES 8
+
+static char *skip_prose(const char *buf, size_t len, char *out, size_t *out_len) {
+  const char *text = out != NULL ? out : buf;
+  size_t n = out != NULL ? *out_len : len, start = 0, lines = 0;
+  while (kp_dump_detect(text + start, n - start) == KP_DUMP_UNKNOWN) {
+    const char *nl = memchr(text + start, '\n', n - start);
+    if (nl == NULL || lines == PROSE_LINES)
+      return out;
+    start = (size_t)(nl - text) + 1;
+    lines++;
+  }
+  if (lines == 0)
+    return out;
+  if (out == NULL && (out = malloc(len + 1)) == NULL)
+    return NULL;
+  memmove(out + lines, text + start, n - start);
+  memset(out, '\n', lines);
+  *out_len = lines + n - start;
+  out[*out_len] = '\0';
+  return out;
+}
+
+char *kp_dump_unpaste(const char *buf, size_t len, size_t *out_len) {
+  if (buf == NULL || len == 0)
+    return NULL;
+  /* a UTF-8 byte order mark (a file saved by a Windows editor) */
+  bool bom = len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0;
+  if (bom)
+    buf += 3, len -= 3;
+  bool quoted = all_quoted(buf, len), change = quoted || bom;
+  size_t indent = (size_t)-1, warnings = 0;
+  for (size_t pos = 0; pos < len;) {
+    struct paste_line l = line_at(buf, len, pos);
+    pos += l.n + l.nl;
+    classify(&l, quoted);
+    change |= l.drop;
+    warnings += l.warn;
+    if (!l.blank && !l.drop) {
+      size_t b = indent_of(l.p, l.n);
+      indent = b < indent ? b : indent;
+    }
+  }
+  if (indent == (size_t)-1)
+    indent = 0;
+  if (!change && indent == 0 && warnings == 0)
+    return skip_prose(buf, len, NULL, out_len);
+  char *out = malloc(len + 2 * warnings + 1);
+  if (out == NULL)
+    return NULL; /* parsed as it is */
+  size_t o = 0;
+  for (size_t pos = 0; pos < len;) {
+    struct paste_line l = line_at(buf, len, pos);
+    pos += l.n + l.nl;
+    classify(&l, quoted);
+    if (!l.drop && !l.blank) {
+      size_t skip = indent < l.n ? indent : l.n;
+      if (l.warn) {
+        memcpy(out + o, "# ", 2);
+        o += 2;
+        skip = indent_of(l.p, l.n);
+      }
+      memcpy(out + o, l.p + skip, l.n - skip);
+      o += l.n - skip;
+    }
+    if (l.nl)
+      out[o++] = '\n';
+  }
+  out[o] = '\0';
+  *out_len = o;
+  return skip_prose(buf, len, out, out_len);
+}
+
+/* A line of prose ("but when using iptables trace, I can see..."): three
+ * words or more, the first of letters only and not all capitals (an
+ * iptables target is), none an option, an opt column ("--") or holding a
+ * '/' (an address, a comment). Only iptables -L, -S and save text is
+ * looked at: nft rules read like words. */
+static bool is_prose(const char *p, size_t n) {
+  size_t words = 0, i = 0;
+  bool lower = false;
+  while (i < n) {
+    while (i < n && (p[i] == ' ' || p[i] == '\t'))
+      i++;
+    if (i >= n)
+      break;
+    size_t b = i;
+    while (i < n && p[i] != ' ' && p[i] != '\t')
+      i++;
+    const char *w = p + b;
+    size_t wn = i - b;
+    if (w[0] == '-' || memchr(w, '/', wn) != NULL || (wn == 2 && w[1] == 'f'))
+      return false;
+    for (size_t k = 0; words == 0 && k < wn; k++) {
+      if (!((w[k] >= 'a' && w[k] <= 'z') || (w[k] >= 'A' && w[k] <= 'Z')))
+        return false;
+      lower |= w[k] >= 'a' && w[k] <= 'z';
+    }
+    words++;
+  }
+  /* (-L's column header line: "pkts bytes target prot opt ... destination") */
+  bool header = memmem(p, n, "target", 6) != NULL && memmem(p, n, "destination", 11) != NULL;
+  return words >= 3 && lower && !header && !(n >= 6 && memcmp(p, "Chain ", 6) == 0);
+}
+
+#define PROSE_AFTER 20 /* lines of text after a dump that are dropped */
+
+size_t kp_dump_trailing_prose(const char *buf, size_t len, size_t *first_line) {
+  enum kp_dump_format f = kp_dump_detect(buf, len);
+  if (f != KP_DUMP_IPT_LIST && f != KP_DUMP_IPT_SAVE && f != KP_DUMP_IPT_RULES)
+    return len;
+  size_t end = len, cut = len, dropped = 0;
+  while (end > 0 && dropped <= PROSE_AFTER) {
+    size_t start = end;
+    if (start > 0 && buf[start - 1] == '\n')
+      start--;
+    while (start > 0 && buf[start - 1] != '\n')
+      start--;
+    size_t b = indent_of(buf + start, end - start), e = end - start;
+    while (e > b && (buf[start + e - 1] == '\n' || buf[start + e - 1] == '\r' ||
+                     buf[start + e - 1] == ' ' || buf[start + e - 1] == '\t'))
+      e--;
+    if (e > b && !is_prose(buf + start + b, e - b))
+      break;
+    if (e > b) {
+      cut = start;
+      dropped++;
+    }
+    end = start;
+  }
+  if (cut == len || dropped > PROSE_AFTER || cut == 0)
+    return len;
+  size_t line = 1;
+  for (size_t i = 0; i < cut; i++)
+    line += buf[i] == '\n';
+  *first_line = line;
+  return cut;
+}
