@@ -200,13 +200,15 @@ demo:
 # libFuzzer targets (tests/fuzz/fuzz_*.c), clang with ASan+UBSan. The core is
 # rebuilt from source with coverage instrumentation in $(BUILD)/fuzzcore (not
 # the gcc archive). `make fuzz` runs each target FUZZ_SECONDS (default 60)
-# or until FUZZ_RUNS executions (when set), FUZZ_JOBS targets at a time
+# or until FUZZ_RUNS executions (when set; FUZZ_CAMPAIGN=N: until each
+# target's campaign ledger holds N), FUZZ_JOBS targets at a time
 # (FUZZ_TARGETS: which, in that order; default all),
 # inputs up to FUZZ_MAX_LEN bytes; `make fuzz-smoke` about 10 s each, two at
 # a time. tests/fuzz/run.sh replays tests/fuzz/regress/ first and prints
 # "fuzz: N passed, N failed". The long run: docs/fuzzing.md.
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS    ?=
+FUZZ_CAMPAIGN ?=
 FUZZ_JOBS    ?= 1
 FUZZ_MAX_LEN ?= 65536
 FUZZ_TARGETS ?=
@@ -227,7 +229,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) fuzz-core
 fuzz-build: $(FUZZ_BIN)
 
 fuzz: fuzz-build
-	@FUZZ_RUNS='$(FUZZ_RUNS)' FUZZ_JOBS='$(FUZZ_JOBS)' FUZZ_MAX_LEN='$(FUZZ_MAX_LEN)' \
+	@FUZZ_RUNS='$(FUZZ_RUNS)' FUZZ_CAMPAIGN='$(FUZZ_CAMPAIGN)' FUZZ_JOBS='$(FUZZ_JOBS)' FUZZ_MAX_LEN='$(FUZZ_MAX_LEN)' \
 	  tests/fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 fuzz-smoke: fuzz-build
