@@ -19,16 +19,6 @@
 #define PASTED KP_SOURCE_DIR "/tests/fixtures/pasted/"
 #define HEALTHY KP_SOURCE_DIR "/tests/fixtures/captured/healthy/legacy/"
 
-static size_t rule_count(const struct kp_snapshot *snap) {
-  size_t n = 0;
-  for (size_t t = 0; t < snap->tables.count; t++) {
-    const struct kp_table *table = snap->tables.items[t];
-    for (size_t c = 0; c < table->chains.count; c++)
-      n += ((const struct kp_chain *)table->chains.items[c])->rules.count;
-  }
-  return n;
-}
-
 /* before + every line of file with prefix in front and suffix at its end
  * (before the newline) + after. malloc'd. */
 static char *dressed(const char *file, const char *before, const char *prefix, const char *suffix,
@@ -57,7 +47,7 @@ static void healthy_through(const char *file, size_t rules, const char *before, 
   char *text = dressed(file, before, prefix, suffix, after);
   struct kp_snapshot *snap;
   struct kp_report rep = tri_run("paste.txt", text, &snap); /* was: exit 3 */
-  ck_assert_uint_eq(rule_count(snap), rules);
+  ck_assert_uint_eq(kp_snapshot_rule_count(snap), rules);
   ck_assert_int_eq(tsb_result(&rep, KP_CHECK_MODE)->severity, KP_SEV_OK);
   ck_assert_int_eq(tsb_result(&rep, KP_CHECK_MASQUERADE)->severity, KP_SEV_OK);
   ck_assert_int_eq(tsb_result(&rep, KP_CHECK_HOOKS)->severity, KP_SEV_OK);
@@ -399,7 +389,7 @@ START_TEST(prose_after_a_listing) {
   char *text = joined(parts, 2);
   struct kp_snapshot *snap;
   struct kp_report rep = tri_run("k8s-107965.txt", text, &snap);
-  ck_assert_uint_eq(rule_count(snap), 1);
+  ck_assert_uint_eq(kp_snapshot_rule_count(snap), 1);
   const struct kp_table *nat =
       kp_snapshot_table(snap, KP_FAMILY_IPV4, KP_BACKEND_NFT, "nat", false);
   ck_assert_ptr_nonnull(nat);
