@@ -127,7 +127,8 @@ done
 # (first word PASS or FAIL), printed as the target ends.
 # Executions the target's ledger holds (0 without one).
 ledger_total() {
-  awk '{e += $1} END {print e + 0}' "$fuzz_dir/$1.ledger" 2>/dev/null || echo 0
+  [ -f "$fuzz_dir/$1.ledger" ] || { echo 0; return; }
+  awk '{e += $1} END {print e + 0}' "$fuzz_dir/$1.ledger"
 }
 
 fuzz_target() {
