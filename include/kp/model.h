@@ -33,13 +33,27 @@ enum kp_addr_kind {
   KP_ADDR_NAME = 255 /* an unresolved host name printed by `iptables -L` without -n */
 };
 
+/* 19 bytes, byte-aligned: a rule holds three (source, destination, NAT).
+ * A KP_ADDR_NAME keeps its name's pointer in bytes (kp_addr_name()). */
 struct kp_addr {
   uint8_t kind;       /* enum kp_addr_kind */
   uint8_t prefix_len; /* 32/128 for a host */
   bool negated;       /* "! -s 10.0.0.0/8", "ip saddr != ..." */
   uint8_t bytes[16];  /* network byte order; 4 used for IPv4 */
-  const char *name;   /* KP_ADDR_NAME only */
 };
+
+/* The host name of a KP_ADDR_NAME (NULL for any other kind, or when the
+ * parse kept no copy). */
+static inline const char *kp_addr_name(const struct kp_addr *addr) {
+  const char *name = NULL;
+  if (addr->kind == KP_ADDR_NAME)
+    __builtin_memcpy(&name, addr->bytes, sizeof(name));
+  return name;
+}
+static inline void kp_addr_set_name(struct kp_addr *addr, const char *name) {
+  addr->kind = KP_ADDR_NAME;
+  __builtin_memcpy(addr->bytes, &name, sizeof(name));
+}
 
 /* Parses "10.0.0.1", "10.0.0.0/8", "fd00::/64", "0.0.0.0/0" (-> ANY),
  * "anywhere" (-> ANY) or a host name (-> NAME, name copied into arena when
@@ -68,8 +82,12 @@ struct kp_counters {
   bool present;     /* false: the dump had no counters (-L without -v, save without -c) */
   uint64_t packets; /* value; for "2675K" this is 2675000 (approximate) */
   uint64_t bytes;
-  const char *packets_text; /* as the dump shows it ("2675K"), NULL when exact */
-  const char *bytes_text;
+};
+
+/* Counters as a dump shows them ("2675K"); NULL when exact. */
+struct kp_counter_texts {
+  const char *packets;
+  const char *bytes;
 };
 
 enum kp_target_kind {
@@ -89,53 +107,79 @@ enum kp_target_kind {
                      the name starts with KUBE- or has lower-case letters */
 };
 
-/* Fields are grouped by size (pointers, then the small ones) so that the
- * record has no padding holes: a live read keeps one per rule (110k at 10k
- * services), and each byte here is 110 KB there. */
-struct kp_rule {
-  struct kp_chain *chain;
-  size_t index; /* position in the chain, 0-based */
-  struct kp_counters counters;
+struct kp_snapshot;
 
-  /* matches */
-  struct kp_addr src, dst;
-  const char *in_iface, *out_iface;
-  const char *comment;  /* -m comment / nft comment / rule userdata */
-  const char *src_type; /* addrtype --src-type / fib saddr type */
+/* What only some rules have: what only text dumps write (counter texts,
+ * the rule as written, file and line, ipset matches, reject-with, nft
+ * verdict maps) and the matches and targets few kube-proxy rules use
+ * (interfaces, addrtype, ctstate, mark, source port, MARK). Allocated the
+ * first time a parser sets one of them (kp_rule_ext_mut); read through
+ * kp_rule_ext(), which gives kp_rule_ext_none (every field absent) for a
+ * rule without one. */
+struct kp_rule_ext {
+  struct kp_counter_texts counter_texts;
+  const char *in_iface, *out_iface; /* a leading "!" means negated */
+  const char *src_type;             /* addrtype --src-type / fib saddr type */
   const char *dst_type;
+  const char *ctstate;   /* "NEW", "RELATED,ESTABLISHED"; a leading "!" means negated */
   const char *match_set; /* ipset name (IPVS mode) */
   const char *match_set_flags;
-  const char *ctstate;     /* "NEW", "RELATED,ESTABLISHED"; a leading "!" means
-                              negated, as for in_iface and out_iface */
-  const char *probability; /* statistic --probability, as text */
-  struct kp_port_range sport, dport;
-  struct kp_mark_match mark;
-  bool proto_present, proto_negated;
-  uint8_t proto; /* IPPROTO_* number */
-  bool src_type_negated, dst_type_negated;
-  bool match_set_negated;
-
-  /* target */
-  enum kp_target_kind target;
-  bool mark_target;                 /* MARK normalised to xmark: */
-  uint32_t xmark_value, xmark_mask; /* new = (old & ~mask) ^ value */
-  bool random_fully;                /* MASQUERADE --random-fully / fully-random */
-  struct kp_port_range nat_ports;
-  const char *target_name; /* as printed: "KUBE-SVC-...", "DNAT", "MARK", "LOG" */
-  struct kp_addr nat_addr; /* DNAT/SNAT --to-destination / nft "dnat to" */
-  const char *nat_text;    /* "10.180.0.1:80" as written */
+  const char *nat_text; /* "10.180.0.1:80" as written; see kp_rule_nat_text() */
   const char *reject_with;
-
   /* nft verdict maps: chains reached through "vmap { ... : goto X }" or
    * "numgen ... vmap", and the named map used ("@service-ips"), if any. */
   const char **vmap_chains;
   size_t n_vmap_chains;
   const char *vmap_set;
-
   const char *text;   /* the rule as the source wrote it, for display */
-  const char *source; /* file name, or "kernel" */
+  const char *source; /* file name; NULL: the table's (kp_rule_source()) */
   size_t line;        /* 1-based line in source, 0 for live sources */
+  struct kp_mark_match mark;
+  uint32_t xmark_value, xmark_mask; /* MARK normalised to xmark: new = (old & ~mask) ^ value */
+  struct kp_port_range sport;
+  bool src_type_negated, dst_type_negated;
+  bool match_set_negated;
+  bool mark_target;
 };
+
+/* One per rule (110k at 10k services in a live read), so only what most
+ * live rules have is here, grouped by size without padding holes; the
+ * rest is in ext. sizeof is pinned by test_model (rule_record_size). */
+struct kp_rule {
+  struct kp_chain *chain;
+  struct kp_rule_ext *ext; /* NULL: every field of kp_rule_ext absent */
+  const char *comment;     /* -m comment / nft comment / rule userdata */
+  const char *target_name; /* as printed: "KUBE-SVC-...", "DNAT", "MARK", "LOG" */
+  const char *probability; /* statistic --probability, as text */
+  struct kp_counters counters;
+  struct kp_addr src, dst;
+  struct kp_addr nat_addr; /* DNAT/SNAT --to-destination / nft "dnat to" */
+  bool proto_present, proto_negated;
+  uint8_t proto;        /* IPPROTO_* number */
+  uint8_t target;       /* enum kp_target_kind */
+  bool random_fully;    /* MASQUERADE --random-fully / fully-random */
+  bool nat_text_format; /* nat_text is kp_addr + ports formatted (live sources) */
+  uint32_t index;       /* position in the chain, 0-based */
+  struct kp_port_range dport;
+  struct kp_port_range nat_ports;
+};
+
+extern const struct kp_rule_ext kp_rule_ext_none;
+
+static inline const struct kp_rule_ext *kp_rule_ext(const struct kp_rule *rule) {
+  return rule->ext != NULL ? rule->ext : &kp_rule_ext_none;
+}
+/* The rule's extension, allocated (zeroed) in snap's arena when it has
+ * none. NULL on OOM. */
+struct kp_rule_ext *kp_rule_ext_mut(struct kp_snapshot *snap, struct kp_rule *rule);
+/* The file the rule came from: its own when a dump parser set one, else
+ * its table's ("kernel" for live reads). */
+const char *kp_rule_source(const struct kp_rule *rule);
+/* The NAT target's address and ports as text ("10.180.0.1:80",
+ * "[fd00::1]:80", MASQUERADE's "1024-2048"): the text the source wrote
+ * when it kept one, else formatted into buf when the source left it to
+ * this (nat_text_format), else NULL. */
+const char *kp_rule_nat_text(const struct kp_rule *rule, char *buf, size_t len);
 
 struct kp_table;
 
@@ -147,6 +191,7 @@ struct kp_chain {
   const char *hook;   /* nft base chains: "prerouting", ...; else NULL */
   const char *policy; /* "ACCEPT"/"DROP" for built-ins, NULL otherwise */
   struct kp_counters policy_counters;
+  struct kp_counter_texts policy_counter_texts;
   int dump_references;    /* "(N references)" of iptables -L; -1 when unknown. Counts
                              referrers that may lie outside the input. */
   bool cut;               /* the input ends inside this chain: its rules are incomplete */
@@ -227,6 +272,7 @@ struct kp_ipvs_real {
   uint32_t weight;
   uint64_t active_conns, inactive_conns; /* plain -Ln */
   struct kp_counters counters;           /* --stats: packets/bytes in */
+  struct kp_counter_texts counter_texts;
 };
 
 struct kp_ipvs_service {
@@ -237,6 +283,7 @@ struct kp_ipvs_service {
   uint32_t fwmark;       /* FWM only */
   const char *scheduler; /* "rr", ... */
   struct kp_counters counters;
+  struct kp_counter_texts counter_texts;
   struct kp_ptrvec reals; /* struct kp_ipvs_real * */
   const char *source;
   size_t line;

@@ -15,9 +15,11 @@
 static uint32_t mark_bits(const struct kp_chain *chain) {
   for (size_t i = 0; i < chain->rules.count; i++) {
     const struct kp_rule *rule = chain->rules.items[i];
-    if (rule->target == KP_TARGET_MARK && rule->mark_target && rule->xmark_value != 0 &&
-        (rule->xmark_value & rule->xmark_mask) == rule->xmark_value)
-      return rule->xmark_value;
+    if (rule->target == KP_TARGET_MARK && kp_rule_ext(rule)->mark_target &&
+        kp_rule_ext(rule)->xmark_value != 0 &&
+        (kp_rule_ext(rule)->xmark_value & kp_rule_ext(rule)->xmark_mask) ==
+            kp_rule_ext(rule)->xmark_value)
+      return kp_rule_ext(rule)->xmark_value;
   }
   return 0;
 }
@@ -25,12 +27,12 @@ static uint32_t mark_bits(const struct kp_chain *chain) {
 /* The mark bit a RETURN rule lets through when it is not set:
  * `! --mark B/B` (negated, value B) or nft `mark & B == 0` (value 0, mask B). */
 static uint32_t return_guard(const struct kp_rule *rule) {
-  if (rule->target != KP_TARGET_RETURN || !rule->mark.present)
+  if (rule->target != KP_TARGET_RETURN || !kp_rule_ext(rule)->mark.present)
     return 0;
-  if (rule->mark.negated && rule->mark.value != 0)
-    return rule->mark.value;
-  if (!rule->mark.negated && rule->mark.value == 0)
-    return rule->mark.mask;
+  if (kp_rule_ext(rule)->mark.negated && kp_rule_ext(rule)->mark.value != 0)
+    return kp_rule_ext(rule)->mark.value;
+  if (!kp_rule_ext(rule)->mark.negated && kp_rule_ext(rule)->mark.value == 0)
+    return kp_rule_ext(rule)->mark.mask;
   return 0;
 }
 
@@ -41,14 +43,16 @@ struct masq_found {
   bool unconditional;      /* a MASQUERADE rule without mark or ipset condition */
   bool guard_inferred;     /* the RETURN guard's mark match was not in the listing */
   const char *snat_to;     /* SNAT --to-source on the expected bit (not MASQUERADE) */
+  char snat_to_buf[96];    /* snat_to when formatted from the rule's fields */
 };
 
 /* A RETURN that shows no match at all. `iptables -L` of some iptables-nft
  * releases prints the 3-rule form's `! --mark B/B` RETURN this way. */
 static bool bare_return(const struct kp_rule *rule) {
-  return rule->target == KP_TARGET_RETURN && !rule->mark.present && rule->src.kind == KP_ADDR_ANY &&
-         rule->dst.kind == KP_ADDR_ANY && !rule->proto_present && rule->match_set == NULL &&
-         rule->in_iface == NULL && rule->out_iface == NULL;
+  return rule->target == KP_TARGET_RETURN && !kp_rule_ext(rule)->mark.present &&
+         rule->src.kind == KP_ADDR_ANY && rule->dst.kind == KP_ADDR_ANY && !rule->proto_present &&
+         kp_rule_ext(rule)->match_set == NULL && kp_rule_ext(rule)->in_iface == NULL &&
+         kp_rule_ext(rule)->out_iface == NULL;
 }
 
 static void scan_postrouting(const struct kp_chain *chain, uint32_t bit, struct masq_found *m) {
@@ -67,9 +71,10 @@ static void scan_postrouting(const struct kp_chain *chain, uint32_t bit, struct 
     }
     /* RETURN (match hidden), then `MARK xor B`: the listing lost the guard;
      * the xor that clears B shows which bit it was. */
-    if (after_bare_return && guard == 0 && rule->target == KP_TARGET_MARK && rule->mark_target &&
-        rule->xmark_mask == 0 && rule->xmark_value != 0) {
-      guard = rule->xmark_value;
+    if (after_bare_return && guard == 0 && rule->target == KP_TARGET_MARK &&
+        kp_rule_ext(rule)->mark_target && kp_rule_ext(rule)->xmark_mask == 0 &&
+        kp_rule_ext(rule)->xmark_value != 0) {
+      guard = kp_rule_ext(rule)->xmark_value;
       m->guard_inferred = true;
       continue;
     }
@@ -78,15 +83,18 @@ static void scan_postrouting(const struct kp_chain *chain, uint32_t bit, struct 
       continue;
     m->masquerade_rules += !snat;
     uint32_t cond = 0;
-    if (rule->mark.present && !rule->mark.negated && rule->mark.value != 0)
-      cond = rule->mark.value;
-    else if (rule->match_set != NULL)
+    if (kp_rule_ext(rule)->mark.present && !kp_rule_ext(rule)->mark.negated &&
+        kp_rule_ext(rule)->mark.value != 0)
+      cond = kp_rule_ext(rule)->mark.value;
+    else if (kp_rule_ext(rule)->match_set != NULL)
       continue; /* IPVS hairpin: KUBE-LOOP-BACK */
     else
       cond = guard;
     if (snat) { /* source NAT to a fixed address: still SNAT, not "not masqueraded" */
       if (cond == bit && m->snat_to == NULL)
-        m->snat_to = rule->nat_text != NULL ? rule->nat_text : "?";
+        m->snat_to = kp_rule_nat_text(rule, m->snat_to_buf, sizeof(m->snat_to_buf));
+      if (cond == bit && m->snat_to == NULL)
+        m->snat_to = "?";
       continue;
     }
     if (cond == 0) {

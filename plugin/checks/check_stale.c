@@ -19,8 +19,8 @@ static bool reaches_endpoint(const struct kp_chain *chain, const char *ep_prefix
     const struct kp_rule *rule = chain->rules.items[i];
     if (kp_rule_jumps(rule) && kp_name_has_prefix(rule->target_name, ep_prefix))
       return true;
-    for (size_t v = 0; v < rule->n_vmap_chains; v++)
-      if (kp_name_has_prefix(rule->vmap_chains[v], ep_prefix))
+    for (size_t v = 0; v < kp_rule_ext(rule)->n_vmap_chains; v++)
+      if (kp_name_has_prefix(kp_rule_ext(rule)->vmap_chains[v], ep_prefix))
         return true;
   }
   return false;

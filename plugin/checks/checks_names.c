@@ -62,8 +62,9 @@ static bool services_match_cluster_ip_set(const struct kp_chain *chain) {
   size_t n = chain->rules.count < 64 ? chain->rules.count : 64;
   for (size_t i = 0; i < n; i++) {
     const struct kp_rule *rule = chain->rules.items[i];
-    if (rule->match_set != NULL && (strcmp(rule->match_set, "KUBE-CLUSTER-IP") == 0 ||
-                                    strcmp(rule->match_set, "KUBE-6-CLUSTER-IP") == 0))
+    if (kp_rule_ext(rule)->match_set != NULL &&
+        (strcmp(kp_rule_ext(rule)->match_set, "KUBE-CLUSTER-IP") == 0 ||
+         strcmp(kp_rule_ext(rule)->match_set, "KUBE-6-CLUSTER-IP") == 0))
       return true;
   }
   return false;

@@ -35,8 +35,9 @@ static const char *name_from_rule(struct kp_arena *a, const struct kp_rule *rule
       proto = pbuf;
     }
   }
-  if (rule->dst.kind == KP_ADDR_ANY && rule->dst_type != NULL)
-    snprintf(addr, sizeof(addr), "%s", rule->dst_type); /* NodePort: --dst-type LOCAL */
+  if (rule->dst.kind == KP_ADDR_ANY && kp_rule_ext(rule)->dst_type != NULL)
+    snprintf(addr, sizeof(addr), "%s",
+             kp_rule_ext(rule)->dst_type); /* NodePort: --dst-type LOCAL */
   if (rule->dport.present)
     snprintf(buf, sizeof(buf), "%s:%u/%s", addr, rule->dport.lo, proto);
   else

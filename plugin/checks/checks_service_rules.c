@@ -82,8 +82,8 @@ static uint64_t rule_key(const struct kp_rule *rule) {
   uint64_t h = mix(1469598103934665603ULL, nums, sizeof(nums));
   h = mix_str(mix_str(mix_str(h, t->name), rule->chain->name), rule->target_name);
   h = mix_addr(mix_addr(mix_addr(h, &rule->dst), &rule->src), &rule->nat_addr);
-  h = mix_str(mix_str(h, rule->comment), rule->match_set);
-  return mix_str(mix_str(h, rule->dst_type), rule->probability);
+  h = mix_str(mix_str(h, rule->comment), kp_rule_ext(rule)->match_set);
+  return mix_str(mix_str(h, kp_rule_ext(rule)->dst_type), rule->probability);
 }
 
 static uint64_t ipvs_key(const struct kp_ipvs_service *svc) {
@@ -122,7 +122,8 @@ static void count(struct scan *s, const struct kp_counters *c, int layer, uint64
   inv->service_rules_with_traffic++;
   if (c->packets > inv->service_sample_packets) {
     inv->service_sample_packets = c->packets;
-    inv->service_sample_text = c->packets_text;
+    inv->service_sample_text =
+        rule != NULL ? kp_rule_ext(rule)->counter_texts.packets : svc->counter_texts.packets;
     s->sample = rule;
     s->sample_ipvs = svc;
   }
@@ -146,13 +147,14 @@ static bool is_dnat(const struct kp_rule *rule) {
 
 static bool is_ipvs_dispatch(const struct kp_rule *rule) {
   static const char *const services[] = {"CLUSTER-IP", "EXTERNAL-IP", "LOAD-BALANCER", NULL};
-  return rule->target == KP_TARGET_ACCEPT && !rule->match_set_negated &&
-         is_ipvs_service_set(rule->match_set, services);
+  return rule->target == KP_TARGET_ACCEPT && !kp_rule_ext(rule)->match_set_negated &&
+         is_ipvs_service_set(kp_rule_ext(rule)->match_set, services);
 }
 
 static bool is_ipvs_nodeport(const struct kp_rule *rule) {
   static const char *const nodeports[] = {"NODE-PORT-", NULL};
-  return !rule->match_set_negated && is_ipvs_service_set(rule->match_set, nodeports);
+  return !kp_rule_ext(rule)->match_set_negated &&
+         is_ipvs_service_set(kp_rule_ext(rule)->match_set, nodeports);
 }
 
 static void scan_table(struct scan *s, const struct kp_check_ctx *ctx, const struct kp_table *t,

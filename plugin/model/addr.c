@@ -79,9 +79,8 @@ int kp_addr_parse(struct kp_arena *arena, const char *text, struct kp_addr *out)
   return 0;
 name:
   memset(out->bytes, 0, sizeof(out->bytes));
-  out->kind = KP_ADDR_NAME;
   out->prefix_len = 0;
-  out->name = arena ? kp_arena_strdup(arena, text) : NULL;
+  kp_addr_set_name(out, arena ? kp_arena_strdup(arena, text) : NULL);
   return 0;
 }
 
@@ -98,7 +97,7 @@ void kp_addr_format(const struct kp_addr *addr, char *buf, size_t len) {
       snprintf(buf, len, "%s%s/%u", neg, ip, addr->prefix_len);
     break;
   case KP_ADDR_NAME:
-    snprintf(buf, len, "%s%s", neg, addr->name ? addr->name : "?");
+    snprintf(buf, len, "%s%s", neg, kp_addr_name(addr) ? kp_addr_name(addr) : "?");
     break;
   default:
     snprintf(buf, len, "%sany", neg);

@@ -267,8 +267,7 @@ struct kp_rule *kp_chain_add_rule(struct kp_snapshot *snap, struct kp_chain *cha
   if (rule == NULL)
     return NULL;
   rule->chain = chain;
-  rule->index = chain->rules.count;
-  rule->source = chain->table->source;
+  rule->index = (uint32_t)chain->rules.count;
   if (kp_ptrvec_push(&snap->arena, &chain->rules, rule) != 0)
     return NULL;
   return rule;
@@ -306,14 +305,17 @@ struct kp_set_elem *kp_set_add_elem(struct kp_snapshot *snap, struct kp_set *set
 }
 
 int kp_rule_add_vmap_chain(struct kp_snapshot *snap, struct kp_rule *rule, const char *chain) {
-  const char **chains = kp_arena_alloc(&snap->arena, (rule->n_vmap_chains + 1) * sizeof(char *));
+  struct kp_rule_ext *ext = kp_rule_ext_mut(snap, rule);
+  if (ext == NULL)
+    return -1;
+  const char **chains = kp_arena_alloc(&snap->arena, (ext->n_vmap_chains + 1) * sizeof(char *));
   const char *copy = kp_arena_strdup(&snap->arena, chain);
   if (chains == NULL || copy == NULL)
     return -1;
-  if (rule->n_vmap_chains)
-    memcpy(chains, rule->vmap_chains, rule->n_vmap_chains * sizeof(char *));
-  chains[rule->n_vmap_chains++] = copy;
-  rule->vmap_chains = chains;
+  if (ext->n_vmap_chains)
+    memcpy(chains, ext->vmap_chains, ext->n_vmap_chains * sizeof(char *));
+  chains[ext->n_vmap_chains++] = copy;
+  ext->vmap_chains = chains;
   return 0;
 }
 
@@ -353,8 +355,8 @@ static int link_rule(struct kp_snapshot *snap, struct kp_table *table, struct kp
     if (target == NULL || kp_ptrvec_push(&snap->arena, &target->referrers, rule) != 0)
       return -1;
   }
-  for (size_t i = 0; i < rule->n_vmap_chains; i++) {
-    struct kp_chain *target = jump_target(snap, table, rule->vmap_chains[i]);
+  for (size_t i = 0; i < kp_rule_ext(rule)->n_vmap_chains; i++) {
+    struct kp_chain *target = jump_target(snap, table, kp_rule_ext(rule)->vmap_chains[i]);
     if (target == NULL || kp_ptrvec_push(&snap->arena, &target->referrers, rule) != 0)
       return -1;
   }

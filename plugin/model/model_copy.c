@@ -14,8 +14,38 @@ static const char *cp(struct kp_arena *arena, const char *s, int *rc) {
 }
 
 static void cp_addr(struct kp_arena *arena, struct kp_addr *a, int *rc) {
-  if (a->name != NULL)
-    a->name = cp(arena, a->name, rc);
+  if (kp_addr_name(a) != NULL)
+    kp_addr_set_name(a, cp(arena, kp_addr_name(a), rc));
+}
+
+/* The extension's strings and vectors, into dst's arena. */
+static int copy_ext(struct kp_snapshot *dst, struct kp_rule *r, const struct kp_rule_ext *src) {
+  struct kp_arena *a = &dst->arena;
+  struct kp_rule_ext *x = kp_arena_alloc(a, sizeof(*x));
+  if (x == NULL)
+    return -1;
+  *x = *src;
+  r->ext = x;
+  int rc = 0;
+  x->counter_texts.packets = cp(a, src->counter_texts.packets, &rc);
+  x->counter_texts.bytes = cp(a, src->counter_texts.bytes, &rc);
+  x->in_iface = cp(a, src->in_iface, &rc);
+  x->out_iface = cp(a, src->out_iface, &rc);
+  x->src_type = cp(a, src->src_type, &rc);
+  x->dst_type = cp(a, src->dst_type, &rc);
+  x->match_set = cp(a, src->match_set, &rc);
+  x->match_set_flags = cp(a, src->match_set_flags, &rc);
+  x->ctstate = cp(a, src->ctstate, &rc);
+  x->nat_text = cp(a, src->nat_text, &rc);
+  x->reject_with = cp(a, src->reject_with, &rc);
+  x->vmap_set = cp(a, src->vmap_set, &rc);
+  x->text = cp(a, src->text, &rc);
+  x->source = NULL; /* the copy's table's, as for every copied rule */
+  x->vmap_chains = NULL;
+  x->n_vmap_chains = 0;
+  for (size_t i = 0; i < src->n_vmap_chains && rc == 0; i++)
+    rc = kp_rule_add_vmap_chain(dst, r, src->vmap_chains[i]);
+  return rc;
 }
 
 static int copy_rule(struct kp_snapshot *dst, struct kp_chain *chain, const struct kp_rule *src,
@@ -23,41 +53,28 @@ static int copy_rule(struct kp_snapshot *dst, struct kp_chain *chain, const stru
   struct kp_rule *r = kp_chain_add_rule(dst, chain);
   if (r == NULL)
     return -1;
-  size_t index = r->index;
+  uint32_t index = r->index;
   *r = *src;
   r->chain = chain;
   r->index = index;
-  r->source = chain->table->source;
+  r->ext = NULL;
   struct kp_arena *a = &dst->arena;
   int rc = 0;
   if (!keep_counters)
     memset(&r->counters, 0, sizeof(r->counters));
-  r->counters.packets_text = cp(a, r->counters.packets_text, &rc);
-  r->counters.bytes_text = cp(a, r->counters.bytes_text, &rc);
   cp_addr(a, &r->src, &rc);
   cp_addr(a, &r->dst, &rc);
   cp_addr(a, &r->nat_addr, &rc);
-  r->in_iface = cp(a, r->in_iface, &rc);
-  r->out_iface = cp(a, r->out_iface, &rc);
   r->comment = cp(a, r->comment, &rc);
-  r->src_type = cp(a, r->src_type, &rc);
-  r->dst_type = cp(a, r->dst_type, &rc);
-  r->match_set = cp(a, r->match_set, &rc);
-  r->match_set_flags = cp(a, r->match_set_flags, &rc);
-  r->ctstate = cp(a, r->ctstate, &rc);
   r->probability = cp(a, r->probability, &rc);
   const struct kp_chain *target = kp_rule_jumps(src) && src->target_name
                                       ? kp_table_chain(chain->table, src->target_name)
                                       : NULL;
   r->target_name = target != NULL ? target->name : cp(a, r->target_name, &rc);
-  r->nat_text = cp(a, r->nat_text, &rc);
-  r->reject_with = cp(a, r->reject_with, &rc);
-  r->vmap_set = cp(a, r->vmap_set, &rc);
-  r->text = cp(a, r->text, &rc);
-  r->vmap_chains = NULL;
-  r->n_vmap_chains = 0;
-  for (size_t i = 0; i < src->n_vmap_chains && rc == 0; i++)
-    rc = kp_rule_add_vmap_chain(dst, r, src->vmap_chains[i]);
+  if (rc == 0 && src->ext != NULL)
+    rc = copy_ext(dst, r, src->ext);
+  if (rc == 0 && !keep_counters && r->ext != NULL)
+    r->ext->counter_texts = (struct kp_counter_texts){NULL, NULL};
   return rc;
 }
 
@@ -100,8 +117,8 @@ int kp_snapshot_copy_table(struct kp_snapshot *dst, const struct kp_table *st,
     chain->hook = cp(&dst->arena, sc->hook, &rc);
     chain->policy = cp(&dst->arena, sc->policy, &rc);
     chain->policy_counters = sc->policy_counters;
-    chain->policy_counters.packets_text = cp(&dst->arena, sc->policy_counters.packets_text, &rc);
-    chain->policy_counters.bytes_text = cp(&dst->arena, sc->policy_counters.bytes_text, &rc);
+    chain->policy_counter_texts.packets = cp(&dst->arena, sc->policy_counter_texts.packets, &rc);
+    chain->policy_counter_texts.bytes = cp(&dst->arena, sc->policy_counter_texts.bytes, &rc);
     chain->dump_references = sc->dump_references;
   }
   for (size_t c = 0; c < st->chains.count && rc == 0; c++) {

@@ -91,16 +91,30 @@ struct kp_rule *tsb_rule(struct kp_snapshot *snap, const char *spec, const char 
   memset(&err, 0, sizeof(err));
   if (kp_parse_ipt_rule_args(snap, rule, p, strlen(p), &err) != 0)
     tsb_die(err.message, args);
-  rule->text = kp_arena_strdup(&snap->arena, args);
+  tsb_ext(snap, rule)->text = kp_arena_strdup(&snap->arena, args);
   return rule;
+}
+
+const char *tsb_nat_text(const struct kp_rule *rule) {
+  static char bufs[4][96];
+  static unsigned next;
+  char *buf = bufs[next++ % 4];
+  return kp_rule_nat_text(rule, buf, sizeof(bufs[0]));
+}
+
+struct kp_rule_ext *tsb_ext(struct kp_snapshot *snap, struct kp_rule *rule) {
+  struct kp_rule_ext *ext = kp_rule_ext_mut(snap, rule);
+  if (ext == NULL)
+    tsb_die("out of memory", "rule extension");
+  return ext;
 }
 
 void tsb_counters(struct kp_rule *rule, uint64_t packets, uint64_t bytes) {
   rule->counters.present = true;
   rule->counters.packets = packets;
   rule->counters.bytes = bytes;
-  rule->counters.packets_text = NULL;
-  rule->counters.bytes_text = NULL;
+  if (rule->ext != NULL)
+    rule->ext->counter_texts = (struct kp_counter_texts){NULL, NULL};
 }
 
 void tsb_strip_counters(struct kp_snapshot *snap) {
@@ -306,25 +320,25 @@ struct kp_table *tsb_nft_healthy(struct kp_snapshot *snap, enum kp_family family
   tsb_nft_jump(snap, t, "filter-output", "service-endpoints-check", false);
 
   struct kp_rule *r = tsb_nft_rule(snap, t, "mark-for-masquerade", KP_TARGET_MARK);
-  r->mark_target = true;
-  r->xmark_value = 0x4000;
-  r->xmark_mask = 0x4000;
+  tsb_ext(snap, r)->mark_target = true;
+  tsb_ext(snap, r)->xmark_value = 0x4000;
+  tsb_ext(snap, r)->xmark_mask = 0x4000;
   r = tsb_nft_rule(snap, t, "masquerading", KP_TARGET_RETURN);
-  r->mark.present = true;
-  r->mark.value = 0;
-  r->mark.mask = 0x4000;
+  tsb_ext(snap, r)->mark.present = true;
+  tsb_ext(snap, r)->mark.value = 0;
+  tsb_ext(snap, r)->mark.mask = 0x4000;
   r = tsb_nft_rule(snap, t, "masquerading", KP_TARGET_MARK);
-  r->mark_target = true;
-  r->xmark_value = 0x4000;
-  r->xmark_mask = 0;
+  tsb_ext(snap, r)->mark_target = true;
+  tsb_ext(snap, r)->xmark_value = 0x4000;
+  tsb_ext(snap, r)->xmark_mask = 0;
   r = tsb_nft_rule(snap, t, "masquerading", KP_TARGET_MASQUERADE);
   r->random_fully = true;
 
   r = tsb_nft_rule(snap, t, "services", KP_TARGET_NONE);
-  r->vmap_set = "@service-ips";
-  tsb_nft_rule(snap, t, "service-endpoints-check", KP_TARGET_NONE)->vmap_set =
+  tsb_ext(snap, r)->vmap_set = "@service-ips";
+  tsb_ext(snap, tsb_nft_rule(snap, t, "service-endpoints-check", KP_TARGET_NONE))->vmap_set =
       "@no-endpoint-services";
-  tsb_nft_rule(snap, t, "nodeport-endpoints-check", KP_TARGET_NONE)->vmap_set =
+  tsb_ext(snap, tsb_nft_rule(snap, t, "nodeport-endpoints-check", KP_TARGET_NONE))->vmap_set =
       "@no-endpoint-nodeports";
   tsb_nft_rule(snap, t, "reject-chain", KP_TARGET_REJECT);
 
@@ -340,7 +354,7 @@ struct kp_table *tsb_nft_healthy(struct kp_snapshot *snap, enum kp_family family
   r = tsb_nft_rule(snap, t, ep, KP_TARGET_DNAT);
   if (kp_addr_parse(&snap->arena, "10.0.0.10", &r->nat_addr) != 0)
     tsb_die("addr", "10.0.0.10");
-  r->nat_text = "10.0.0.10:80";
+  tsb_ext(snap, r)->nat_text = "10.0.0.10:80";
   tsb_nft_elem(snap, t, "service-ips", "172.30.0.41 . tcp . 80", "goto", svc, NULL);
   tsb_nft_elem(snap, t, "cluster-ips", "172.30.0.41", NULL, NULL, NULL);
   return t;

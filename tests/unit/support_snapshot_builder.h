@@ -22,6 +22,10 @@ struct kp_chain *tsb_chain(struct kp_snapshot *snap, const char *spec, const cha
 struct kp_rule *tsb_rule(struct kp_snapshot *snap, const char *spec, const char *chain,
                          const char *args);
 void tsb_counters(struct kp_rule *rule, uint64_t packets, uint64_t bytes);
+/* kp_rule_nat_text() into one of a few static buffers (two may be compared). */
+const char *tsb_nat_text(const struct kp_rule *rule);
+/* The rule's extension, made when missing (kp_rule_ext_mut); dies on OOM. */
+struct kp_rule_ext *tsb_ext(struct kp_snapshot *snap, struct kp_rule *rule);
 /* Marks every rule of the snapshot as coming from a dump without counters. */
 void tsb_strip_counters(struct kp_snapshot *snap);
 /* Removes a chain's rule at index (the later ones move up). */

@@ -1,5 +1,6 @@
 /* Snapshot comparison for tests (support_snapshot_equal.h). */
 #include "support_snapshot_equal.h"
+#include "support_snapshot_builder.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,38 +28,49 @@ const char *tse_rule_diff(const struct kp_rule *a, const struct kp_rule *b, bool
   if (a->proto_present != b->proto_present || a->proto != b->proto ||
       a->proto_negated != b->proto_negated)
     return "proto";
-  if (!str_eq(a->in_iface, b->in_iface) || !str_eq(a->out_iface, b->out_iface))
+  if (!str_eq(kp_rule_ext(a)->in_iface, kp_rule_ext(b)->in_iface) ||
+      !str_eq(kp_rule_ext(a)->out_iface, kp_rule_ext(b)->out_iface))
     return "iface";
-  if (!ports_eq(&a->sport, &b->sport) || !ports_eq(&a->dport, &b->dport))
+  if (!ports_eq(&kp_rule_ext(a)->sport, &kp_rule_ext(b)->sport) || !ports_eq(&a->dport, &b->dport))
     return "port";
-  if (a->mark.present != b->mark.present || a->mark.negated != b->mark.negated ||
-      a->mark.value != b->mark.value || a->mark.mask != b->mark.mask)
+  if (kp_rule_ext(a)->mark.present != kp_rule_ext(b)->mark.present ||
+      kp_rule_ext(a)->mark.negated != kp_rule_ext(b)->mark.negated ||
+      kp_rule_ext(a)->mark.value != kp_rule_ext(b)->mark.value ||
+      kp_rule_ext(a)->mark.mask != kp_rule_ext(b)->mark.mask)
     return "mark";
   if (!str_eq(a->comment, b->comment))
     return "comment";
-  if (!str_eq(a->src_type, b->src_type) || !str_eq(a->dst_type, b->dst_type) ||
-      a->src_type_negated != b->src_type_negated || a->dst_type_negated != b->dst_type_negated)
+  if (!str_eq(kp_rule_ext(a)->src_type, kp_rule_ext(b)->src_type) ||
+      !str_eq(kp_rule_ext(a)->dst_type, kp_rule_ext(b)->dst_type) ||
+      kp_rule_ext(a)->src_type_negated != kp_rule_ext(b)->src_type_negated ||
+      kp_rule_ext(a)->dst_type_negated != kp_rule_ext(b)->dst_type_negated)
     return "addrtype";
-  if (!str_eq(a->match_set, b->match_set) || !str_eq(a->match_set_flags, b->match_set_flags) ||
-      a->match_set_negated != b->match_set_negated)
+  if (!str_eq(kp_rule_ext(a)->match_set, kp_rule_ext(b)->match_set) ||
+      !str_eq(kp_rule_ext(a)->match_set_flags, kp_rule_ext(b)->match_set_flags) ||
+      kp_rule_ext(a)->match_set_negated != kp_rule_ext(b)->match_set_negated)
     return "match_set";
-  if (!str_eq(a->ctstate, b->ctstate) || !str_eq(a->probability, b->probability))
+  if (!str_eq(kp_rule_ext(a)->ctstate, kp_rule_ext(b)->ctstate) ||
+      !str_eq(a->probability, b->probability))
     return "ctstate/probability";
   if (a->target != b->target || !str_eq(a->target_name, b->target_name))
     return "target";
   if (!addr_eq(&a->nat_addr, &b->nat_addr) || !ports_eq(&a->nat_ports, &b->nat_ports) ||
-      !str_eq(a->nat_text, b->nat_text))
+      !str_eq(tsb_nat_text(a), tsb_nat_text(b)))
     return "nat";
-  if (a->mark_target != b->mark_target || a->xmark_value != b->xmark_value ||
-      a->xmark_mask != b->xmark_mask || a->random_fully != b->random_fully ||
-      !str_eq(a->reject_with, b->reject_with))
+  if (kp_rule_ext(a)->mark_target != kp_rule_ext(b)->mark_target ||
+      kp_rule_ext(a)->xmark_value != kp_rule_ext(b)->xmark_value ||
+      kp_rule_ext(a)->xmark_mask != kp_rule_ext(b)->xmark_mask ||
+      a->random_fully != b->random_fully ||
+      !str_eq(kp_rule_ext(a)->reject_with, kp_rule_ext(b)->reject_with))
     return "target options";
-  if (a->n_vmap_chains != b->n_vmap_chains || !str_eq(a->vmap_set, b->vmap_set))
+  if (kp_rule_ext(a)->n_vmap_chains != kp_rule_ext(b)->n_vmap_chains ||
+      !str_eq(kp_rule_ext(a)->vmap_set, kp_rule_ext(b)->vmap_set))
     return "verdict map";
-  for (size_t i = 0; i < a->n_vmap_chains; i++)
-    if (!str_eq(a->vmap_chains[i], b->vmap_chains[i]))
+  for (size_t i = 0; i < kp_rule_ext(a)->n_vmap_chains; i++)
+    if (!str_eq(kp_rule_ext(a)->vmap_chains[i], kp_rule_ext(b)->vmap_chains[i]))
       return "verdict map chain";
-  if (a->text != NULL && b->text != NULL && strcmp(a->text, b->text) != 0)
+  if (kp_rule_ext(a)->text != NULL && kp_rule_ext(b)->text != NULL &&
+      strcmp(kp_rule_ext(a)->text, kp_rule_ext(b)->text) != 0)
     return "text";
   if (counters &&
       (a->counters.present != b->counters.present || a->counters.packets != b->counters.packets ||
@@ -125,7 +137,8 @@ static bool chain_equal(const struct kp_table *t, const struct kp_chain *a,
       field = "index";
     if (field != NULL) {
       snprintf(out, len, "%s %s rule %zu: %s\n  %s\n  %s", t->name, a->name, r, field,
-               ra->text ? ra->text : "?", rb->text ? rb->text : "?");
+               kp_rule_ext(ra)->text ? kp_rule_ext(ra)->text : "?",
+               kp_rule_ext(rb)->text ? kp_rule_ext(rb)->text : "?");
       return false;
     }
   }

@@ -53,7 +53,7 @@ START_TEST(offline_traffic_ok_seed_wording) {
   struct kp_snapshot *snap = node(&(struct read){.out = 9000000, .cluster_ip = 2675000});
   /* as `iptables -L -v` shows it */
   struct kp_rule *svc = kp_table_chain(tsb_table(snap, "nat"), "KUBE-SERVICES")->rules.items[0];
-  svc->counters.packets_text = "2675K";
+  tsb_ext(snap, svc)->counter_texts.packets = "2675K";
   struct kp_rule *dnat = kp_table_chain(tsb_table(snap, "nat"), "KUBE-SEP-A")->rules.items[0];
   tsb_counters(dnat, 2675000, 0);
   struct kp_report rep;

@@ -133,7 +133,7 @@ START_TEST(nftables_ok_and_mismatch) {
   kp_report_free(&rep);
   /* masquerading now checks another bit */
   struct kp_rule *guard = kp_table_chain(t, "masquerading")->rules.items[0];
-  guard->mark.mask = 0x2000;
+  tsb_ext(snap, guard)->mark.mask = 0x2000;
   r = masq(snap, &rep);
   ck_assert_int_eq(r->severity, KP_SEV_FAIL);
   ck_assert_ptr_nonnull(strstr(r->message, "mismatch"));

@@ -86,8 +86,8 @@ static void check_kube_services(const struct kp_chain *svc) {
   }
   const struct kp_rule *last = rule_at(svc, 4);
   ck_assert_str_eq(last->target_name, "KUBE-NODEPORTS");
-  ck_assert_ptr_nonnull(last->dst_type);
-  ck_assert_str_eq(last->dst_type, "LOCAL");
+  ck_assert_ptr_nonnull(kp_rule_ext(last)->dst_type);
+  ck_assert_str_eq(kp_rule_ext(last)->dst_type, "LOCAL");
 }
 
 START_TEST(healthy_kube_services_shape) {
@@ -265,13 +265,14 @@ START_TEST(masquerade_rules_and_mutations) {
     /* healthy: MARK --or-mark 0x4000 is saved as --set-xmark 0x4000/0x4000 */
     struct kp_snapshot *snap = load_case("healthy", backends[b], "iptables-save-c.txt");
     const struct kp_rule *mark = rule_at(nat_chain(snap, "KUBE-MARK-MASQ"), 0);
-    ck_assert(mark->mark_target);
-    ck_assert_uint_eq(mark->xmark_value, 0x4000);
-    ck_assert_uint_eq(mark->xmark_mask, 0x4000);
+    ck_assert(kp_rule_ext(mark)->mark_target);
+    ck_assert_uint_eq(kp_rule_ext(mark)->xmark_value, 0x4000);
+    ck_assert_uint_eq(kp_rule_ext(mark)->xmark_mask, 0x4000);
     const struct kp_chain *post = nat_chain(snap, "KUBE-POSTROUTING");
     ck_assert_uint_eq(post->rules.count, 3);
-    ck_assert(rule_at(post, 0)->mark.present && rule_at(post, 0)->mark.negated);
-    ck_assert_uint_eq(rule_at(post, 0)->mark.value, 0x4000);
+    ck_assert(kp_rule_ext(rule_at(post, 0))->mark.present &&
+              kp_rule_ext(rule_at(post, 0))->mark.negated);
+    ck_assert_uint_eq(kp_rule_ext(rule_at(post, 0))->mark.value, 0x4000);
     ck_assert_int_eq(rule_at(post, 2)->target, KP_TARGET_MASQUERADE);
     ck_assert(rule_at(post, 2)->random_fully);
     ck_assert_uint_eq(rule_at(post, 2)->counters.packets, 10); /* all marked traffic */
@@ -279,9 +280,10 @@ START_TEST(masquerade_rules_and_mutations) {
 
     snap = load_case("mark-mismatch", backends[b], "iptables-save-c.txt");
     mark = rule_at(nat_chain(snap, "KUBE-MARK-MASQ"), 0);
-    ck_assert_uint_eq(mark->xmark_value, 0x8000);
-    ck_assert_uint_eq(mark->xmark_mask, 0x8000);
-    ck_assert_uint_eq(rule_at(nat_chain(snap, "KUBE-POSTROUTING"), 0)->mark.value, 0x4000);
+    ck_assert_uint_eq(kp_rule_ext(mark)->xmark_value, 0x8000);
+    ck_assert_uint_eq(kp_rule_ext(mark)->xmark_mask, 0x8000);
+    ck_assert_uint_eq(kp_rule_ext(rule_at(nat_chain(snap, "KUBE-POSTROUTING"), 0))->mark.value,
+                      0x4000);
     /* with the wrong bit nothing is masqueraded: RETURN takes every packet */
     ck_assert_uint_eq(rule_at(nat_chain(snap, "KUBE-POSTROUTING"), 0)->counters.packets, 10);
     ck_assert_uint_eq(rule_at(nat_chain(snap, "KUBE-POSTROUTING"), 2)->counters.packets, 0);
@@ -336,8 +338,8 @@ START_TEST(structural_mutations) {
     snap = load_case("ipvs", backends[b], "iptables-save-c.txt");
     const struct kp_chain *svc = nat_chain(snap, "KUBE-SERVICES");
     ck_assert_uint_eq(svc->rules.count, 4);
-    ck_assert_ptr_nonnull(rule_at(svc, 1)->match_set);
-    ck_assert_str_eq(rule_at(svc, 1)->match_set, "KUBE-CLUSTER-IP");
+    ck_assert_ptr_nonnull(kp_rule_ext(rule_at(svc, 1))->match_set);
+    ck_assert_str_eq(kp_rule_ext(rule_at(svc, 1))->match_set, "KUBE-CLUSTER-IP");
     /* ACCEPT for cluster IPs: 2 x 3 TCP SYNs + orphan SYN + 1 UDP (not the
      * 2 NodePort SYNs) */
     ck_assert_uint_eq(rule_at(svc, 3)->counters.packets, 8);

@@ -10,6 +10,7 @@
 #include "kp/model.h"
 #include "live_internal.h"
 #include "live_iptc_blob.h"
+#include "support_snapshot_builder.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -280,14 +281,15 @@ START_TEST(nat_chains_and_policies) {
   ck_assert(pre->counters.present);
   ck_assert_uint_eq(pre->counters.packets, 2675);
   ck_assert_uint_eq(pre->counters.bytes, 160500);
-  ck_assert_ptr_null(pre->counters.packets_text);
+  ck_assert_ptr_null(kp_rule_ext(pre)->counter_texts.packets);
   ck_assert_str_eq(pre->comment, "kubernetes service portals");
   ck_assert_int_eq(pre->target, KP_TARGET_JUMP);
   ck_assert_str_eq(pre->target_name, "KUBE-SERVICES");
-  ck_assert_str_eq(pre->source, "kernel");
-  ck_assert_uint_eq(pre->line, 0);
-  ck_assert_str_eq(pre->text, "-A PREROUTING -m comment --comment \"kubernetes service portals\" "
-                              "-j KUBE-SERVICES");
+  ck_assert_str_eq(kp_rule_source(pre), "kernel");
+  ck_assert_uint_eq(kp_rule_ext(pre)->line, 0);
+  ck_assert_str_eq(kp_rule_ext(pre)->text,
+                   "-A PREROUTING -m comment --comment \"kubernetes service portals\" "
+                   "-j KUBE-SERVICES");
   ck_assert_int_eq(kp_snapshot_finalize(snap), 0);
   ck_assert_uint_eq(chain_of(snap, KP_FAMILY_IPV4, "nat", "KUBE-MARK-MASQ")->referrers.count, 4);
   kp_snapshot_free(snap);
@@ -305,28 +307,29 @@ START_TEST(nat_service_rules) {
   ck_assert(r->dport.present && !r->dport.negated);
   ck_assert_uint_eq(r->dport.lo, 80);
   ck_assert_uint_eq(r->dport.hi, 80);
-  ck_assert(!r->sport.present);
+  ck_assert(!kp_rule_ext(r)->sport.present);
   ck_assert_str_eq(r->comment, "default/web:http cluster IP");
   ck_assert_int_eq(r->target, KP_TARGET_JUMP);
   ck_assert_str_eq(r->target_name, "KUBE-SVC-ABC");
-  ck_assert_str_eq(r->text, "-A KUBE-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "
-                            "\"default/web:http cluster IP\" -m tcp --dport 80 -j KUBE-SVC-ABC");
+  ck_assert_str_eq(kp_rule_ext(r)->text,
+                   "-A KUBE-SERVICES -d 10.96.0.10/32 -p tcp -m comment --comment "
+                   "\"default/web:http cluster IP\" -m tcp --dport 80 -j KUBE-SVC-ABC");
 
   r = rule_of(services, 1);
   ck_assert_str_eq(r->comment, "kubernetes service nodeports; NOTE: this must be the last rule "
                                "in this chain");
-  ck_assert_str_eq(r->dst_type, "LOCAL");
-  ck_assert(!r->dst_type_negated);
-  ck_assert_ptr_null(r->src_type);
+  ck_assert_str_eq(kp_rule_ext(r)->dst_type, "LOCAL");
+  ck_assert(!kp_rule_ext(r)->dst_type_negated);
+  ck_assert_ptr_null(kp_rule_ext(r)->src_type);
   ck_assert_str_eq(r->target_name, "KUBE-NODEPORTS");
 
   r = rule_of(chain_of(snap, KP_FAMILY_IPV4, "nat", "KUBE-NODEPORTS"), 0);
-  ck_assert_str_eq(r->src_type, "LOCAL");
-  ck_assert(r->src_type_negated);
+  ck_assert_str_eq(kp_rule_ext(r)->src_type, "LOCAL");
+  ck_assert(kp_rule_ext(r)->src_type_negated);
   ck_assert_uint_eq(r->proto, 17);
-  ck_assert(r->sport.present && r->sport.negated);
-  ck_assert_uint_eq(r->sport.lo, 53);
-  ck_assert_uint_eq(r->sport.hi, 53);
+  ck_assert(kp_rule_ext(r)->sport.present && kp_rule_ext(r)->sport.negated);
+  ck_assert_uint_eq(kp_rule_ext(r)->sport.lo, 53);
+  ck_assert_uint_eq(kp_rule_ext(r)->sport.hi, 53);
   ck_assert(r->dport.present && !r->dport.negated);
   ck_assert_uint_eq(r->dport.lo, 30000);
   ck_assert_uint_eq(r->dport.hi, 30010);
@@ -364,29 +367,30 @@ START_TEST(nat_endpoint_dnat) {
   ck_assert(r->nat_ports.present);
   ck_assert_uint_eq(r->nat_ports.lo, 80);
   ck_assert_uint_eq(r->nat_ports.hi, 80);
-  ck_assert_str_eq(r->nat_text, "10.180.0.1:80");
-  ck_assert_str_eq(r->text, "-A KUBE-SEP-AAA -p tcp -m comment --comment \"default/web:http\" -m "
-                            "tcp -j DNAT --to-destination 10.180.0.1:80");
+  ck_assert_str_eq(tsb_nat_text(r), "10.180.0.1:80");
+  ck_assert_str_eq(kp_rule_ext(r)->text,
+                   "-A KUBE-SEP-AAA -p tcp -m comment --comment \"default/web:http\" -m "
+                   "tcp -j DNAT --to-destination 10.180.0.1:80");
 
   r = rule_of(chain_of(snap, KP_FAMILY_IPV4, "nat", "KUBE-SEP-BBB"), 1);
   assert_addr(&r->nat_addr, "10.180.0.2", 32, false);
   ck_assert_uint_eq(r->nat_ports.lo, 8080);
   ck_assert_uint_eq(r->nat_ports.hi, 8081);
-  ck_assert_str_eq(r->nat_text, "10.180.0.2:8080-8081");
+  ck_assert_str_eq(tsb_nat_text(r), "10.180.0.2:8080-8081");
 
   r = rule_of(chain_of(snap, KP_FAMILY_IPV4, "nat", "TEST-SNAT"), 0);
   ck_assert_int_eq(r->target, KP_TARGET_SNAT);
   assert_addr(&r->nat_addr, "192.168.1.1", 32, false);
   ck_assert_uint_eq(r->nat_ports.lo, 1000);
   ck_assert_uint_eq(r->nat_ports.hi, 2000);
-  ck_assert_str_eq(r->nat_text, "192.168.1.1-192.168.1.5:1000-2000");
+  ck_assert_str_eq(tsb_nat_text(r), "192.168.1.1-192.168.1.5:1000-2000");
   ck_assert(!r->random_fully);
 
   r = rule_of(chain_of(snap, KP_FAMILY_IPV4, "nat", "POSTROUTING"), 1);
-  ck_assert_str_eq(r->out_iface, "eth1");
-  ck_assert_ptr_null(r->in_iface);
+  ck_assert_str_eq(kp_rule_ext(r)->out_iface, "eth1");
+  ck_assert_ptr_null(kp_rule_ext(r)->in_iface);
   ck_assert_int_eq(r->target, KP_TARGET_JUMP);
-  ck_assert_str_eq(r->text, "-A POSTROUTING -o eth1 -j TEST-SNAT");
+  ck_assert_str_eq(kp_rule_ext(r)->text, "-A POSTROUTING -o eth1 -j TEST-SNAT");
   kp_snapshot_free(snap);
 }
 END_TEST
@@ -395,24 +399,24 @@ START_TEST(nat_masquerade_chains) {
   struct kp_snapshot *snap = read_table(KP_FAMILY_IPV4, "nat");
   struct kp_rule *r = rule_of(chain_of(snap, KP_FAMILY_IPV4, "nat", "KUBE-MARK-MASQ"), 0);
   ck_assert_int_eq(r->target, KP_TARGET_MARK);
-  ck_assert(r->mark_target);
+  ck_assert(kp_rule_ext(r)->mark_target);
   /* --or-mark 0x4000 == --set-xmark 0x4000/0x4000 */
-  ck_assert_uint_eq(r->xmark_value, 0x4000);
-  ck_assert_uint_eq(r->xmark_mask, 0x4000);
+  ck_assert_uint_eq(kp_rule_ext(r)->xmark_value, 0x4000);
+  ck_assert_uint_eq(kp_rule_ext(r)->xmark_mask, 0x4000);
 
   struct kp_chain *post = chain_of(snap, KP_FAMILY_IPV4, "nat", "KUBE-POSTROUTING");
   r = rule_of(post, 0);
-  ck_assert(r->mark.present && r->mark.negated);
-  ck_assert_uint_eq(r->mark.value, 0x4000);
-  ck_assert_uint_eq(r->mark.mask, 0x4000);
+  ck_assert(kp_rule_ext(r)->mark.present && kp_rule_ext(r)->mark.negated);
+  ck_assert_uint_eq(kp_rule_ext(r)->mark.value, 0x4000);
+  ck_assert_uint_eq(kp_rule_ext(r)->mark.mask, 0x4000);
   ck_assert_int_eq(r->target, KP_TARGET_RETURN);
   ck_assert_str_eq(r->target_name, "RETURN");
   r = rule_of(post, 1);
   /* --xor-mark 0x4000 == --set-xmark 0x4000/0x0 */
-  ck_assert(r->mark_target);
-  ck_assert_uint_eq(r->xmark_value, 0x4000);
-  ck_assert_uint_eq(r->xmark_mask, 0);
-  ck_assert(!r->mark.present);
+  ck_assert(kp_rule_ext(r)->mark_target);
+  ck_assert_uint_eq(kp_rule_ext(r)->xmark_value, 0x4000);
+  ck_assert_uint_eq(kp_rule_ext(r)->xmark_mask, 0);
+  ck_assert(!kp_rule_ext(r)->mark.present);
   r = rule_of(post, 2);
   ck_assert_int_eq(r->target, KP_TARGET_MASQUERADE);
   ck_assert(r->random_fully);
@@ -435,35 +439,35 @@ START_TEST(filter_rules) {
   ck_assert_uint_eq(r->counters.packets, 3);
   ck_assert_uint_eq(r->counters.bytes, 180);
   r = rule_of(fwd, 1);
-  ck_assert_str_eq(r->in_iface, "!veth+");
-  ck_assert_str_eq(r->out_iface, "eth1");
+  ck_assert_str_eq(kp_rule_ext(r)->in_iface, "!veth+");
+  ck_assert_str_eq(kp_rule_ext(r)->out_iface, "eth1");
   ck_assert_int_eq(r->target, KP_TARGET_ACCEPT);
-  ck_assert_str_eq(r->text, "-A FORWARD ! -i veth+ -o eth1 -j ACCEPT");
+  ck_assert_str_eq(kp_rule_ext(r)->text, "-A FORWARD ! -i veth+ -o eth1 -j ACCEPT");
   ck_assert_str_eq(chain_of(snap, KP_FAMILY_IPV4, "filter", "INPUT")->policy, "ACCEPT");
   ck_assert_uint_eq(chain_of(snap, KP_FAMILY_IPV4, "filter", "INPUT")->policy_counters.packets, 11);
 
   r = rule_of(chain_of(snap, KP_FAMILY_IPV4, "filter", "INPUT"), 0);
-  ck_assert_str_eq(r->in_iface, "eth0");
-  ck_assert_ptr_null(r->out_iface);
-  ck_assert_str_eq(r->ctstate, "NEW");
+  ck_assert_str_eq(kp_rule_ext(r)->in_iface, "eth0");
+  ck_assert_ptr_null(kp_rule_ext(r)->out_iface);
+  ck_assert_str_eq(kp_rule_ext(r)->ctstate, "NEW");
   ck_assert_int_eq(r->target, KP_TARGET_JUMP);
 
   struct kp_chain *kf = chain_of(snap, KP_FAMILY_IPV4, "filter", "KUBE-FORWARD");
   r = rule_of(kf, 0);
-  ck_assert_str_eq(r->ctstate, "INVALID");
+  ck_assert_str_eq(kp_rule_ext(r)->ctstate, "INVALID");
   ck_assert_int_eq(r->target, KP_TARGET_DROP);
   r = rule_of(kf, 1);
-  ck_assert(r->mark.present && !r->mark.negated);
-  ck_assert_uint_eq(r->mark.value, 0x4000);
-  ck_assert_uint_eq(r->mark.mask, 0x4000);
+  ck_assert(kp_rule_ext(r)->mark.present && !kp_rule_ext(r)->mark.negated);
+  ck_assert_uint_eq(kp_rule_ext(r)->mark.value, 0x4000);
+  ck_assert_uint_eq(kp_rule_ext(r)->mark.mask, 0x4000);
   ck_assert_int_eq(r->target, KP_TARGET_ACCEPT);
   r = rule_of(kf, 2);
-  ck_assert_str_eq(r->ctstate, "RELATED,ESTABLISHED");
+  ck_assert_str_eq(kp_rule_ext(r)->ctstate, "RELATED,ESTABLISHED");
   ck_assert_str_eq(r->comment, "kubernetes forwarding conntrack rule");
 
   r = rule_of(chain_of(snap, KP_FAMILY_IPV4, "filter", "KUBE-SERVICES"), 0);
   ck_assert_int_eq(r->target, KP_TARGET_REJECT);
-  ck_assert_str_eq(r->reject_with, "icmp-port-unreachable");
+  ck_assert_str_eq(kp_rule_ext(r)->reject_with, "icmp-port-unreachable");
   ck_assert_str_eq(r->comment, "default/empty:http has no endpoints");
   assert_addr(&r->dst, "10.96.0.20", 32, false);
   kp_snapshot_free(snap);
@@ -473,9 +477,9 @@ END_TEST
 START_TEST(filter_match_set) {
   struct kp_snapshot *snap = read_table(KP_FAMILY_IPV4, "filter");
   struct kp_rule *r = rule_of(chain_of(snap, KP_FAMILY_IPV4, "filter", "KUBE-IPVS-TEST"), 0);
-  ck_assert_str_eq(r->match_set, "KUBE-LOOP-BACK");
-  ck_assert_str_eq(r->match_set_flags, "dst,dst,src");
-  ck_assert(r->match_set_negated);
+  ck_assert_str_eq(kp_rule_ext(r)->match_set, "KUBE-LOOP-BACK");
+  ck_assert_str_eq(kp_rule_ext(r)->match_set_flags, "dst,dst,src");
+  ck_assert(kp_rule_ext(r)->match_set_negated);
   ck_assert_int_eq(r->target, KP_TARGET_RETURN);
   kp_snapshot_free(snap);
 }
@@ -489,7 +493,7 @@ START_TEST(ipv6_nat_and_filter) {
   ck_assert_int_eq(r->target, KP_TARGET_DNAT);
   assert_addr(&r->nat_addr, "fd00:10:180::1", 128, false);
   ck_assert_uint_eq(r->nat_ports.lo, 8080);
-  ck_assert_str_eq(r->nat_text, "[fd00:10:180::1]:8080");
+  ck_assert_str_eq(tsb_nat_text(r), "[fd00:10:180::1]:8080");
   ck_assert_uint_eq(r->counters.packets, 9);
   ck_assert_uint_eq(r->counters.bytes, 900);
   r = rule_of(chain_of(snap, KP_FAMILY_IPV6, "nat", "KUBE-SERVICES"), 0);
@@ -508,7 +512,7 @@ START_TEST(ipv6_nat_and_filter) {
   snap = read_table(KP_FAMILY_IPV6, "filter");
   r = rule_of(chain_of(snap, KP_FAMILY_IPV6, "filter", "INPUT"), 0);
   ck_assert_int_eq(r->target, KP_TARGET_REJECT);
-  ck_assert_str_eq(r->reject_with, "icmp6-port-unreachable");
+  ck_assert_str_eq(kp_rule_ext(r)->reject_with, "icmp6-port-unreachable");
   kp_snapshot_free(snap);
 }
 END_TEST
@@ -609,14 +613,14 @@ static void assert_same_tables(const struct kp_snapshot *a, const struct kp_snap
       ck_assert_uint_eq(ca->referrers.count, cb->referrers.count);
       for (size_t r = 0; r < ca->rules.count; r++) {
         const struct kp_rule *ra = ca->rules.items[r], *rb = cb->rules.items[r];
-        ck_assert_str_eq(ra->text, rb->text);
+        ck_assert_str_eq(kp_rule_ext(ra)->text, kp_rule_ext(rb)->text);
         ck_assert_int_eq(ra->target, rb->target);
         ck_assert_str_eq(ra->target_name ? ra->target_name : "-",
                          rb->target_name ? rb->target_name : "-");
         ck_assert_msg(ra->counters.present == rb->counters.present &&
                           ra->counters.packets == rb->counters.packets &&
                           ra->counters.bytes == rb->counters.bytes,
-                      "%s: %llu vs %llu packets", ra->text,
+                      "%s: %llu vs %llu packets", kp_rule_ext(ra)->text,
                       (unsigned long long)ra->counters.packets,
                       (unsigned long long)rb->counters.packets);
       }
@@ -712,8 +716,9 @@ START_TEST(kept_source_refreshes_counters) {
       0);
   struct kp_snapshot *changed = read_kept(source);
   ck_assert_uint_eq(kp_live_source_legacy_hits(source), tables - 1);
-  ck_assert_str_eq(rule_of(chain_of(changed, KP_FAMILY_IPV6, "nat", "KUBE-SEP-V6"), 0)->nat_text,
-                   "[fd00:10:180::2]:8080");
+  ck_assert_str_eq(
+      tsb_nat_text(rule_of(chain_of(changed, KP_FAMILY_IPV6, "nat", "KUBE-SEP-V6"), 0)),
+      "[fd00:10:180::2]:8080");
   by_libiptc = read_kept(NULL);
   assert_same_tables(changed, by_libiptc);
   kp_snapshot_free(by_libiptc);

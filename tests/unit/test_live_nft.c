@@ -14,6 +14,7 @@
 #include "kp/model.h"
 #include "live_internal.h"
 #include "live_nft.h"
+#include "support_snapshot_builder.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -267,38 +268,45 @@ static const char *rule_diff(const struct kp_rule *a, const struct kp_rule *b, b
   if (a->proto_present != b->proto_present || a->proto != b->proto ||
       a->proto_negated != b->proto_negated)
     return "proto";
-  if (!str_eq(a->in_iface, b->in_iface) || !str_eq(a->out_iface, b->out_iface))
+  if (!str_eq(kp_rule_ext(a)->in_iface, kp_rule_ext(b)->in_iface) ||
+      !str_eq(kp_rule_ext(a)->out_iface, kp_rule_ext(b)->out_iface))
     return "iface";
-  if (!ports_eq(&a->sport, &b->sport))
+  if (!ports_eq(&kp_rule_ext(a)->sport, &kp_rule_ext(b)->sport))
     return "sport";
   if (!ports_eq(&a->dport, &b->dport))
     return "dport";
-  if (a->mark.present != b->mark.present || a->mark.negated != b->mark.negated ||
-      a->mark.value != b->mark.value || a->mark.mask != b->mark.mask)
+  if (kp_rule_ext(a)->mark.present != kp_rule_ext(b)->mark.present ||
+      kp_rule_ext(a)->mark.negated != kp_rule_ext(b)->mark.negated ||
+      kp_rule_ext(a)->mark.value != kp_rule_ext(b)->mark.value ||
+      kp_rule_ext(a)->mark.mask != kp_rule_ext(b)->mark.mask)
     return "mark";
   if (!str_eq(a->comment, b->comment))
     return "comment";
-  if (!str_eq(a->src_type, b->src_type) || !str_eq(a->dst_type, b->dst_type) ||
-      a->src_type_negated != b->src_type_negated || a->dst_type_negated != b->dst_type_negated)
+  if (!str_eq(kp_rule_ext(a)->src_type, kp_rule_ext(b)->src_type) ||
+      !str_eq(kp_rule_ext(a)->dst_type, kp_rule_ext(b)->dst_type) ||
+      kp_rule_ext(a)->src_type_negated != kp_rule_ext(b)->src_type_negated ||
+      kp_rule_ext(a)->dst_type_negated != kp_rule_ext(b)->dst_type_negated)
     return "addrtype";
-  if (!str_eq(a->match_set, b->match_set) || !str_eq(a->match_set_flags, b->match_set_flags) ||
-      a->match_set_negated != b->match_set_negated)
+  if (!str_eq(kp_rule_ext(a)->match_set, kp_rule_ext(b)->match_set) ||
+      !str_eq(kp_rule_ext(a)->match_set_flags, kp_rule_ext(b)->match_set_flags) ||
+      kp_rule_ext(a)->match_set_negated != kp_rule_ext(b)->match_set_negated)
     return "match_set";
-  if (!str_eq(a->ctstate, b->ctstate))
+  if (!str_eq(kp_rule_ext(a)->ctstate, kp_rule_ext(b)->ctstate))
     return "ctstate";
   if (!str_eq(a->probability, b->probability))
     return "probability";
   if (a->target != b->target || !str_eq(a->target_name, b->target_name))
     return "target";
   if (!addr_eq(&a->nat_addr, &b->nat_addr) || !ports_eq(&a->nat_ports, &b->nat_ports) ||
-      !str_eq(a->nat_text, b->nat_text))
+      !str_eq(tsb_nat_text(a), tsb_nat_text(b)))
     return "nat";
-  if (a->mark_target != b->mark_target || a->xmark_value != b->xmark_value ||
-      a->xmark_mask != b->xmark_mask)
+  if (kp_rule_ext(a)->mark_target != kp_rule_ext(b)->mark_target ||
+      kp_rule_ext(a)->xmark_value != kp_rule_ext(b)->xmark_value ||
+      kp_rule_ext(a)->xmark_mask != kp_rule_ext(b)->xmark_mask)
     return "mark target";
   if (a->random_fully != b->random_fully)
     return "random_fully";
-  if (!str_eq(a->reject_with, b->reject_with))
+  if (!str_eq(kp_rule_ext(a)->reject_with, kp_rule_ext(b)->reject_with))
     return "reject_with";
   if (a->counters.present != b->counters.present)
     return "counters.present";
@@ -346,7 +354,7 @@ static bool snap_equal(const struct kp_snapshot *a, enum kp_backend ba, const st
         const char *field = rule_diff(ra, rb, !random_counters(ca, r));
         if (field != NULL) {
           snprintf(out, len, "%s %s rule %zu: field %s\n  %s\n  %s", ta->name, ca->name, r, field,
-                   ra->text, rb->text);
+                   kp_rule_ext(ra)->text, kp_rule_ext(rb)->text);
           return false;
         }
       }
@@ -390,8 +398,8 @@ START_TEST(nat_rules_by_hand) {
   ck_assert(r->proto == 17 && r->dport.lo == 53);
   ck_assert_uint_eq(r->counters.packets, 1); /* one UDP datagram */
   r = rule_of(svcs, 4);
-  ck_assert_str_eq(r->dst_type, "LOCAL");
-  ck_assert(!r->dst_type_negated);
+  ck_assert_str_eq(kp_rule_ext(r)->dst_type, "LOCAL");
+  ck_assert(!kp_rule_ext(r)->dst_type_negated);
   ck_assert_str_eq(r->target_name, "KUBE-NODEPORTS");
 
   struct kp_chain *svc = chain_of(s, KP_FAMILY_IPV4, "nat", "KUBE-SVC-NPX46M4PTMTKRN6Y");
@@ -403,19 +411,21 @@ START_TEST(nat_rules_by_hand) {
 
   r = rule_of(chain_of(s, KP_FAMILY_IPV4, "nat", "KUBE-SEP-Y4WA5EZSTZLDPYXW"), 1);
   ck_assert_int_eq(r->target, KP_TARGET_DNAT);
-  ck_assert_str_eq(r->nat_text, "10.180.0.2:6443");
+  ck_assert_str_eq(tsb_nat_text(r), "10.180.0.2:6443");
   assert_addr(&r->nat_addr, "10.180.0.2");
   ck_assert(r->nat_ports.present && r->nat_ports.lo == 6443);
 
   r = rule_of(chain_of(s, KP_FAMILY_IPV4, "nat", "KUBE-MARK-MASQ"), 0);
-  ck_assert(r->mark_target && r->xmark_value == 0x4000 && r->xmark_mask == 0x4000); /* --or-mark */
+  ck_assert(kp_rule_ext(r)->mark_target && kp_rule_ext(r)->xmark_value == 0x4000 &&
+            kp_rule_ext(r)->xmark_mask == 0x4000); /* --or-mark */
   struct kp_chain *post = chain_of(s, KP_FAMILY_IPV4, "nat", "KUBE-POSTROUTING");
   r = rule_of(post, 0);
-  ck_assert(r->mark.present && r->mark.negated && r->mark.value == 0x4000 &&
-            r->mark.mask == 0x4000);
+  ck_assert(kp_rule_ext(r)->mark.present && kp_rule_ext(r)->mark.negated &&
+            kp_rule_ext(r)->mark.value == 0x4000 && kp_rule_ext(r)->mark.mask == 0x4000);
   ck_assert_int_eq(r->target, KP_TARGET_RETURN);
   r = rule_of(post, 1);
-  ck_assert(r->mark_target && r->xmark_value == 0x4000 && r->xmark_mask == 0); /* --xor-mark */
+  ck_assert(kp_rule_ext(r)->mark_target && kp_rule_ext(r)->xmark_value == 0x4000 &&
+            kp_rule_ext(r)->xmark_mask == 0); /* --xor-mark */
   r = rule_of(post, 2);
   ck_assert_int_eq(r->target, KP_TARGET_MASQUERADE);
   ck_assert(r->random_fully);
@@ -434,10 +444,11 @@ START_TEST(filter_rules_by_hand) {
   struct kp_rule *r = rule_of(chain_of(s, KP_FAMILY_IPV4, "filter", "KUBE-FIREWALL"), 0);
   assert_addr(&r->dst, "127.0.0.0/8");
   assert_addr(&r->src, "!127.0.0.0/8");
-  ck_assert_str_eq(r->ctstate, "!RELATED,ESTABLISHED,DNAT");
+  ck_assert_str_eq(kp_rule_ext(r)->ctstate, "!RELATED,ESTABLISHED,DNAT");
   ck_assert_int_eq(r->target, KP_TARGET_DROP);
   r = rule_of(chain_of(s, KP_FAMILY_IPV4, "filter", "KUBE-FORWARD"), 1);
-  ck_assert(r->mark.present && !r->mark.negated && r->mark.value == 0x4000);
+  ck_assert(kp_rule_ext(r)->mark.present && !kp_rule_ext(r)->mark.negated &&
+            kp_rule_ext(r)->mark.value == 0x4000);
   ck_assert_int_eq(r->target, KP_TARGET_ACCEPT);
   r = rule_of(chain_of(s, KP_FAMILY_IPV4, "filter", "KUBE-SERVICES"), 0);
   ck_assert_int_eq(r->target, KP_TARGET_REJECT);
@@ -445,7 +456,7 @@ START_TEST(filter_rules_by_hand) {
   ck_assert_str_eq(r->comment, "web/orphan:http has no endpoints");
   ck_assert_uint_eq(r->counters.packets, 1); /* the SYN to the orphan service */
   r = rule_of(chain_of(s, KP_FAMILY_IPV4, "filter", "OUTPUT"), 1);
-  ck_assert_str_eq(r->ctstate, "NEW");
+  ck_assert_str_eq(kp_rule_ext(r)->ctstate, "NEW");
   ck_assert_str_eq(r->target_name, "KUBE-PROXY-FIREWALL");
   struct kp_table *t = kp_snapshot_table(s, KP_FAMILY_IPV4, KP_BACKEND_NFT, "filter", false);
   ck_assert(t != NULL && !t->native_nft);
@@ -465,7 +476,7 @@ START_TEST(ipv6_nat) {
   r = rule_of(chain_of(s, KP_FAMILY_IPV6, "nat", "KUBE-SVC-V6"), 0);
   assert_addr(&r->src, "!fd00:180::/64");
   r = rule_of(chain_of(s, KP_FAMILY_IPV6, "nat", "KUBE-SEP-V6"), 0);
-  ck_assert_str_eq(r->nat_text, "[fd00:180::2]:6443");
+  ck_assert_str_eq(tsb_nat_text(r), "[fd00:180::2]:6443");
   assert_addr(&r->nat_addr, "fd00:180::2");
   kp_snapshot_free(s);
 }
@@ -509,9 +520,9 @@ START_TEST(unchanged_generation_uses_cache) {
   /* Not refreshed: no stale counters. */
   ck_assert(
       !rule_of(chain_of(second, KP_FAMILY_IPV4, "nat", "KUBE-MARK-MASQ"), 0)->counters.present);
-  ck_assert_str_eq(
-      rule_of(chain_of(second, KP_FAMILY_IPV4, "nat", "KUBE-SEP-Y4WA5EZSTZLDPYXW"), 1)->nat_text,
-      "10.180.0.2:6443");
+  ck_assert_str_eq(tsb_nat_text(rule_of(
+                       chain_of(second, KP_FAMILY_IPV4, "nat", "KUBE-SEP-Y4WA5EZSTZLDPYXW"), 1)),
+                   "10.180.0.2:6443");
   kp_snapshot_free(first);
 
   /* A change: new generation, full read, the new rule is there. */
@@ -639,7 +650,7 @@ START_TEST(kube_proxy_nftables_mode) {
   ck_assert_str_eq(r->target_name, "services");
 
   r = rule_of(chain_of(s, KP_FAMILY_IPV4, "kube-proxy", "services"), 0);
-  ck_assert_str_eq(r->vmap_set, "@service-ips");
+  ck_assert_str_eq(kp_rule_ext(r)->vmap_set, "@service-ips");
 
   struct kp_set *ne = kp_table_set(t, "no-endpoint-services");
   ck_assert_ptr_nonnull(ne);
@@ -663,9 +674,11 @@ START_TEST(kube_proxy_nftables_mode) {
 
   /* numgen random mod 2 vmap { 0 : goto ..., 1 : goto ... } */
   r = rule_of(chain_of(s, KP_FAMILY_IPV4, "kube-proxy", "service-LAUZTJTB-ns4/svc4/tcp/p80"), 1);
-  ck_assert_uint_eq(r->n_vmap_chains, 2);
-  ck_assert_str_eq(r->vmap_chains[0], "endpoint-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80");
-  ck_assert_str_eq(r->vmap_chains[1], "endpoint-5RFCDDV7-ns4/svc4/tcp/p80__10.180.0.5/80");
+  ck_assert_uint_eq(kp_rule_ext(r)->n_vmap_chains, 2);
+  ck_assert_str_eq(kp_rule_ext(r)->vmap_chains[0],
+                   "endpoint-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80");
+  ck_assert_str_eq(kp_rule_ext(r)->vmap_chains[1],
+                   "endpoint-5RFCDDV7-ns4/svc4/tcp/p80__10.180.0.5/80");
 
   struct kp_chain *ep = chain_of(s, KP_FAMILY_IPV4, "kube-proxy",
                                  "endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80");
@@ -674,24 +687,27 @@ START_TEST(kube_proxy_nftables_mode) {
   ck_assert_str_eq(r->target_name, "mark-for-masquerade");
   r = rule_of(ep, 1);
   ck_assert_int_eq(r->target, KP_TARGET_DNAT);
-  ck_assert_str_eq(r->nat_text, "10.180.0.1:80");
+  ck_assert_str_eq(tsb_nat_text(r), "10.180.0.1:80");
   assert_addr(&r->nat_addr, "10.180.0.1");
   ck_assert(r->proto == 6 && r->nat_ports.lo == 80);
 
   struct kp_chain *masq = chain_of(s, KP_FAMILY_IPV4, "kube-proxy", "masquerading");
   r = rule_of(masq, 0); /* mark and 0x4000 == 0 return */
-  ck_assert(r->mark.present && !r->mark.negated && r->mark.value == 0 && r->mark.mask == 0x4000);
+  ck_assert(kp_rule_ext(r)->mark.present && !kp_rule_ext(r)->mark.negated &&
+            kp_rule_ext(r)->mark.value == 0 && kp_rule_ext(r)->mark.mask == 0x4000);
   r = rule_of(masq, 1); /* mark set mark xor 0x4000 */
-  ck_assert(r->mark_target && r->xmark_value == 0x4000 && r->xmark_mask == 0);
+  ck_assert(kp_rule_ext(r)->mark_target && kp_rule_ext(r)->xmark_value == 0x4000 &&
+            kp_rule_ext(r)->xmark_mask == 0);
   r = rule_of(masq, 2);
   ck_assert(r->target == KP_TARGET_MASQUERADE && r->random_fully);
   r = rule_of(chain_of(s, KP_FAMILY_IPV4, "kube-proxy", "mark-for-masquerade"), 0);
-  ck_assert(r->mark_target && r->xmark_value == 0x4000 && r->xmark_mask == 0x4000);
+  ck_assert(kp_rule_ext(r)->mark_target && kp_rule_ext(r)->xmark_value == 0x4000 &&
+            kp_rule_ext(r)->xmark_mask == 0x4000);
   r = rule_of(chain_of(s, KP_FAMILY_IPV4, "kube-proxy", "external-42NFTM6N-ns2/svc2/tcp/p80"), 1);
-  ck_assert_str_eq(r->src_type, "LOCAL");
+  ck_assert_str_eq(kp_rule_ext(r)->src_type, "LOCAL");
   ck_assert_str_eq(r->comment, "masquerade local traffic");
   r = rule_of(chain_of(s, KP_FAMILY_IPV4, "kube-proxy", "filter-input"), 0);
-  ck_assert_str_eq(r->ctstate, "NEW");
+  ck_assert_str_eq(kp_rule_ext(r)->ctstate, "NEW");
 
   /* kube-proxy writes no counter statements. */
   size_t with = 0;

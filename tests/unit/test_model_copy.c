@@ -39,8 +39,8 @@ START_TEST(copy_outlives_its_source) {
       kp_snapshot_chain(dst, KP_FAMILY_IPV4, KP_BACKEND_COUNT, "nat", "PREROUTING");
   ck_assert_ptr_nonnull(pre);
   const struct kp_rule *r = pre->rules.items[0];
-  ck_assert_str_eq(r->counters.packets_text, "2675K");
-  ck_assert_str_eq(r->counters.bytes_text, "167M");
+  ck_assert_str_eq(kp_rule_ext(r)->counter_texts.packets, "2675K");
+  ck_assert_str_eq(kp_rule_ext(r)->counter_texts.bytes, "167M");
   ck_assert_str_eq(r->comment, "kubernetes service portals");
   ck_assert_str_eq(r->target_name, "KUBE-SERVICES");
   ck_assert_str_eq(pre->policy, "ACCEPT");

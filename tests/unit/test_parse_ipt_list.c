@@ -3,6 +3,7 @@
 #include "dump_parsers.h"
 #include "kp/dump.h"
 #include "support_dump_input.h"
+#include "support_snapshot_builder.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -68,22 +69,22 @@ START_TEST(concatenated_listings_and_fields) {
   ck_assert(pre->builtin);
   ck_assert_str_eq(pre->policy, "ACCEPT");
   ck_assert_uint_eq(pre->policy_counters.packets, 2675000);
-  ck_assert_str_eq(pre->policy_counters.packets_text, "2675K");
+  ck_assert_str_eq(pre->policy_counter_texts.packets, "2675K");
   ck_assert_uint_eq(pre->policy_counters.bytes, 167000000);
   struct kp_rule *r = rule_at(snap, "nat", "PREROUTING", 0);
   ck_assert(r->counters.present);
   ck_assert_uint_eq(r->counters.packets, 2675000);
-  ck_assert_str_eq(r->counters.packets_text, "2675K");
-  ck_assert_str_eq(r->counters.bytes_text, "167M");
+  ck_assert_str_eq(kp_rule_ext(r)->counter_texts.packets, "2675K");
+  ck_assert_str_eq(kp_rule_ext(r)->counter_texts.bytes, "167M");
   ck_assert_str_eq(r->target_name, "KUBE-SERVICES");
   ck_assert_str_eq(r->comment, "kubernetes service portals");
   ck_assert(!r->proto_present); /* "all" */
-  ck_assert_uint_eq(r->line, 3);
-  ck_assert_str_eq(r->source, FIX "ipt-list-nat-then-filter-suffixes-empty-target.txt");
-  ck_assert_ptr_nonnull(strstr(r->text, "KUBE-SERVICES  all"));
+  ck_assert_uint_eq(kp_rule_ext(r)->line, 3);
+  ck_assert_str_eq(kp_rule_source(r), FIX "ipt-list-nat-then-filter-suffixes-empty-target.txt");
+  ck_assert_ptr_nonnull(strstr(kp_rule_ext(r)->text, "KUBE-SERVICES  all"));
   r = rule_at(snap, "nat", "OUTPUT", 0);
   ck_assert_uint_eq(r->counters.packets, 18);
-  ck_assert_ptr_null(r->counters.packets_text); /* exact */
+  ck_assert_ptr_null(kp_rule_ext(r)->counter_texts.packets); /* exact */
 
   /* Empty target column. */
   r = rule_at(snap, "nat", "KUBE-FW-ABC", 1);
@@ -101,14 +102,14 @@ START_TEST(concatenated_listings_and_fields) {
 
   /* Marks: match negated, MARK xor 0x4000 = xmark 0x4000/0. */
   r = rule_at(snap, "nat", "KUBE-POSTROUTING", 0);
-  ck_assert(r->mark.present && r->mark.negated);
-  ck_assert_uint_eq(r->mark.value, 0x4000);
-  ck_assert_uint_eq(r->mark.mask, 0x4000);
+  ck_assert(kp_rule_ext(r)->mark.present && kp_rule_ext(r)->mark.negated);
+  ck_assert_uint_eq(kp_rule_ext(r)->mark.value, 0x4000);
+  ck_assert_uint_eq(kp_rule_ext(r)->mark.mask, 0x4000);
   r = rule_at(snap, "nat", "KUBE-POSTROUTING", 1);
   ck_assert_int_eq(r->target, KP_TARGET_MARK);
-  ck_assert(r->mark_target);
-  ck_assert_uint_eq(r->xmark_value, 0x4000);
-  ck_assert_uint_eq(r->xmark_mask, 0);
+  ck_assert(kp_rule_ext(r)->mark_target);
+  ck_assert_uint_eq(kp_rule_ext(r)->xmark_value, 0x4000);
+  ck_assert_uint_eq(kp_rule_ext(r)->xmark_mask, 0);
   r = rule_at(snap, "nat", "KUBE-POSTROUTING", 2);
   ck_assert_int_eq(r->target, KP_TARGET_MASQUERADE);
   ck_assert(r->random_fully);
@@ -118,7 +119,7 @@ START_TEST(concatenated_listings_and_fields) {
   ck_assert_int_eq(r->target, KP_TARGET_DNAT);
   ck_assert(r->proto_present);
   ck_assert_uint_eq(r->proto, 6);
-  ck_assert_str_eq(r->nat_text, "10.180.0.1:80");
+  ck_assert_str_eq(tsb_nat_text(r), "10.180.0.1:80");
   struct kp_addr want;
   kp_addr_parse(NULL, "10.180.0.1", &want);
   ck_assert(kp_addr_same_host(&r->nat_addr, &want));
@@ -135,8 +136,8 @@ START_TEST(concatenated_listings_and_fields) {
   ck_assert(kp_addr_same_host(&r->dst, &want));
   ck_assert_str_eq(r->comment, "ns1/svc1:p80 cluster IP");
   r = rule_at(snap, "nat", "KUBE-SERVICES", 1);
-  ck_assert_str_eq(r->dst_type, "LOCAL");
-  ck_assert(!r->dst_type_negated);
+  ck_assert_str_eq(kp_rule_ext(r)->dst_type, "LOCAL");
+  ck_assert(!kp_rule_ext(r)->dst_type_negated);
   ck_assert_str_eq(r->comment, "kubernetes service nodeports; NOTE: this must be the last rule "
                                "in this chain");
 
@@ -148,15 +149,15 @@ START_TEST(concatenated_listings_and_fields) {
   r = in->rules.items[0];
   ck_assert(r->src.negated);
   ck_assert_uint_eq(r->src.prefix_len, 8);
-  ck_assert_str_eq(r->ctstate, "!RELATED,ESTABLISHED,DNAT");
+  ck_assert_str_eq(kp_rule_ext(r)->ctstate, "!RELATED,ESTABLISHED,DNAT");
   r = kp_table_chain(filter, "FORWARD")->rules.items[0];
-  ck_assert_str_eq(r->in_iface, "eth0");
-  ck_assert_str_eq(r->out_iface, "!cni0");
+  ck_assert_str_eq(kp_rule_ext(r)->in_iface, "eth0");
+  ck_assert_str_eq(kp_rule_ext(r)->out_iface, "!cni0");
   r = kp_table_chain(filter, "KUBE-FORWARD")->rules.items[1];
-  ck_assert(r->mark.present && !r->mark.negated);
+  ck_assert(kp_rule_ext(r)->mark.present && !kp_rule_ext(r)->mark.negated);
   r = kp_table_chain(filter, "KUBE-SERVICES")->rules.items[0];
   ck_assert_int_eq(r->target, KP_TARGET_REJECT);
-  ck_assert_str_eq(r->reject_with, "icmp-port-unreachable");
+  ck_assert_str_eq(kp_rule_ext(r)->reject_with, "icmp-port-unreachable");
   kp_snapshot_free(snap);
 }
 END_TEST
@@ -207,7 +208,7 @@ START_TEST(names_without_counters) {
   ck_assert(!r->counters.present);
   ck_assert_int_eq(r->src.kind, KP_ADDR_NAME);
   ck_assert(r->src.negated);
-  ck_assert_str_eq(r->src.name, "localhost/8");
+  ck_assert_str_eq(kp_addr_name(&r->src), "localhost/8");
   r = c->rules.items[1];
   ck_assert_int_eq(r->dst.kind, KP_ADDR_NAME);
   ck_assert(r->dst.negated);
@@ -280,17 +281,17 @@ START_TEST(corpus_counts) {
   struct kp_rule *r = rule_at(snap, "nat", "OUTPUT", 0);
   ck_assert_uint_eq(r->counters.packets, 471000);
   ck_assert_uint_eq(r->counters.bytes, 28000000);
-  ck_assert_str_eq(r->counters.bytes_text, "28M");
+  ck_assert_str_eq(kp_rule_ext(r)->counter_texts.bytes, "28M");
   kp_snapshot_free(snap);
   /* aews SNAT: "ADDRTYPE match dst-type !LOCAL to:192.168.6.121 random-fully", out "!vlan+" */
   snap = parse_file(CORPUS "real-dumps/aews-hands-on-2026-eks-vpc-cni/node_iptables_nat.txt", 0);
   r = rule_at(snap, "nat", "AWS-SNAT-CHAIN-0", 1);
   ck_assert_int_eq(r->target, KP_TARGET_SNAT);
-  ck_assert_str_eq(r->dst_type, "LOCAL");
-  ck_assert(r->dst_type_negated);
-  ck_assert_str_eq(r->nat_text, "192.168.6.121");
+  ck_assert_str_eq(kp_rule_ext(r)->dst_type, "LOCAL");
+  ck_assert(kp_rule_ext(r)->dst_type_negated);
+  ck_assert_str_eq(tsb_nat_text(r), "192.168.6.121");
   ck_assert(r->random_fully);
-  ck_assert_str_eq(r->out_iface, "!vlan+");
+  ck_assert_str_eq(kp_rule_ext(r)->out_iface, "!vlan+");
   kp_snapshot_free(snap);
   /* -x listing: KUBE-SVC-NUKIZ6OKUXPJNT4C rule 1 is "2 120", statistic in svc4 */
   snap = parse_file(

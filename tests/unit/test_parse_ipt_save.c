@@ -5,6 +5,7 @@
 #include "dump_parsers.h"
 #include "kp/dump.h"
 #include "support_dump_input.h"
+#include "support_snapshot_builder.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -70,19 +71,19 @@ START_TEST(save_ip6_nft_fixture) {
   struct kp_rule *r = rule_of(t, "PREROUTING", 0);
   ck_assert(r->counters.present);
   ck_assert_uint_eq(r->counters.packets, 5);
-  ck_assert_uint_eq(r->line, 10);
-  ck_assert_ptr_nonnull(strstr(r->text, "-A PREROUTING"));
+  ck_assert_uint_eq(kp_rule_ext(r)->line, 10);
+  ck_assert_ptr_nonnull(strstr(kp_rule_ext(r)->text, "-A PREROUTING"));
   r = rule_of(t, "KUBE-MARK-MASQ", 0);
-  ck_assert(r->mark_target);
-  ck_assert_uint_eq(r->xmark_value, 0x4000);
-  ck_assert_uint_eq(r->xmark_mask, 0x4000);
+  ck_assert(kp_rule_ext(r)->mark_target);
+  ck_assert_uint_eq(kp_rule_ext(r)->xmark_value, 0x4000);
+  ck_assert_uint_eq(kp_rule_ext(r)->xmark_mask, 0x4000);
   r = rule_of(t, "KUBE-SEP-V6", 0);
   ck_assert_str_eq(r->comment, "ns1/svc1:p80 \"quoted\" name");
   ck_assert_int_eq(r->src.kind, KP_ADDR_IPV6);
   ck_assert_uint_eq(r->src.prefix_len, 128);
   r = rule_of(t, "KUBE-SEP-V6", 1);
   ck_assert_str_eq(r->comment, "ns1/svc1:p80");
-  ck_assert_str_eq(r->nat_text, "[fd00:10::5]:8080");
+  ck_assert_str_eq(tsb_nat_text(r), "[fd00:10::5]:8080");
   struct kp_addr want;
   kp_addr_parse(NULL, "fd00:10::5", &want);
   ck_assert(kp_addr_same_host(&r->nat_addr, &want));
@@ -149,14 +150,14 @@ START_TEST(save_corpus_counts) {
   struct kp_rule *r = rule_of(nat, "KUBE-SVC-X27LE4BHSL4DOUIK", 1);
   ck_assert_str_eq(r->probability, "0.5000000000");
   r = rule_of(nat, "KUBE-MARK-MASQ", 0); /* --or-mark 0x4000 */
-  ck_assert(r->mark_target);
-  ck_assert_uint_eq(r->xmark_value, 0x4000);
-  ck_assert_uint_eq(r->xmark_mask, 0x4000);
+  ck_assert(kp_rule_ext(r)->mark_target);
+  ck_assert_uint_eq(kp_rule_ext(r)->xmark_value, 0x4000);
+  ck_assert_uint_eq(kp_rule_ext(r)->xmark_mask, 0x4000);
   r = rule_of(nat, "KUBE-POSTROUTING", 1); /* --xor-mark 0x4000 */
-  ck_assert_uint_eq(r->xmark_value, 0x4000);
-  ck_assert_uint_eq(r->xmark_mask, 0);
+  ck_assert_uint_eq(kp_rule_ext(r)->xmark_value, 0x4000);
+  ck_assert_uint_eq(kp_rule_ext(r)->xmark_mask, 0);
   r = rule_of(nat, "KUBE-SEP-DKCFIS26GWF2WLWC", 1);
-  ck_assert_str_eq(r->nat_text, "10.0.3.2:80");
+  ck_assert_str_eq(tsb_nat_text(r), "10.0.3.2:80");
   kp_snapshot_free(snap);
 }
 END_TEST
@@ -360,11 +361,11 @@ START_TEST(rules_S_fixture_and_corpus) {
   ck_assert(r->counters.present);
   ck_assert_uint_eq(r->counters.packets, 7);
   ck_assert_uint_eq(r->counters.bytes, 420);
-  ck_assert(r->mark.present && !r->mark.negated);
-  ck_assert_uint_eq(r->line, 9);
+  ck_assert(kp_rule_ext(r)->mark.present && !kp_rule_ext(r)->mark.negated);
+  ck_assert_uint_eq(kp_rule_ext(r)->line, 9);
   r = rule_of(t, "KUBE-SERVICES", 0);
   ck_assert_str_eq(r->comment, "ns6/svc6:p80 has no endpoints");
-  ck_assert_str_eq(r->reject_with, "icmp-port-unreachable");
+  ck_assert_str_eq(kp_rule_ext(r)->reject_with, "icmp-port-unreachable");
   kp_snapshot_free(snap);
 
   const char *two = "-P PREROUTING ACCEPT\n-P POSTROUTING ACCEPT\n-A PREROUTING -j KUBE-SERVICES\n"
@@ -412,36 +413,36 @@ static struct kp_rule *args(struct kp_snapshot *snap, const char *text, int want
 START_TEST(rule_args_forms) {
   struct kp_snapshot *snap = kp_snapshot_new();
   struct kp_rule *r = args(snap, "-m mark ! --mark 0x4000/0x4000 -j RETURN", 0);
-  ck_assert(r->mark.present && r->mark.negated);
+  ck_assert(kp_rule_ext(r)->mark.present && kp_rule_ext(r)->mark.negated);
   ck_assert_int_eq(r->target, KP_TARGET_RETURN);
   r = args(snap, "-m connmark --mark 0x80/0x80 -j ACCEPT", 0); /* not a mark match */
-  ck_assert(!r->mark.present);
+  ck_assert(!kp_rule_ext(r)->mark.present);
   r = args(snap, "-m addrtype ! --dst-type LOCAL -m addrtype --src-type LOCAL -j X", 0);
-  ck_assert_str_eq(r->dst_type, "LOCAL");
-  ck_assert(r->dst_type_negated);
-  ck_assert_str_eq(r->src_type, "LOCAL");
-  ck_assert(!r->src_type_negated);
+  ck_assert_str_eq(kp_rule_ext(r)->dst_type, "LOCAL");
+  ck_assert(kp_rule_ext(r)->dst_type_negated);
+  ck_assert_str_eq(kp_rule_ext(r)->src_type, "LOCAL");
+  ck_assert(!kp_rule_ext(r)->src_type_negated);
   r = args(snap, "-s ! 10.0.0.0/8 -d fd00::1/128 -p udp --sport 1000:2000 -j ACCEPT", 0);
   ck_assert(r->src.negated);
   ck_assert_int_eq(r->dst.kind, KP_ADDR_IPV6);
   ck_assert_uint_eq(r->proto, 17);
-  ck_assert_uint_eq(r->sport.lo, 1000);
-  ck_assert_uint_eq(r->sport.hi, 2000);
+  ck_assert_uint_eq(kp_rule_ext(r)->sport.lo, 1000);
+  ck_assert_uint_eq(kp_rule_ext(r)->sport.hi, 2000);
   r = args(snap, "-j MARK --and-mark 0xffffbfff", 0);
-  ck_assert_uint_eq(r->xmark_value, 0);
-  ck_assert_uint_eq(r->xmark_mask, 0x4000);
+  ck_assert_uint_eq(kp_rule_ext(r)->xmark_value, 0);
+  ck_assert_uint_eq(kp_rule_ext(r)->xmark_mask, 0x4000);
   r = args(snap, "-j MARK --set-mark 0x4000", 0);
-  ck_assert_uint_eq(r->xmark_value, 0x4000);
-  ck_assert_uint_eq(r->xmark_mask, 0xffffffffu);
+  ck_assert_uint_eq(kp_rule_ext(r)->xmark_value, 0x4000);
+  ck_assert_uint_eq(kp_rule_ext(r)->xmark_mask, 0xffffffffu);
   r = args(snap, "-j CONNMARK --set-xmark 0x80/0x80", 0); /* not MARK */
-  ck_assert(!r->mark_target);
+  ck_assert(!kp_rule_ext(r)->mark_target);
   r = args(snap,
            "-m comment --comment \"a \\\"b\\\" c\" -m set --match-set KUBE-CLUSTER-IP "
            "dst,dst -g KUBE-MARK-MASQ",
            0);
   ck_assert_str_eq(r->comment, "a \"b\" c");
-  ck_assert_str_eq(r->match_set, "KUBE-CLUSTER-IP");
-  ck_assert_str_eq(r->match_set_flags, "dst,dst");
+  ck_assert_str_eq(kp_rule_ext(r)->match_set, "KUBE-CLUSTER-IP");
+  ck_assert_str_eq(kp_rule_ext(r)->match_set_flags, "dst,dst");
   ck_assert_int_eq(r->target, KP_TARGET_GOTO);
   r = args(snap,
            "-m recent --rcheck --seconds 10800 --reap --name X --mask 255.255.255.255 "
@@ -449,11 +450,11 @@ START_TEST(rule_args_forms) {
            0);
   ck_assert_int_eq(r->target, KP_TARGET_MASQUERADE);
   ck_assert(r->random_fully);
-  ck_assert_ptr_nonnull(strstr(r->text, "nfacct"));
+  ck_assert_ptr_nonnull(strstr(kp_rule_ext(r)->text, "nfacct"));
   r = args(snap, "-m conntrack ! --ctstate RELATED,ESTABLISHED -m state --state NEW", 0);
-  ck_assert_str_eq(r->ctstate, "!RELATED,ESTABLISHED"); /* first wins */
+  ck_assert_str_eq(kp_rule_ext(r)->ctstate, "!RELATED,ESTABLISHED"); /* first wins */
   r = args(snap, "-p tcp -m tcp --dport 80 -j DNAT --to-destination 10.1.1.1:80", 0);
-  ck_assert_str_eq(r->nat_text, "10.1.1.1:80");
+  ck_assert_str_eq(tsb_nat_text(r), "10.1.1.1:80");
   ck_assert_int_eq(r->nat_addr.kind, KP_ADDR_IPV4);
   args(snap, "-m comment --comment \"open", -1);
   args(snap, "-j", -1);

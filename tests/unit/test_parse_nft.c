@@ -115,7 +115,7 @@ START_TEST(corpus_counts) {
   ck_assert_uint_eq(svc->rules.count, 10);
   struct kp_rule *r = rule(svc, 5); /* first rule of the second block */
   ck_assert_str_eq(r->target_name, "KUBE-SVC-ERIFXISQEP7F7OF4");
-  ck_assert_uint_eq(r->line, 14); /* grep -n ERIFX: lines 6 and 14 */
+  ck_assert_uint_eq(kp_rule_ext(r)->line, 14); /* grep -n ERIFX: lines 6 and 14 */
   ck_assert(r->counters.present);
   r = rule(svc, 9);
   ck_assert_uint_eq(r->counters.packets, 7);
@@ -166,12 +166,14 @@ static void check_kube_proxy_nft(struct kp_snapshot *snap) {
   ck_assert_str_eq(pre->hook, "prerouting");
   ck_assert(!chain(t, "services")->builtin);
   struct kp_rule *r = rule(chain(t, "services"), 0);
-  ck_assert_str_eq(r->vmap_set, "@service-ips");
+  ck_assert_str_eq(kp_rule_ext(r)->vmap_set, "@service-ips");
 
   r = rule(chain(t, "service-LAUZTJTB-ns4/svc4/tcp/p80"), 1);
-  ck_assert_uint_eq(r->n_vmap_chains, 2);
-  ck_assert_str_eq(r->vmap_chains[0], "endpoint-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80");
-  ck_assert_str_eq(r->vmap_chains[1], "endpoint-5RFCDDV7-ns4/svc4/tcp/p80__10.180.0.5/80");
+  ck_assert_uint_eq(kp_rule_ext(r)->n_vmap_chains, 2);
+  ck_assert_str_eq(kp_rule_ext(r)->vmap_chains[0],
+                   "endpoint-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80");
+  ck_assert_str_eq(kp_rule_ext(r)->vmap_chains[1],
+                   "endpoint-5RFCDDV7-ns4/svc4/tcp/p80__10.180.0.5/80");
 
   r = rule(chain(t, "endpoint-UNZV3OEC-ns4/svc4/tcp/p80__10.180.0.4/80"), 1);
   ck_assert_int_eq(r->target, KP_TARGET_DNAT);
@@ -184,19 +186,19 @@ static void check_kube_proxy_nft(struct kp_snapshot *snap) {
   ck_assert(!r->counters.present); /* nftables mode has no counters */
 
   r = rule(chain(t, "mark-for-masquerade"), 0);
-  ck_assert(r->mark_target);
-  ck_assert_uint_eq(r->xmark_value, 0x4000);
-  ck_assert_uint_eq(r->xmark_mask, 0x4000);
+  ck_assert(kp_rule_ext(r)->mark_target);
+  ck_assert_uint_eq(kp_rule_ext(r)->xmark_value, 0x4000);
+  ck_assert_uint_eq(kp_rule_ext(r)->xmark_mask, 0x4000);
   struct kp_chain *masq = chain(t, "masquerading");
   r = rule(masq, 0);
   ck_assert_int_eq(r->target, KP_TARGET_RETURN);
-  ck_assert(r->mark.present && !r->mark.negated);
-  ck_assert_uint_eq(r->mark.value, 0);
-  ck_assert_uint_eq(r->mark.mask, 0x4000);
+  ck_assert(kp_rule_ext(r)->mark.present && !kp_rule_ext(r)->mark.negated);
+  ck_assert_uint_eq(kp_rule_ext(r)->mark.value, 0);
+  ck_assert_uint_eq(kp_rule_ext(r)->mark.mask, 0x4000);
   r = rule(masq, 1);
-  ck_assert(r->mark_target);
-  ck_assert_uint_eq(r->xmark_value, 0x4000);
-  ck_assert_uint_eq(r->xmark_mask, 0);
+  ck_assert(kp_rule_ext(r)->mark_target);
+  ck_assert_uint_eq(kp_rule_ext(r)->xmark_value, 0x4000);
+  ck_assert_uint_eq(kp_rule_ext(r)->xmark_mask, 0);
   r = rule(masq, 2);
   ck_assert_int_eq(r->target, KP_TARGET_MASQUERADE);
   ck_assert(r->random_fully);
@@ -210,12 +212,12 @@ static void check_kube_proxy_nft(struct kp_snapshot *snap) {
   ck_assert_str_eq(r->target_name, "mark-for-masquerade");
 
   r = rule(chain(t, "external-42NFTM6N-ns2/svc2/tcp/p80"), 1);
-  ck_assert_str_eq(r->src_type, "LOCAL");
+  ck_assert_str_eq(kp_rule_ext(r)->src_type, "LOCAL");
   ck_assert_str_eq(r->comment, "masquerade local traffic");
   r = rule(chain(t, "external-42NFTM6N-ns2/svc2/tcp/p80"), 2);
   ck_assert_int_eq(r->target, KP_TARGET_GOTO);
   r = rule(chain(t, "filter-forward"), 0);
-  ck_assert_str_eq(r->ctstate, "NEW");
+  ck_assert_str_eq(kp_rule_ext(r)->ctstate, "NEW");
 }
 
 START_TEST(kube_proxy_nftables_mode) {
@@ -226,14 +228,14 @@ START_TEST(kube_proxy_nftables_mode) {
   check_kube_proxy_nft(snap);
   struct kp_table *t = table(snap, KP_FAMILY_IPV4, "kube-proxy");
   struct kp_rule *r = rule(chain(t, "masquerading"), 0);
-  ck_assert_str_eq(r->text, "meta mark & 0x00004000 == 0x00000000 return");
-  ck_assert_uint_eq(r->line, 108);
+  ck_assert_str_eq(kp_rule_ext(r)->text, "meta mark & 0x00004000 == 0x00000000 return");
+  ck_assert_uint_eq(kp_rule_ext(r)->line, 108);
   kp_snapshot_free(snap);
   snap = parse_path(CORPUS "kube-proxy/nftables/overall-mixed-services.nft");
   check_kube_proxy_nft(snap); /* the knftables script form: same model */
   t = table(snap, KP_FAMILY_IPV4, "kube-proxy");
   r = rule(chain(t, "masquerading"), 0);
-  ck_assert_str_eq(r->text, "mark and 0x4000 == 0 return");
+  ck_assert_str_eq(kp_rule_ext(r)->text, "mark and 0x4000 == 0 return");
   kp_snapshot_free(snap);
   snap = parse_path(
       CORPUS "kube-proxy/nftables/derived/overall-mixed-services.nft-list-ruleset-handles.txt");
@@ -251,24 +253,24 @@ START_TEST(iptables_nft_listing) {
   struct kp_table *nat = table(snap, KP_FAMILY_IPV4, "nat");
   struct kp_chain *post = chain(nat, "KUBE-POSTROUTING");
   struct kp_rule *r = rule(post, 0);
-  ck_assert(r->mark.present && r->mark.negated);
-  ck_assert_uint_eq(r->mark.value, 0x4000);
-  ck_assert_uint_eq(r->mark.mask, 0x4000);
+  ck_assert(kp_rule_ext(r)->mark.present && kp_rule_ext(r)->mark.negated);
+  ck_assert_uint_eq(kp_rule_ext(r)->mark.value, 0x4000);
+  ck_assert_uint_eq(kp_rule_ext(r)->mark.mask, 0x4000);
   r = rule(post, 1);
   ck_assert_int_eq(r->target, KP_TARGET_MARK);
-  ck_assert_uint_eq(r->xmark_value, 0x4000);
-  ck_assert_uint_eq(r->xmark_mask, 0);
+  ck_assert_uint_eq(kp_rule_ext(r)->xmark_value, 0x4000);
+  ck_assert_uint_eq(kp_rule_ext(r)->xmark_mask, 0);
   ck_assert(r->counters.present);
   ck_assert_uint_eq(r->counters.packets, 12);
   ck_assert_uint_eq(r->counters.bytes, 720);
   r = rule(chain(nat, "KUBE-SERVICES"), 9);
-  ck_assert_str_eq(r->dst_type, "LOCAL");
+  ck_assert_str_eq(kp_rule_ext(r)->dst_type, "LOCAL");
   ck_assert_str_eq(r->target_name, "KUBE-NODEPORTS");
   r = rule(chain(nat, "KUBE-FW-NUKIZ6OKUXPJNT4C"), 1);
   ck_assert_int_eq(r->target, KP_TARGET_NONE);
   r = rule(chain(nat, "KUBE-SEP-I77PXRDZVX7PMWMN"), 1);
   ck_assert_int_eq(r->target, KP_TARGET_DNAT);
-  ck_assert_ptr_nonnull(strstr(r->text, "xt match recent"));
+  ck_assert_ptr_nonnull(strstr(kp_rule_ext(r)->text, "xt match recent"));
   struct kp_chain *pre = chain(nat, "PREROUTING");
   ck_assert(pre->builtin);
   ck_assert_str_eq(pre->policy, "ACCEPT");
@@ -277,7 +279,7 @@ START_TEST(iptables_nft_listing) {
   ck_assert_int_eq(r->target, KP_TARGET_REJECT);
   ck_assert_uint_eq(r->dport.lo, 80);
   r = rule(chain(filter, "KUBE-FORWARD"), 2);
-  ck_assert_str_eq(r->ctstate, "RELATED,ESTABLISHED");
+  ck_assert_str_eq(kp_rule_ext(r)->ctstate, "RELATED,ESTABLISHED");
   kp_snapshot_free(snap);
 }
 END_TEST
@@ -290,25 +292,25 @@ START_TEST(mixed_fixture) {
   struct kp_chain *in = chain(fw, "input");
   ck_assert_str_eq(in->policy, "DROP");
   ck_assert_uint_eq(in->rules.count, 6);
-  ck_assert_str_eq(rule(in, 0)->in_iface, "lo");
+  ck_assert_str_eq(kp_rule_ext(rule(in, 0))->in_iface, "lo");
   struct kp_rule *r = rule(in, 1);
-  ck_assert_str_eq(r->in_iface, "!eth0");
+  ck_assert_str_eq(kp_rule_ext(r)->in_iface, "!eth0");
   ck_assert_uint_eq(r->counters.packets, 5);
   ck_assert_uint_eq(r->counters.bytes, 300);
-  ck_assert_str_eq(rule(in, 2)->ctstate, "ESTABLISHED,RELATED");
+  ck_assert_str_eq(kp_rule_ext(rule(in, 2))->ctstate, "ESTABLISHED,RELATED");
   r = rule(in, 3);
   ck_assert_str_eq(r->comment, "ssh \"admin\" access");
-  ck_assert_str_eq(r->ctstate, "NEW,UNTRACKED");
+  ck_assert_str_eq(kp_rule_ext(r)->ctstate, "NEW,UNTRACKED");
   ck_assert_uint_eq(r->dport.lo, 22);
   ck_assert_uint_eq(r->proto, 6);
   r = rule(in, 4);
   ck_assert_int_eq(r->target, KP_TARGET_REJECT);
-  ck_assert_str_eq(r->reject_with, "icmpx type admin-prohibited");
+  ck_assert_str_eq(kp_rule_ext(r)->reject_with, "icmpx type admin-prohibited");
   ck_assert_uint_eq(r->dport.lo, 1000);
   ck_assert_uint_eq(r->dport.hi, 2000);
   ck_assert_uint_eq(r->proto, 17);
   r = rule(in, 5);
-  ck_assert_str_eq(r->text, "unknownstatement foo bar accept");
+  ck_assert_str_eq(kp_rule_ext(r)->text, "unknownstatement foo bar accept");
   ck_assert_int_eq(r->target, KP_TARGET_ACCEPT);
 
   struct kp_table *nat6 = table(snap, KP_FAMILY_IPV6, "nat");
@@ -320,13 +322,13 @@ START_TEST(mixed_fixture) {
   kp_addr_format(&r->nat_addr, addr, sizeof(addr));
   ck_assert_str_eq(addr, "fd00::1");
   ck_assert_uint_eq(r->nat_ports.lo, 1024);
-  ck_assert_str_eq(r->out_iface, "eth0");
+  ck_assert_str_eq(kp_rule_ext(r)->out_iface, "eth0");
   kp_addr_format(&r->src, addr, sizeof(addr));
   ck_assert_str_eq(addr, "fd00::/64");
   r = rule(post, 1);
-  ck_assert(r->mark_target);
-  ck_assert_uint_eq(r->xmark_value, 0x10);
-  ck_assert_uint_eq(r->xmark_mask, 0xffffffffu);
+  ck_assert(kp_rule_ext(r)->mark_target);
+  ck_assert_uint_eq(kp_rule_ext(r)->xmark_value, 0x10);
+  ck_assert_uint_eq(kp_rule_ext(r)->xmark_mask, 0xffffffffu);
   struct kp_chain *sep = chain(nat6, "KUBE-SEP-X");
   r = rule(sep, 0);
   kp_addr_format(&r->nat_addr, addr, sizeof(addr));
@@ -334,10 +336,10 @@ START_TEST(mixed_fixture) {
   ck_assert_uint_eq(r->nat_ports.lo, 8080);
   ck_assert(r->dst.negated);
   r = rule(sep, 1);
-  ck_assert(r->mark.present && r->mark.negated);
-  ck_assert_uint_eq(r->mark.mask, 0x4000);
-  ck_assert_uint_eq(r->mark.value, 0);
-  ck_assert_str_eq(r->dst_type, "LOCAL");
+  ck_assert(kp_rule_ext(r)->mark.present && kp_rule_ext(r)->mark.negated);
+  ck_assert_uint_eq(kp_rule_ext(r)->mark.mask, 0x4000);
+  ck_assert_uint_eq(kp_rule_ext(r)->mark.value, 0);
+  ck_assert_str_eq(kp_rule_ext(r)->dst_type, "LOCAL");
   kp_snapshot_free(snap);
 }
 END_TEST

@@ -5,6 +5,7 @@
 #include "dump_parsers.h"
 #include "kp/dump.h"
 #include "support_dump_input.h"
+#include "support_snapshot_builder.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -54,14 +55,17 @@ static void same_rule(const struct kp_rule *a, const struct kp_rule *b, const ch
   ck_assert_msg(a->proto_present == b->proto_present && a->proto == b->proto &&
                     a->proto_negated == b->proto_negated,
                 "%s: protocol", where);
-  same_ports(&a->sport, &b->sport, where);
+  same_ports(&kp_rule_ext(a)->sport, &kp_rule_ext(b)->sport, where);
   same_ports(&a->dport, &b->dport, where);
   same_ports(&a->nat_ports, &b->nat_ports, where);
-  ck_assert_msg(a->mark.present == b->mark.present && a->mark.value == b->mark.value &&
-                    a->mark.mask == b->mark.mask && a->mark.negated == b->mark.negated,
+  ck_assert_msg(kp_rule_ext(a)->mark.present == kp_rule_ext(b)->mark.present &&
+                    kp_rule_ext(a)->mark.value == kp_rule_ext(b)->mark.value &&
+                    kp_rule_ext(a)->mark.mask == kp_rule_ext(b)->mark.mask &&
+                    kp_rule_ext(a)->mark.negated == kp_rule_ext(b)->mark.negated,
                 "%s: mark match", where);
-  ck_assert_msg(a->mark_target == b->mark_target && a->xmark_value == b->xmark_value &&
-                    a->xmark_mask == b->xmark_mask,
+  ck_assert_msg(kp_rule_ext(a)->mark_target == kp_rule_ext(b)->mark_target &&
+                    kp_rule_ext(a)->xmark_value == kp_rule_ext(b)->xmark_value &&
+                    kp_rule_ext(a)->xmark_mask == kp_rule_ext(b)->xmark_mask,
                 "%s: mark target", where);
   ck_assert_msg(a->counters.present == b->counters.present &&
                     a->counters.packets == b->counters.packets &&
@@ -69,22 +73,23 @@ static void same_rule(const struct kp_rule *a, const struct kp_rule *b, const ch
                 "%s: counters", where);
   ck_assert_msg(a->target == b->target, "%s: target kind %d vs %d", where, a->target, b->target);
   ck_assert_msg(a->random_fully == b->random_fully, "%s: random-fully", where);
-  ck_assert_msg(a->src_type_negated == b->src_type_negated &&
-                    a->dst_type_negated == b->dst_type_negated,
+  ck_assert_msg(kp_rule_ext(a)->src_type_negated == kp_rule_ext(b)->src_type_negated &&
+                    kp_rule_ext(a)->dst_type_negated == kp_rule_ext(b)->dst_type_negated,
                 "%s: addrtype negation", where);
   same_str(a->target_name, b->target_name, "target", where);
   same_str(a->comment, b->comment, "comment", where);
-  same_str(a->in_iface, b->in_iface, "in", where);
-  same_str(a->out_iface, b->out_iface, "out", where);
-  same_str(a->src_type, b->src_type, "src type", where);
-  same_str(a->dst_type, b->dst_type, "dst type", where);
-  same_str(a->ctstate, b->ctstate, "ctstate", where);
-  same_str(a->nat_text, b->nat_text, "nat", where);
-  same_str(a->reject_with, b->reject_with, "reject with", where);
-  same_str(a->vmap_set, b->vmap_set, "vmap set", where);
-  ck_assert_msg(a->n_vmap_chains == b->n_vmap_chains, "%s: vmap chains", where);
-  for (size_t i = 0; i < a->n_vmap_chains; i++)
-    same_str(a->vmap_chains[i], b->vmap_chains[i], "vmap chain", where);
+  same_str(kp_rule_ext(a)->in_iface, kp_rule_ext(b)->in_iface, "in", where);
+  same_str(kp_rule_ext(a)->out_iface, kp_rule_ext(b)->out_iface, "out", where);
+  same_str(kp_rule_ext(a)->src_type, kp_rule_ext(b)->src_type, "src type", where);
+  same_str(kp_rule_ext(a)->dst_type, kp_rule_ext(b)->dst_type, "dst type", where);
+  same_str(kp_rule_ext(a)->ctstate, kp_rule_ext(b)->ctstate, "ctstate", where);
+  same_str(tsb_nat_text(a), tsb_nat_text(b), "nat", where);
+  same_str(kp_rule_ext(a)->reject_with, kp_rule_ext(b)->reject_with, "reject with", where);
+  same_str(kp_rule_ext(a)->vmap_set, kp_rule_ext(b)->vmap_set, "vmap set", where);
+  ck_assert_msg(kp_rule_ext(a)->n_vmap_chains == kp_rule_ext(b)->n_vmap_chains, "%s: vmap chains",
+                where);
+  for (size_t i = 0; i < kp_rule_ext(a)->n_vmap_chains; i++)
+    same_str(kp_rule_ext(a)->vmap_chains[i], kp_rule_ext(b)->vmap_chains[i], "vmap chain", where);
 }
 
 static void same_set(const struct kp_set *a, const struct kp_set *b) {
@@ -207,13 +212,14 @@ START_TEST(json_statements) {
   ck_assert_str_eq(c->policy, "ACCEPT");
   ck_assert_uint_eq(c->rules.count, 2);
   const struct kp_rule *r = c->rules.items[0];
-  ck_assert_str_eq(r->out_iface, "!lo");
+  ck_assert_str_eq(kp_rule_ext(r)->out_iface, "!lo");
   ck_assert(r->dport.present && r->dport.lo == 8000 && r->dport.hi == 8080);
   ck_assert(r->proto_present && r->proto == 6);
-  ck_assert(r->mark.present && r->mark.value == 0x4000 && r->mark.mask == 0xffffffffu);
+  ck_assert(kp_rule_ext(r)->mark.present && kp_rule_ext(r)->mark.value == 0x4000 &&
+            kp_rule_ext(r)->mark.mask == 0xffffffffu);
   ck_assert(r->counters.present && r->counters.packets == 7 && r->counters.bytes == 420);
   ck_assert_int_eq(r->target, KP_TARGET_SNAT);
-  ck_assert_str_eq(r->nat_text, "[fd00::1]:80");
+  ck_assert_str_eq(tsb_nat_text(r), "[fd00::1]:80");
   ck_assert_int_eq(r->nat_addr.kind, KP_ADDR_IPV6);
   ck_assert(r->nat_ports.present && r->nat_ports.lo == 80);
   r = c->rules.items[1];

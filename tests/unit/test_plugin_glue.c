@@ -55,7 +55,8 @@ static int fake_load(struct kp_snapshot *snap, const char *text) {
       r->counters.present = true;
       r->counters.packets = pk;
       r->counters.bytes = by;
-      r->source = "kernel";
+      ck_assert_ptr_nonnull(kp_rule_ext_mut(snap, r));
+      r->ext->source = "kernel";
       struct kp_dump_error err;
       int rc = kp_parse_ipt_rule_args(snap, r, buf + off, strlen(buf + off), &err);
       ck_assert_msg(rc == 0, "fixture rule %s: %s", buf, err.message);

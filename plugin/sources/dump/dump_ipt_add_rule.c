@@ -39,12 +39,14 @@ int kp_ipt_add_rule(struct kp_snapshot *snap, struct kp_chain *chain, const char
   struct kp_rule *rule = kp_chain_add_rule(snap, chain);
   if (rule == NULL)
     return kp_dump_oom(err, source, lineno);
-  rule->line = lineno;
-  rule->source = chain->table->source;
-  rule->text = kp_ipt_strndup(snap, line, n);
+  struct kp_rule_ext *ext = kp_rule_ext_mut(snap, rule);
+  if (ext == NULL)
+    return kp_dump_oom(err, source, lineno);
+  ext->line = lineno;
+  ext->text = kp_ipt_strndup(snap, line, n);
   if (counters != NULL)
     rule->counters = *counters;
-  if (rule->text == NULL)
+  if (ext->text == NULL)
     return kp_dump_oom(err, source, lineno);
   if (kp_parse_ipt_rule_args(snap, rule, line + args_at, n - args_at, err) != 0) {
     chain->rules.count--; /* a rule that did not parse is not kept */
@@ -58,7 +60,7 @@ int kp_ipt_add_rule(struct kp_snapshot *snap, struct kp_chain *chain, const char
     memmove(items + insert_at + 1, items + insert_at, (last - (size_t)insert_at) * sizeof(*items));
     items[insert_at] = rule;
     for (size_t i = (size_t)insert_at; i <= last; i++)
-      ((struct kp_rule *)items[i])->index = i;
+      ((struct kp_rule *)items[i])->index = (uint32_t)i;
   }
   if (out != NULL)
     *out = rule;

@@ -163,7 +163,7 @@ static int opt_addr(struct args_state *st, const char *opt, struct kp_addr *addr
     return -1;
   if (tok_text(&t, buf, sizeof(buf)) < 0 || kp_addr_parse(&st->snap->arena, buf, addr) != 0)
     return fail(st, "bad address for %s", opt);
-  if (addr->kind == KP_ADDR_NAME && addr->name == NULL)
+  if (addr->kind == KP_ADDR_NAME && kp_addr_name(addr) == NULL)
     return oom(st);
   if (st->negate)
     addr->negated = true;
@@ -221,11 +221,11 @@ static int on_proto(struct args_state *st, const char *opt) {
 }
 
 static int on_in_iface(struct args_state *st, const char *opt) {
-  return opt_iface(st, opt, &st->rule->in_iface);
+  return opt_iface(st, opt, &st->rule->ext->in_iface);
 }
 
 static int on_out_iface(struct args_state *st, const char *opt) {
-  return opt_iface(st, opt, &st->rule->out_iface);
+  return opt_iface(st, opt, &st->rule->ext->out_iface);
 }
 
 static int on_match(struct args_state *st, const char *opt) {
@@ -300,7 +300,7 @@ static int on_dport(struct args_state *st, const char *opt) {
 }
 
 static int on_sport(struct args_state *st, const char *opt) {
-  return opt_ports(st, opt, &st->rule->sport);
+  return opt_ports(st, opt, &st->rule->ext->sport);
 }
 
 static int on_mark(struct args_state *st, const char *opt) {
@@ -308,10 +308,10 @@ static int on_mark(struct args_state *st, const char *opt) {
   struct kp_rule *rule = st->rule;
   if (value(st, opt, buf, sizeof(buf), NULL) != 0)
     return -1;
-  if (kp_ipt_parse_mark(buf, strlen(buf), &rule->mark.value, &rule->mark.mask) != 0)
+  if (kp_ipt_parse_mark(buf, strlen(buf), &rule->ext->mark.value, &rule->ext->mark.mask) != 0)
     return fail(st, "bad mark value for %s", opt);
-  rule->mark.present = true;
-  rule->mark.negated = st->negate;
+  rule->ext->mark.present = true;
+  rule->ext->mark.negated = st->negate;
   return 0;
 }
 
@@ -320,9 +320,10 @@ static int on_addrtype(struct args_state *st, const char *opt) {
   struct kp_rule *rule = st->rule;
   bool src = opt[2] == 's';
   if (value(st, opt, buf, sizeof(buf), NULL) != 0 ||
-      keep(st, src ? &rule->src_type : &rule->dst_type, kp_arena_strdup(&st->snap->arena, buf)))
+      keep(st, src ? &rule->ext->src_type : &rule->ext->dst_type,
+           kp_arena_strdup(&st->snap->arena, buf)))
     return -1;
-  *(src ? &rule->src_type_negated : &rule->dst_type_negated) = st->negate;
+  *(src ? &rule->ext->src_type_negated : &rule->ext->dst_type_negated) = st->negate;
   return 0;
 }
 
@@ -331,10 +332,10 @@ static int on_match_set(struct args_state *st, const char *opt) {
   struct kp_rule *rule = st->rule;
   if (value(st, opt, buf, sizeof(buf), NULL) != 0 ||
       value(st, opt, flags, sizeof(flags), NULL) != 0 ||
-      keep(st, &rule->match_set, kp_arena_strdup(&st->snap->arena, buf)) != 0 ||
-      keep(st, &rule->match_set_flags, kp_arena_strdup(&st->snap->arena, flags)) != 0)
+      keep(st, &rule->ext->match_set, kp_arena_strdup(&st->snap->arena, buf)) != 0 ||
+      keep(st, &rule->ext->match_set_flags, kp_arena_strdup(&st->snap->arena, flags)) != 0)
     return -1;
-  rule->match_set_negated = st->negate;
+  rule->ext->match_set_negated = st->negate;
   return 0;
 }
 
@@ -342,10 +343,10 @@ static int on_ctstate(struct args_state *st, const char *opt) {
   char buf[256];
   if (value(st, opt, buf + 1, sizeof(buf) - 1, NULL) != 0)
     return -1;
-  buf[0] = '!';                  /* no negation flag in the model: "!RELATED,ESTABLISHED" */
-  if (st->rule->ctstate != NULL) /* the first one wins, as for comments */
+  buf[0] = '!';                       /* no negation flag in the model: "!RELATED,ESTABLISHED" */
+  if (st->rule->ext->ctstate != NULL) /* the first one wins, as for comments */
     return 0;
-  return keep(st, &st->rule->ctstate,
+  return keep(st, &st->rule->ext->ctstate,
               kp_arena_strdup(&st->snap->arena, st->negate ? buf : buf + 1));
 }
 
@@ -356,9 +357,10 @@ static int on_probability(struct args_state *st, const char *opt) {
 static int on_nat_to(struct args_state *st, const char *opt) {
   struct tok t;
   struct kp_rule *rule = st->rule;
-  if (value(st, opt, NULL, 0, &t) != 0 || keep(st, &rule->nat_text, tok_arena(st->snap, &t)) != 0)
+  if (value(st, opt, NULL, 0, &t) != 0 ||
+      keep(st, &rule->ext->nat_text, tok_arena(st->snap, &t)) != 0)
     return -1;
-  kp_ipt_parse_nat_to(st->snap, rule, rule->nat_text, strlen(rule->nat_text));
+  kp_ipt_parse_nat_to(st->snap, rule, rule->ext->nat_text, strlen(rule->ext->nat_text));
   return 0;
 }
 
@@ -372,24 +374,24 @@ static int on_mark_target(struct args_state *st, const char *opt) {
   if (strcmp(opt, "--set-xmark") == 0 || strcmp(opt, "--set-mark") == 0) {
     if (kp_ipt_parse_mark(buf, n, &v, &m) != 0)
       return fail(st, "bad mark value for %s", opt);
-    rule->xmark_value = v;
+    rule->ext->xmark_value = v;
     /* libxt_MARK: --set-mark v/m is xmark v/(v|m) */
-    rule->xmark_mask = strcmp(opt, "--set-mark") == 0 ? (m | v) : m;
+    rule->ext->xmark_mask = strcmp(opt, "--set-mark") == 0 ? (m | v) : m;
   } else {
     if (kp_ipt_parse_u32(buf, n, &v) != 0)
       return fail(st, "bad mark value for %s", opt);
     if (strcmp(opt, "--or-mark") == 0) {
-      rule->xmark_value = v;
-      rule->xmark_mask = v;
+      rule->ext->xmark_value = v;
+      rule->ext->xmark_mask = v;
     } else if (strcmp(opt, "--xor-mark") == 0) {
-      rule->xmark_value = v;
-      rule->xmark_mask = 0;
+      rule->ext->xmark_value = v;
+      rule->ext->xmark_mask = 0;
     } else { /* --and-mark */
-      rule->xmark_value = 0;
-      rule->xmark_mask = ~v;
+      rule->ext->xmark_value = 0;
+      rule->ext->xmark_mask = ~v;
     }
   }
-  rule->mark_target = true;
+  rule->ext->mark_target = true;
   return 0;
 }
 
@@ -400,7 +402,7 @@ static int on_random_fully(struct args_state *st, const char *opt) {
 }
 
 static int on_reject_with(struct args_state *st, const char *opt) {
-  return opt_string(st, opt, &st->rule->reject_with);
+  return opt_string(st, opt, &st->rule->ext->reject_with);
 }
 
 /* When an option belongs to what came before it: any time, after its -m
@@ -475,8 +477,12 @@ static int one_option(struct args_state *st, const struct tok *opt_tok) {
 int kp_parse_ipt_rule_args(struct kp_snapshot *snap, struct kp_rule *rule, const char *args,
                            size_t len, struct kp_dump_error *err) {
   struct args_state st = {.snap = snap, .rule = rule, .cur = {args, args + len, err}};
-  if (rule->text == NULL) {
-    if ((rule->text = kp_ipt_strndup(snap, args, len)) == NULL)
+  /* A dump's rule always has its extension (text, line): the options
+   * below write into it without asking again. */
+  if (kp_rule_ext_mut(snap, rule) == NULL)
+    return oom(&st);
+  if (rule->ext->text == NULL) {
+    if ((rule->ext->text = kp_ipt_strndup(snap, args, len)) == NULL)
       return oom(&st);
   }
   for (;;) {

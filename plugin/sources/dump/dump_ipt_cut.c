@@ -33,7 +33,7 @@ static bool service_chain_unfinished(const struct kp_chain *chain, const char *t
                                          strcmp(last->target_name, "ACCEPT") != 0);
   if (strncmp(chain->name, "KUBE-SVC-", 9) != 0 && strncmp(chain->name, "KUBE-SVL-", 9) != 0)
     return false;
-  if (last->text != NULL && strstr(last->text, "statistic") != NULL)
+  if (kp_rule_ext(last)->text != NULL && strstr(kp_rule_ext(last)->text, "statistic") != NULL)
     return true;
   return chain->dump_references > 0 &&
          (last->target_name == NULL || strncmp(last->target_name, "KUBE-SEP-", 9) != 0);

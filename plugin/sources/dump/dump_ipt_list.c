@@ -136,9 +136,9 @@ static int chain_line(struct list_state *st, const char *line, size_t n, size_t 
     if (count == 6) {
       if (!sp_is(w[3], "packets,") || !sp_is(w[5], "bytes") ||
           parse_counter(st, w[2], &chain->policy_counters.packets,
-                        &chain->policy_counters.packets_text) != 0 ||
+                        &chain->policy_counter_texts.packets) != 0 ||
           parse_counter(st, w[4], &chain->policy_counters.bytes,
-                        &chain->policy_counters.bytes_text) != 0)
+                        &chain->policy_counter_texts.bytes) != 0)
         return kp_dump_fail(st->err, st->source, lineno, "malformed policy counters");
       chain->policy_counters.present = true;
     }
@@ -234,15 +234,16 @@ static int row_line(struct list_state *st, const char *line, size_t n, size_t li
   if (count < need)
     return kp_dump_fail(st->err, st->source, lineno, "rule line with too few columns");
   struct kp_rule *rule = kp_chain_add_rule(st->snap, st->chain);
-  if (rule == NULL)
+  struct kp_rule_ext *ext = rule != NULL ? kp_rule_ext_mut(st->snap, rule) : NULL;
+  if (ext == NULL)
     return kp_dump_oom(st->err, st->source, lineno);
-  rule->line = lineno;
-  rule->source = st->source;
-  rule->text = kp_ipt_strndup(st->snap, line, n);
+  ext->line = lineno;
+  ext->source = st->source;
+  ext->text = kp_ipt_strndup(st->snap, line, n);
   size_t i = st->has_num ? 1 : 0;
   if (st->has_counters) {
-    if (parse_counter(st, t[i], &rule->counters.packets, &rule->counters.packets_text) != 0 ||
-        parse_counter(st, t[i + 1], &rule->counters.bytes, &rule->counters.bytes_text) != 0)
+    if (parse_counter(st, t[i], &rule->counters.packets, &ext->counter_texts.packets) != 0 ||
+        parse_counter(st, t[i + 1], &rule->counters.bytes, &ext->counter_texts.bytes) != 0)
       return kp_dump_fail(st->err, st->source, lineno, "malformed counter");
     rule->counters.present = true;
   }
@@ -271,8 +272,8 @@ static int row_line(struct list_state *st, const char *line, size_t n, size_t li
   if (has_opt)
     i++;
   if (st->has_iface) {
-    rule->in_iface = row_iface(st, t[i++]);
-    rule->out_iface = row_iface(st, t[i++]);
+    rule->ext->in_iface = row_iface(st, t[i++]);
+    rule->ext->out_iface = row_iface(st, t[i++]);
   }
   if (row_addr(st, t[i], &rule->src) != 0 || row_addr(st, t[i + 1], &rule->dst) != 0)
     return kp_dump_fail(st->err, st->source, lineno, "malformed address column");
@@ -349,7 +350,7 @@ int kp_parse_ipt_list(struct kp_snapshot *snap, const char *source, const char *
     memset(err, 0, sizeof(*err));
     struct kp_chain *chain = st.chain;
     if (chain->rules.count > 0 &&
-        ((struct kp_rule *)chain->rules.items[chain->rules.count - 1])->line == cut_line)
+        kp_rule_ext(chain->rules.items[chain->rules.count - 1])->line == cut_line)
       chain->rules.count--; /* half read */
     chain->cut = true;
     st.table->partial = true;

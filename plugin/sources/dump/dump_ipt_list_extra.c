@@ -13,21 +13,21 @@ static void extra_mark_target(struct kp_rule *rule, struct span op, struct span 
   if (kp_ipt_parse_mark(val.p, val.n, &v, &m) != 0)
     return;
   if (sp_is(op, "or")) {
-    rule->xmark_value = v;
-    rule->xmark_mask = v;
+    rule->ext->xmark_value = v;
+    rule->ext->xmark_mask = v;
   } else if (sp_is(op, "xor")) {
-    rule->xmark_value = v;
-    rule->xmark_mask = 0;
+    rule->ext->xmark_value = v;
+    rule->ext->xmark_mask = 0;
   } else if (sp_is(op, "and")) {
-    rule->xmark_value = 0;
-    rule->xmark_mask = ~v;
+    rule->ext->xmark_value = 0;
+    rule->ext->xmark_mask = ~v;
   } else if (sp_is(op, "set") || sp_is(op, "xset")) {
-    rule->xmark_value = v;
-    rule->xmark_mask = m;
+    rule->ext->xmark_value = v;
+    rule->ext->xmark_mask = m;
   } else {
     return;
   }
-  rule->mark_target = true;
+  rule->ext->mark_target = true;
 }
 
 static const char *neg_copy(struct kp_snapshot *snap, struct span s, bool neg) {
@@ -46,6 +46,8 @@ static const char *neg_copy(struct kp_snapshot *snap, struct span s, bool neg) {
 void kp_ipt_list_extra(struct kp_snapshot *snap, struct kp_rule *rule, const char *s, size_t n) {
   struct span w[MAX_EXTRA];
   size_t count = 0, i = 0;
+  if (kp_rule_ext_mut(snap, rule) == NULL)
+    return; /* out of memory: as for the other copies here, the field stays unset */
   while (i < n && count < MAX_EXTRA) {
     while (i < n && is_blank(s[i]))
       i++;
@@ -78,7 +80,7 @@ void kp_ipt_list_extra(struct kp_snapshot *snap, struct kp_rule *rule, const cha
     if (sp_starts(x, "dpt:") || sp_starts(x, "spt:") || sp_starts(x, "dpts:") ||
         sp_starts(x, "spts:")) {
       size_t skip = x.p[3] == ':' ? 4 : 5;
-      struct kp_port_range *range = x.p[0] == 'd' ? &rule->dport : &rule->sport;
+      struct kp_port_range *range = x.p[0] == 'd' ? &rule->dport : &rule->ext->sport;
       kp_ipt_parse_ports(x.p + skip, x.n - skip, ':', range);
     } else if (sp_is(x, "MARK") && rule->target == KP_TARGET_MARK && i + 2 < count) {
       extra_mark_target(rule, w[i + 1], w[i + 2]);
@@ -90,9 +92,9 @@ void kp_ipt_list_extra(struct kp_snapshot *snap, struct kp_rule *rule, const cha
         i++;
       }
       if (i < count &&
-          kp_ipt_parse_mark(w[i].p, w[i].n, &rule->mark.value, &rule->mark.mask) == 0) {
-        rule->mark.present = true;
-        rule->mark.negated = neg;
+          kp_ipt_parse_mark(w[i].p, w[i].n, &rule->ext->mark.value, &rule->ext->mark.mask) == 0) {
+        rule->ext->mark.present = true;
+        rule->ext->mark.negated = neg;
       }
     } else if ((sp_is(x, "src-type") || sp_is(x, "dst-type")) && has_next) {
       struct span v = w[++i];
@@ -105,32 +107,32 @@ void kp_ipt_list_extra(struct kp_snapshot *snap, struct kp_rule *rule, const cha
         v.n--;
       }
       bool src = x.p[0] == 's';
-      *(src ? &rule->src_type : &rule->dst_type) = kp_ipt_strndup(snap, v.p, v.n);
-      *(src ? &rule->src_type_negated : &rule->dst_type_negated) = neg;
+      *(src ? &rule->ext->src_type : &rule->ext->dst_type) = kp_ipt_strndup(snap, v.p, v.n);
+      *(src ? &rule->ext->src_type_negated : &rule->ext->dst_type_negated) = neg;
     } else if (sp_is(x, "match-set") && has_next) {
-      rule->match_set = kp_ipt_strndup(snap, w[i + 1].p, w[i + 1].n);
-      rule->match_set_negated = neg;
+      rule->ext->match_set = kp_ipt_strndup(snap, w[i + 1].p, w[i + 1].n);
+      rule->ext->match_set_negated = neg;
       i++;
       if (i + 1 < count) {
-        rule->match_set_flags = kp_ipt_strndup(snap, w[i + 1].p, w[i + 1].n);
+        rule->ext->match_set_flags = kp_ipt_strndup(snap, w[i + 1].p, w[i + 1].n);
         i++;
       }
     } else if ((sp_is(x, "ctstate") || sp_is(x, "state")) && has_next) {
       i++;
-      if (rule->ctstate == NULL)
-        rule->ctstate = neg_copy(snap, w[i], neg);
+      if (rule->ext->ctstate == NULL)
+        rule->ext->ctstate = neg_copy(snap, w[i], neg);
     } else if (sp_is(x, "probability") && has_next) {
       rule->probability = kp_ipt_strndup(snap, w[i + 1].p, w[i + 1].n);
       i++;
     } else if (sp_starts(x, "to:") &&
                (rule->target == KP_TARGET_DNAT || rule->target == KP_TARGET_SNAT)) {
-      rule->nat_text = kp_ipt_strndup(snap, x.p + 3, x.n - 3);
-      if (rule->nat_text != NULL)
+      rule->ext->nat_text = kp_ipt_strndup(snap, x.p + 3, x.n - 3);
+      if (rule->ext->nat_text != NULL)
         kp_ipt_parse_nat_to(snap, rule, x.p + 3, x.n - 3);
     } else if (sp_is(x, "random-fully")) {
       rule->random_fully = true;
     } else if (sp_is(x, "reject-with") && has_next) {
-      rule->reject_with = kp_ipt_strndup(snap, w[i + 1].p, w[i + 1].n);
+      rule->ext->reject_with = kp_ipt_strndup(snap, w[i + 1].p, w[i + 1].n);
       i++;
     } else if (sp_is(x, "[goto]") && rule->target_name != NULL) {
       rule->target = KP_TARGET_GOTO;

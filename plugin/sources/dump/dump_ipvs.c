@@ -115,7 +115,7 @@ static int parse_endpoint(struct kp_snapshot *snap, const char *s, size_t n, str
 /* Five counter columns from word k on: conns, packets in, packets out,
  * bytes in, bytes out (--stats); the model keeps what came in. */
 static int stats_columns(struct ipvs_state *st, const struct words *w, size_t k,
-                         struct kp_counters *out, size_t lineno) {
+                         struct kp_counters *out, struct kp_counter_texts *texts, size_t lineno) {
   uint64_t v[5];
   bool suffixed[5];
   if (w->count < k + 5)
@@ -126,10 +126,9 @@ static int stats_columns(struct ipvs_state *st, const struct words *w, size_t k,
   out->present = true;
   out->packets = v[1];
   out->bytes = v[3];
-  if (suffixed[1] &&
-      (out->packets_text = kp_ipt_strndup(st->snap, w->p[k + 1], w->n[k + 1])) == NULL)
+  if (suffixed[1] && (texts->packets = kp_ipt_strndup(st->snap, w->p[k + 1], w->n[k + 1])) == NULL)
     return kp_dump_oom(st->err, st->source, lineno);
-  if (suffixed[3] && (out->bytes_text = kp_ipt_strndup(st->snap, w->p[k + 3], w->n[k + 3])) == NULL)
+  if (suffixed[3] && (texts->bytes = kp_ipt_strndup(st->snap, w->p[k + 3], w->n[k + 3])) == NULL)
     return kp_dump_oom(st->err, st->source, lineno);
   return 0;
 }
@@ -161,8 +160,10 @@ static struct kp_ipvs_service *earlier_copy(const struct ipvs_state *st,
 /* Folds the new copy's columns into the earlier one and drops it. */
 static struct kp_ipvs_service *merge_service(struct ipvs_state *st, struct kp_ipvs_service *old,
                                              const struct kp_ipvs_service *svc) {
-  if (!old->counters.present)
+  if (!old->counters.present) {
     old->counters = svc->counters;
+    old->counter_texts = svc->counter_texts;
+  }
   if (old->scheduler == NULL)
     old->scheduler = svc->scheduler;
   st->snap->ipvs.count--; /* svc was the last one added */
@@ -188,7 +189,8 @@ static int service_line(struct ipvs_state *st, const struct words *w, size_t lin
   if (st->columns == COLUMNS_PLAIN && w->count >= 3 &&
       (svc->scheduler = kp_ipt_strndup(st->snap, w->p[2], w->n[2])) == NULL)
     return kp_dump_oom(st->err, st->source, lineno);
-  if (st->columns == COLUMNS_STATS && stats_columns(st, w, 2, &svc->counters, lineno) != 0)
+  if (st->columns == COLUMNS_STATS &&
+      stats_columns(st, w, 2, &svc->counters, &svc->counter_texts, lineno) != 0)
     return -1;
   struct kp_ipvs_service *old = earlier_copy(st, svc);
   st->merging = old != NULL;
@@ -197,8 +199,10 @@ static int service_line(struct ipvs_state *st, const struct words *w, size_t lin
 }
 
 static void merge_real(struct kp_ipvs_real *old, const struct kp_ipvs_real *real) {
-  if (!old->counters.present)
+  if (!old->counters.present) {
     old->counters = real->counters;
+    old->counter_texts = real->counter_texts;
+  }
   if (old->forward == NULL) {
     old->forward = real->forward;
     old->weight = real->weight;
@@ -220,7 +224,7 @@ static int real_line(struct ipvs_state *st, const struct words *w, size_t lineno
   if (w->count < 2 || parse_endpoint(st->snap, w->p[1], w->n[1], &real->addr, &real->port) != 0)
     rc = kp_dump_fail(st->err, st->source, lineno, "malformed real server address");
   else if (st->columns == COLUMNS_STATS)
-    rc = stats_columns(st, w, 2, &real->counters, lineno);
+    rc = stats_columns(st, w, 2, &real->counters, &real->counter_texts, lineno);
   else if (st->columns == COLUMNS_PLAIN && w->count >= 6)
     rc = plain_columns(st, w, real, lineno);
   if (rc != 0)

@@ -67,13 +67,14 @@ int kp_nftp_add_rule(struct kp_nft_parser *p, struct kp_chain *chain, size_t fro
   if (chain == NULL || from >= p->ntoks)
     return 0;
   struct kp_rule *rule = kp_chain_add_rule(p->snap, chain);
-  if (rule == NULL)
+  struct kp_rule_ext *ext = rule != NULL ? kp_rule_ext_mut(p->snap, rule) : NULL;
+  if (ext == NULL)
     return kp_nftp_oom(p);
   memmove(p->toks, p->toks + from, (p->ntoks - from) * sizeof(*p->toks));
   p->ntoks -= from;
-  rule->source = p->source;
-  rule->line = p->toks[0].line;
-  if ((rule->text = statement_text(p)) == NULL ||
+  ext->source = p->source;
+  ext->line = p->toks[0].line;
+  if ((ext->text = statement_text(p)) == NULL ||
       kp_nft_parse_rule(p->snap, rule, p->toks, p->ntoks) != 0)
     return kp_nftp_oom(p);
   if (prepend && chain->rules.count > 1) {
@@ -81,7 +82,7 @@ int kp_nftp_add_rule(struct kp_nft_parser *p, struct kp_chain *chain, size_t fro
     memmove(items + 1, items, (chain->rules.count - 1) * sizeof(void *));
     items[0] = rule;
     for (size_t k = 0; k < chain->rules.count; k++)
-      ((struct kp_rule *)items[k])->index = k;
+      ((struct kp_rule *)items[k])->index = (uint32_t)k;
   }
   return 0;
 }

@@ -92,18 +92,19 @@ static int on_rule(struct json_doc *d, const json_t *obj) {
   if (skip)
     return 0;
   struct kp_rule *rule = chain != NULL ? kp_chain_add_rule(d->snap, chain) : NULL;
-  if (rule == NULL)
+  struct kp_rule_ext *ext = rule != NULL ? kp_rule_ext_mut(d->snap, rule) : NULL;
+  if (ext == NULL)
     return -1;
-  rule->source = d->source;
+  ext->source = d->source;
   const json_t *expr = json_object_get(obj, "expr");
   const char *comment = str_of(obj, "comment");
   if (comment != NULL && (rule->comment = kp_arena_strdup(&d->snap->arena, comment)) == NULL)
     return -1;
   char *text = json_is_array(expr) ? json_dumps(expr, JSON_COMPACT) : NULL;
   if (text != NULL) { /* for display: the statements as nft -j wrote them */
-    rule->text = kp_arena_strdup(&d->snap->arena, text);
+    ext->text = kp_arena_strdup(&d->snap->arena, text);
     free(text);
-    if (rule->text == NULL)
+    if (ext->text == NULL)
       return -1;
   }
   return json_is_array(expr) ? kp_nft_json_rule(d->snap, rule, expr) : 0;

@@ -137,7 +137,7 @@ static int match_payload(struct json_rule *r, const struct match *m) {
     struct kp_port_range range = {0};
     if (parse_ports(value, &range)) {
       range.negated = m->negated;
-      *(field[0] == 'd' ? &r->rule->dport : &r->rule->sport) = range;
+      *(field[0] == 'd' ? &r->rule->dport : &r->rule->ext->sport) = range;
     }
     if (!r->rule->proto_present && strcmp(protocol, "th") != 0)
       set_proto(r->rule, protocol, false);
@@ -146,10 +146,10 @@ static int match_payload(struct json_rule *r, const struct match *m) {
 }
 
 static void set_mark(struct kp_rule *rule, uint32_t value, uint32_t mask, bool negated) {
-  rule->mark.present = true;
-  rule->mark.negated = negated;
-  rule->mark.value = value;
-  rule->mark.mask = mask;
+  rule->ext->mark.present = true;
+  rule->ext->mark.negated = negated;
+  rule->ext->mark.value = value;
+  rule->ext->mark.mask = mask;
 }
 
 static int match_meta(struct json_rule *r, const struct match *m) {
@@ -173,7 +173,7 @@ static int match_meta(struct json_rule *r, const struct match *m) {
     if (name == NULL)
       return -1;
     snprintf(name, len, "%s%s", m->negated ? "!" : "", value); /* as iptables -L shows it */
-    *(key[0] == 'i' ? &r->rule->in_iface : &r->rule->out_iface) = name;
+    *(key[0] == 'i' ? &r->rule->ext->in_iface : &r->rule->ext->out_iface) = name;
   }
   return 0;
 }
@@ -197,7 +197,8 @@ static int match_ct(struct json_rule *r, const struct match *m) {
       break;
     used += (size_t)n;
   }
-  if (used > 0 && (r->rule->ctstate = kp_nft_upper_dup(&r->snap->arena, text, m->negated)) == NULL)
+  if (used > 0 &&
+      (r->rule->ext->ctstate = kp_nft_upper_dup(&r->snap->arena, text, m->negated)) == NULL)
     return -1;
   return 0;
 }
@@ -220,8 +221,9 @@ static int match_fib(struct json_rule *r, const struct match *m) {
   char *type = kp_nft_upper_dup(&r->snap->arena, value, false);
   if (type == NULL)
     return -1;
-  *(which[0] == 's' ? &r->rule->src_type : &r->rule->dst_type) = type;
-  *(which[0] == 's' ? &r->rule->src_type_negated : &r->rule->dst_type_negated) = m->negated;
+  *(which[0] == 's' ? &r->rule->ext->src_type : &r->rule->ext->dst_type) = type;
+  *(which[0] == 's' ? &r->rule->ext->src_type_negated : &r->rule->ext->dst_type_negated) =
+      m->negated;
   return 0;
 }
 
@@ -316,7 +318,7 @@ static int stmt_reject(struct json_rule *r, const json_t *body) {
     return 0;
   char text[128];
   snprintf(text, sizeof(text), "%s%s%s", type, expr != NULL ? " " : "", expr != NULL ? expr : "");
-  return (r->rule->reject_with = kp_arena_strdup(&r->snap->arena, text)) != NULL ? 0 : -1;
+  return (r->rule->ext->reject_with = kp_arena_strdup(&r->snap->arena, text)) != NULL ? 0 : -1;
 }
 
 static bool has_flag(const json_t *body, const char *flag) {
@@ -349,7 +351,7 @@ static int nat(struct json_rule *r, const json_t *body, enum kp_target_kind kind
   bool v6 = strchr(addr, ':') != NULL;
   snprintf(text, sizeof(text), "%s%s%s%s%s", v6 && has_port ? "[" : "", addr,
            v6 && has_port ? "]" : "", has_port ? ":" : "", has_port ? port : "");
-  if ((rule->nat_text = kp_arena_strdup(&r->snap->arena, text)) == NULL)
+  if ((rule->ext->nat_text = kp_arena_strdup(&r->snap->arena, text)) == NULL)
     return -1;
   kp_addr_parse(&r->snap->arena, addr, &rule->nat_addr);
   if (has_port)
@@ -375,8 +377,8 @@ static int stmt_mangle(struct json_rule *r, const json_t *body) {
   if (key_name == NULL || strcmp(key_name, "mark") != 0)
     return 0;
   if (parse_u32(value, &v)) {
-    rule->xmark_value = v;
-    rule->xmark_mask = 0xffffffffu;
+    rule->ext->xmark_value = v;
+    rule->ext->xmark_mask = 0xffffffffu;
   } else {
     static const char *const ops[] = {"|", "^", "&"};
     size_t k = 0;
@@ -385,10 +387,10 @@ static int stmt_mangle(struct json_rule *r, const json_t *body) {
       ;
     if (k == 3 || !parse_u32(json_array_get(operands, 1), &v))
       return 0;
-    rule->xmark_value = k == 2 ? 0 : v;
-    rule->xmark_mask = k == 0 ? v : k == 1 ? 0 : ~v;
+    rule->ext->xmark_value = k == 2 ? 0 : v;
+    rule->ext->xmark_mask = k == 0 ? v : k == 1 ? 0 : ~v;
   }
-  rule->mark_target = true;
+  rule->ext->mark_target = true;
   if (rule->target == KP_TARGET_NONE)
     verdict(r, KP_TARGET_MARK, "MARK");
   return 0;
@@ -399,7 +401,7 @@ static int stmt_vmap(struct json_rule *r, const json_t *body) {
   if (json_is_string(data)) {
     const char *name = json_string_value(data);
     if (name[0] == '@')
-      return (r->rule->vmap_set = kp_arena_strdup(&r->snap->arena, name)) != NULL ? 0 : -1;
+      return (r->rule->ext->vmap_set = kp_arena_strdup(&r->snap->arena, name)) != NULL ? 0 : -1;
     return 0;
   }
   const json_t *elems = json_object_get(data, "set");
@@ -441,6 +443,9 @@ static const struct {
 
 int kp_nft_json_rule(struct kp_snapshot *snap, struct kp_rule *rule, const json_t *expr) {
   struct json_rule r = {snap, rule};
+  /* A dump's rule always has its extension: the statements write into it. */
+  if (kp_rule_ext_mut(snap, rule) == NULL)
+    return -1;
   for (size_t i = 0; i < json_array_size(expr); i++) {
     const json_t *stmt = json_array_get(expr, i);
     if (!json_is_object(stmt))

@@ -42,7 +42,7 @@ int kp_nft_stmt_l4(struct kp_nft_rule_cursor *c) {
     struct kp_port_range range = {0};
     if (kp_nft_parse_ports(value, &range)) {
       range.negated = negated;
-      *(dport ? &c->rule->dport : &c->rule->sport) = range;
+      *(dport ? &c->rule->dport : &c->rule->ext->sport) = range;
     }
     if (!c->rule->proto_present && !kp_nft_tok_is(l4, "th")) {
       char name[16];
@@ -66,31 +66,31 @@ static size_t parse_mark_set(struct kp_nft_rule_cursor *c, size_t i) {
     const struct kp_nft_token *op = &c->t[i + 1];
     kp_nft_tok_copy(&c->t[i + 2], value, sizeof(value));
     if (kp_nft_parse_u32(value, &v)) {
-      r->mark_target = true;
+      r->ext->mark_target = true;
       if (kp_nft_tok_is(op, "or") || kp_nft_tok_is(op, "|")) {
-        r->xmark_value = v;
-        r->xmark_mask = v;
+        r->ext->xmark_value = v;
+        r->ext->xmark_mask = v;
       } else if (kp_nft_tok_is(op, "xor") || kp_nft_tok_is(op, "^")) {
-        r->xmark_value = v;
-        r->xmark_mask = 0;
+        r->ext->xmark_value = v;
+        r->ext->xmark_mask = 0;
       } else if (kp_nft_tok_is(op, "and") || kp_nft_tok_is(op, "&")) {
-        r->xmark_value = 0;
-        r->xmark_mask = ~v;
+        r->ext->xmark_value = 0;
+        r->ext->xmark_mask = ~v;
       } else {
-        r->mark_target = false;
+        r->ext->mark_target = false;
       }
     }
     i += 3;
   } else if (kp_nft_is_word(c, i)) {
     kp_nft_tok_copy(&c->t[i], value, sizeof(value));
     if (kp_nft_parse_u32(value, &v)) {
-      r->mark_target = true;
-      r->xmark_value = v;
-      r->xmark_mask = 0xffffffffu;
+      r->ext->mark_target = true;
+      r->ext->xmark_value = v;
+      r->ext->xmark_mask = 0xffffffffu;
     }
     i++;
   }
-  if (r->mark_target && r->target == KP_TARGET_NONE) {
+  if (r->ext->mark_target && r->target == KP_TARGET_NONE) {
     r->target = KP_TARGET_MARK;
     r->target_name = "MARK";
   }
@@ -116,10 +116,10 @@ static size_t parse_mark(struct kp_nft_rule_cursor *c, size_t i) {
     return i;
   kp_nft_tok_copy(&c->t[i], text, sizeof(text));
   if (kp_nft_parse_u32(text, &value)) {
-    c->rule->mark.present = true;
-    c->rule->mark.negated = negated;
-    c->rule->mark.value = value;
-    c->rule->mark.mask = mask;
+    c->rule->ext->mark.present = true;
+    c->rule->ext->mark.negated = negated;
+    c->rule->ext->mark.value = value;
+    c->rule->ext->mark.mask = mask;
   }
   return i + 1;
 }
@@ -137,7 +137,7 @@ static int set_iface(struct kp_nft_rule_cursor *c, bool in, const char *value, b
   if (name == NULL)
     return -1;
   snprintf(name, len, "%s%s", negated ? "!" : "", value);
-  *(in ? &c->rule->in_iface : &c->rule->out_iface) = name;
+  *(in ? &c->rule->ext->in_iface : &c->rule->ext->out_iface) = name;
   return 0;
 }
 
@@ -224,7 +224,7 @@ int kp_nft_stmt_ct(struct kp_nft_rule_cursor *c) {
   while (len > 0 && text[len - 1] == ',')
     len--;
   text[len] = '\0';
-  if (len > 0 && (c->rule->ctstate = kp_nft_upper_dup(&c->snap->arena, text, negated)) == NULL)
+  if (len > 0 && (c->rule->ext->ctstate = kp_nft_upper_dup(&c->snap->arena, text, negated)) == NULL)
     return -1;
   c->i = end;
   return 0;
@@ -244,11 +244,11 @@ int kp_nft_stmt_fib(struct kp_nft_rule_cursor *c) {
       if (type == NULL)
         return -1;
       if (saddr) {
-        c->rule->src_type = type;
-        c->rule->src_type_negated = negated;
+        c->rule->ext->src_type = type;
+        c->rule->ext->src_type_negated = negated;
       } else {
-        c->rule->dst_type = type;
-        c->rule->dst_type_negated = negated;
+        c->rule->ext->dst_type = type;
+        c->rule->ext->dst_type_negated = negated;
       }
     }
   }

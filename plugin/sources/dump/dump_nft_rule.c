@@ -52,6 +52,9 @@ static const struct {
 int kp_nft_parse_rule(struct kp_snapshot *snap, struct kp_rule *rule,
                       const struct kp_nft_token *toks, size_t n) {
   struct kp_nft_rule_cursor c = {snap, rule, toks, n, 0};
+  /* A dump's rule always has its extension: the statements write into it. */
+  if (kp_rule_ext_mut(snap, rule) == NULL)
+    return -1;
   while (c.i < c.n) {
     const struct kp_nft_token *k = &c.t[c.i];
     size_t before = c.i;

@@ -21,7 +21,7 @@ static int nat_statement(struct kp_nft_rule_cursor *c, enum kp_target_kind kind)
   char text[128];
   kp_nft_tok_copy(&c->t[i], text, sizeof(text));
   c->i = i + 1;
-  if ((r->nat_text = kp_nft_tok_dup(&c->snap->arena, &c->t[i])) == NULL)
+  if ((r->ext->nat_text = kp_nft_tok_dup(&c->snap->arena, &c->t[i])) == NULL)
     return -1;
   char *addr = text, *port = NULL;
   if (text[0] == '[') {
@@ -49,7 +49,7 @@ static int nat_statement(struct kp_nft_rule_cursor *c, enum kp_target_kind kind)
 int kp_nft_stmt_vmap(struct kp_nft_rule_cursor *c) {
   size_t i = c->i + 1;
   if (i < c->n && c->t[i].type == KP_NFT_TOK_WORD && c->t[i].n > 0 && c->t[i].p[0] == '@') {
-    if (kp_nft_dup_word(c, i, &c->rule->vmap_set) != 0)
+    if (kp_nft_dup_word(c, i, &c->rule->ext->vmap_set) != 0)
       return -1;
     c->i = i + 1;
     return 0;
@@ -153,7 +153,7 @@ int kp_nft_stmt_reject(struct kp_nft_rule_cursor *c) {
       i++;
     if (i > start) {
       size_t len = (size_t)(c->t[i - 1].p + c->t[i - 1].n - c->t[start].p);
-      if ((r->reject_with = kp_arena_strndup(&c->snap->arena, c->t[start].p, len)) == NULL)
+      if ((r->ext->reject_with = kp_arena_strndup(&c->snap->arena, c->t[start].p, len)) == NULL)
         return -1;
     }
   }

@@ -62,7 +62,7 @@ static size_t information(const struct kp_table *table) {
     for (size_t r = 0; r < chain->rules.count; r++) {
       const struct kp_rule *rule = chain->rules.items[r];
       score += rule->counters.present +
-               (rule->counters.present && rule->counters.packets_text == NULL) +
+               (rule->counters.present && kp_rule_ext(rule)->counter_texts.packets == NULL) +
                (rule->comment != NULL);
     }
   }
@@ -102,7 +102,7 @@ static size_t first_rule_line(const struct kp_table *table) {
   for (size_t i = 0; i < table->chains.count; i++) {
     const struct kp_chain *chain = table->chains.items[i];
     for (size_t r = 0; r < chain->rules.count; r++) {
-      size_t line = ((const struct kp_rule *)chain->rules.items[r])->line;
+      size_t line = kp_rule_ext(chain->rules.items[r])->line;
       first = line > 0 && (first == 0 || line < first) ? line : first;
     }
   }

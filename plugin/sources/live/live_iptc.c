@@ -80,13 +80,17 @@ static void set_addr(struct kp_addr *out, const void *addr, const void *mask, si
 
 /* "eth0", "veth+" (iptables keeps the '+' in the name and masks it out),
  * "!eth0" when negated (the model keeps interfaces as text). */
-static int set_iface(struct kp_xt_ctx *ctx, const char **out, const char *name, bool negated,
+static int set_iface(struct kp_xt_ctx *ctx, struct kp_rule *rule, const char *name, bool negated,
                      char opt, struct kp_rule_text *text) {
   size_t len = strnlen(name, IFNAMSIZ);
   if (len == 0)
     return 0;
+  struct kp_rule_ext *ext = kp_rule_ext_mut(ctx->snap, rule);
+  if (ext == NULL)
+    return -1;
   char buf[IFNAMSIZ + 2];
   snprintf(buf, sizeof(buf), "%s%.*s", negated ? "!" : "", (int)len, name);
+  const char **out = opt == 'i' ? &ext->in_iface : &ext->out_iface;
   *out = kp_arena_strdup(&ctx->snap->arena, buf);
   kp_rule_text_add(text, "%s -%c %s", negated ? " !" : "", opt, negated ? buf + 1 : buf);
   return *out == NULL ? -1 : 0;
@@ -133,9 +137,8 @@ static int decode4(struct kp_xt_ctx *ctx, struct kp_rule *rule, const void *entr
   set_counters(rule, &e->counters);
   set_addr(&rule->src, &ip->src, &ip->smsk, 4, ip->invflags & IPT_INV_SRCIP, 's', text);
   set_addr(&rule->dst, &ip->dst, &ip->dmsk, 4, ip->invflags & IPT_INV_DSTIP, 'd', text);
-  if (set_iface(ctx, &rule->in_iface, ip->iniface, ip->invflags & IPT_INV_VIA_IN, 'i', text) != 0 ||
-      set_iface(ctx, &rule->out_iface, ip->outiface, ip->invflags & IPT_INV_VIA_OUT, 'o', text) !=
-          0)
+  if (set_iface(ctx, rule, ip->iniface, ip->invflags & IPT_INV_VIA_IN, 'i', text) != 0 ||
+      set_iface(ctx, rule, ip->outiface, ip->invflags & IPT_INV_VIA_OUT, 'o', text) != 0)
     return -1;
   set_proto(rule, ip->proto, ip->invflags & IPT_INV_PROTO, text);
   if (ip->flags & IPT_F_FRAG)
@@ -151,10 +154,8 @@ static int decode6(struct kp_xt_ctx *ctx, struct kp_rule *rule, const void *entr
   set_counters(rule, &e->counters);
   set_addr(&rule->src, &ip->src, &ip->smsk, 16, ip->invflags & IP6T_INV_SRCIP, 's', text);
   set_addr(&rule->dst, &ip->dst, &ip->dmsk, 16, ip->invflags & IP6T_INV_DSTIP, 'd', text);
-  if (set_iface(ctx, &rule->in_iface, ip->iniface, ip->invflags & IP6T_INV_VIA_IN, 'i', text) !=
-          0 ||
-      set_iface(ctx, &rule->out_iface, ip->outiface, ip->invflags & IP6T_INV_VIA_OUT, 'o', text) !=
-          0)
+  if (set_iface(ctx, rule, ip->iniface, ip->invflags & IP6T_INV_VIA_IN, 'i', text) != 0 ||
+      set_iface(ctx, rule, ip->outiface, ip->invflags & IP6T_INV_VIA_OUT, 'o', text) != 0)
     return -1;
   set_proto(rule, ip->proto, ip->invflags & IP6T_INV_PROTO, text);
   return decode_body(ctx, rule, e, sizeof(*e), e->target_offset, e->next_offset, verdict,
@@ -236,7 +237,6 @@ int kp_iptc_add_rule(struct kp_xt_ctx *ctx, struct kp_chain *chain, const void *
   struct kp_rule *rule = kp_chain_add_rule(snap, chain);
   if (rule == NULL)
     return -1;
-  rule->line = 0;
   ctx->jump_hint = jump;
   if (!snap->rule_text) {
     int rc = ops->decode(ctx, rule, entry, verdict, NULL);
@@ -251,7 +251,10 @@ int kp_iptc_add_rule(struct kp_xt_ctx *ctx, struct kp_chain *chain, const void *
   ctx->jump_hint = NULL;
   if (rc != 0)
     return -1;
-  return (rule->text = kp_arena_strndup(&snap->arena, text.buf, text.len)) == NULL ? -1 : 0;
+  struct kp_rule_ext *ext = kp_rule_ext_mut(snap, rule);
+  return ext == NULL || (ext->text = kp_arena_strndup(&snap->arena, text.buf, text.len)) == NULL
+             ? -1
+             : 0;
 }
 
 /* libiptc's chain names by address: for a jump, iptc_get_target() returns

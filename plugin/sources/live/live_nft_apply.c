@@ -249,7 +249,6 @@ static int reused_rule(struct kp_nft_ftable *ft, struct kp_chain *chain, const s
   struct kp_rule fresh = *old;
   fresh.chain = chain;
   fresh.index = rule->index;
-  fresh.source = rule->source;
   *rule = fresh;
   kp_nft_rule_counters(nlh, &rule->counters);
   return kp_nft_handles_put(&ft->rules, handle, rule);

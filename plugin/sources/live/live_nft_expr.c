@@ -136,7 +136,6 @@ int kp_nft_decode_rule(struct kp_nft_table_ctx *ctx, const struct kp_nft_rule_ms
     text.buf[0] = '\0';
     d.text = &text;
   }
-  rule->line = 0;
   d.spell->rule_head(d.text, rule->chain->name);
   struct kp_nft_expr e;
   if (msg->n_exprs <= KP_NFT_RULE_EXPRS) {
@@ -170,6 +169,7 @@ int kp_nft_decode_rule(struct kp_nft_table_ctx *ctx, const struct kp_nft_rule_ms
   if (d.text == NULL)
     return 0;
   const char *start = text.buf[0] == ' ' ? text.buf + 1 : text.buf;
-  rule->text = kp_arena_strndup(&ctx->snap->arena, start, text.len - (size_t)(start - text.buf));
-  return rule->text == NULL ? -1 : 0;
+  struct kp_rule_ext *ext = kp_nft_ext(&d);
+  ext->text = kp_arena_strndup(&ctx->snap->arena, start, text.len - (size_t)(start - text.buf));
+  return d.rc != 0 || ext->text == NULL ? -1 : 0;
 }

@@ -77,6 +77,18 @@ struct kp_nft_dec {
   int rc; /* -1 once out of memory */
 };
 
+/* The rule's extension (kp_rule_ext_mut), for the fields few rules have.
+ * Out of memory: rc = -1 (the rule fails) and a scratch record that the
+ * caller's writes go to unseen. */
+static inline struct kp_rule_ext *kp_nft_ext(struct kp_nft_dec *d) {
+  static _Thread_local struct kp_rule_ext scratch;
+  struct kp_rule_ext *ext = kp_rule_ext_mut(d->ctx->snap, d->rule);
+  if (ext != NULL)
+    return ext;
+  d->rc = -1;
+  return &scratch;
+}
+
 /* NFT_REG_1..4 are 16-byte registers = 4 slots each; NFT_REG32_00.. one slot. */
 static inline struct kp_nft_reg *kp_nft_slot(struct kp_nft_dec *d, uint32_t reg) {
   if (reg >= NFT_REG_1 && reg <= NFT_REG_4)

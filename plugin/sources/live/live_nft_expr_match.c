@@ -97,13 +97,12 @@ static void fib_cmp(struct kp_nft_dec *d, const struct kp_nft_reg *r, uint32_t v
     return;
   const char *name = kp_addrtype_name(value);
   bool saddr = r->key & NFTA_FIB_F_SADDR;
-  struct kp_rule *rule = d->rule;
   if (saddr) {
-    rule->src_type = name;
-    rule->src_type_negated = neg;
+    kp_nft_ext(d)->src_type = name;
+    kp_nft_ext(d)->src_type_negated = neg;
   } else {
-    rule->dst_type = name;
-    rule->dst_type_negated = neg;
+    kp_nft_ext(d)->dst_type = name;
+    kp_nft_ext(d)->dst_type_negated = neg;
   }
   d->spell->addrtype(d->text, saddr, neg, name);
 }
@@ -112,8 +111,8 @@ static void fib_cmp(struct kp_nft_dec *d, const struct kp_nft_reg *r, uint32_t v
 static void ct_state(struct kp_nft_dec *d, uint32_t bits, bool neg) {
   char buf[80];
   kp_ctstate_format(buf, sizeof(buf), bits, false, neg);
-  if (d->rule->ctstate == NULL)
-    d->rule->ctstate = kp_nft_dup(d, buf);
+  if (kp_rule_ext(d->rule)->ctstate == NULL)
+    kp_nft_ext(d)->ctstate = kp_nft_dup(d, buf);
   d->spell->ct_state(d->text, buf);
 }
 
@@ -134,7 +133,7 @@ static void payload_cmp(struct kp_nft_dec *d, const struct kp_nft_reg *r, uint32
       kp_rule_text_add(d->text, " [payload nh+%u]", r->offset);
   } else if (r->base == NFT_PAYLOAD_TRANSPORT_HEADER && len == 2 &&
              (r->offset == 0 || r->offset == 2)) {
-    port_cmp(d, r->offset == 0 ? &rule->sport : &rule->dport, op, kp_nft_port(data),
+    port_cmp(d, r->offset == 0 ? &kp_nft_ext(d)->sport : &rule->dport, op, kp_nft_port(data),
              r->offset == 0 ? "sport" : "dport");
   } else {
     kp_rule_text_add(d->text, " [payload %u+%u]", r->base, r->offset);
@@ -151,17 +150,17 @@ static void meta_cmp(struct kp_nft_dec *d, const struct kp_nft_reg *r, bool neg,
   case NFT_META_PROTOCOL:
     break; /* the table's family already says it */
   case NFT_META_IIFNAME:
-    iface(d, &rule->in_iface, data, len, neg, "-i");
+    iface(d, &kp_nft_ext(d)->in_iface, data, len, neg, "-i");
     break;
   case NFT_META_OIFNAME:
-    iface(d, &rule->out_iface, data, len, neg, "-o");
+    iface(d, &kp_nft_ext(d)->out_iface, data, len, neg, "-o");
     break;
   case NFT_META_MARK:
-    rule->mark.present = true;
-    rule->mark.negated = neg;
-    rule->mark.value = kp_nft_u32(data, len);
-    rule->mark.mask = r->bitwise ? kp_nft_u32(r->mask, 4) : 0xffffffffu;
-    d->spell->mark(d->text, neg, rule->mark.value, rule->mark.mask);
+    kp_nft_ext(d)->mark.present = true;
+    kp_nft_ext(d)->mark.negated = neg;
+    kp_nft_ext(d)->mark.value = kp_nft_u32(data, len);
+    kp_nft_ext(d)->mark.mask = r->bitwise ? kp_nft_u32(r->mask, 4) : 0xffffffffu;
+    d->spell->mark(d->text, neg, kp_rule_ext(rule)->mark.value, kp_rule_ext(rule)->mark.mask);
     break;
   default:
     kp_rule_text_add(d->text, " [meta %u]", r->key);
@@ -210,7 +209,7 @@ void kp_nft_expr_range(struct kp_nft_dec *d, const struct kp_nft_expr *e) {
   if (r == NULL || from == NULL || to == NULL || r->src != KP_REG_PAYLOAD ||
       r->base != NFT_PAYLOAD_TRANSPORT_HEADER || flen != 2 || tlen != 2)
     return;
-  struct kp_port_range *pr = r->offset == 0 ? &d->rule->sport : &d->rule->dport;
+  struct kp_port_range *pr = r->offset == 0 ? &kp_nft_ext(d)->sport : &d->rule->dport;
   pr->present = true;
   pr->negated = kp_nft_attr_get_u32(e, NFTA_RANGE_OP) == NFT_RANGE_NEQ;
   pr->lo = kp_nft_port(from);

@@ -93,7 +93,12 @@ static void nat_text(struct kp_nft_dec *d, const struct kp_nft_reg *addr,
   }
   if (buf[0] != '\0') {
     const char *t = rule->target == KP_TARGET_MASQUERADE && buf[0] == ':' ? buf + 1 : buf;
-    rule->nat_text = kp_nft_dup(d, t);
+    /* kp_rule_nat_text() formats it from the fields, but for an IPv6
+     * address in brackets whose port comes from a register */
+    if (used > 0 && v6 && port != NULL && !rule->nat_ports.present)
+      kp_nft_ext(d)->nat_text = kp_nft_dup(d, t);
+    else
+      rule->nat_text_format = true;
     kp_rule_text_add(d->text, " %s", t);
   }
 }
@@ -131,17 +136,17 @@ void kp_nft_expr_meta_set(struct kp_nft_dec *d, const struct kp_nft_expr *e) {
   }
   struct kp_rule *rule = d->rule;
   if (r->src == KP_REG_META && r->key == NFT_META_MARK) {
-    rule->xmark_mask = r->bitwise ? ~kp_nft_u32(r->mask, 4) : 0;
-    rule->xmark_value = r->bitwise ? kp_nft_u32(r->xor_, 4) : 0;
+    kp_nft_ext(d)->xmark_mask = r->bitwise ? ~kp_nft_u32(r->mask, 4) : 0;
+    kp_nft_ext(d)->xmark_value = r->bitwise ? kp_nft_u32(r->xor_, 4) : 0;
   } else if (r->src == KP_REG_IMM) {
-    rule->xmark_mask = 0xffffffffu;
-    rule->xmark_value = kp_nft_u32(r->data, r->data_len);
+    kp_nft_ext(d)->xmark_mask = 0xffffffffu;
+    kp_nft_ext(d)->xmark_value = kp_nft_u32(r->data, r->data_len);
   } else {
     return;
   }
-  rule->mark_target = true;
+  kp_nft_ext(d)->mark_target = true;
   set_target(d, KP_TARGET_MARK, "MARK");
-  d->spell->set_xmark(d->text, rule->xmark_value, rule->xmark_mask);
+  d->spell->set_xmark(d->text, kp_rule_ext(rule)->xmark_value, kp_rule_ext(rule)->xmark_mask);
 }
 
 void kp_nft_expr_reject(struct kp_nft_dec *d, const struct kp_nft_expr *e) {
@@ -165,7 +170,7 @@ void kp_nft_expr_lookup(struct kp_nft_dec *d, const struct kp_nft_expr *e) {
   if (anon == NULL) {
     char name[300];
     snprintf(name, sizeof(name), "@%s", set);
-    d->rule->vmap_set = kp_nft_dup(d, name);
+    kp_nft_ext(d)->vmap_set = kp_nft_dup(d, name);
     kp_rule_text_add(d->text, " vmap @%s", set);
     return;
   }

@@ -67,15 +67,15 @@ static void ports(struct kp_port_range *out, const uint16_t pts[2], bool inv, co
     kp_rule_text_add(text, "%s --%s %u:%u", inv ? " !" : "", opt, pts[0], pts[1]);
 }
 
-static void match_tcpudp(struct kp_rule *rule, const struct kp_xt_payload *p, bool tcp,
-                         struct kp_rule_text *text) {
+static int match_tcpudp(struct kp_xt_ctx *ctx, struct kp_rule *rule, const struct kp_xt_payload *p,
+                        bool tcp, struct kp_rule_text *text) {
   uint16_t spts[2], dpts[2];
   uint8_t inv;
   kp_rule_text_add(text, " -m %s", tcp ? "tcp" : "udp");
   if (tcp) {
     struct xt_tcp info;
     if (!KP_XT_FITS(p, info))
-      return;
+      return 0;
     memcpy(&info, p->data, sizeof(info));
     memcpy(spts, info.spts, sizeof(spts));
     memcpy(dpts, info.dpts, sizeof(dpts));
@@ -83,33 +83,45 @@ static void match_tcpudp(struct kp_rule *rule, const struct kp_xt_payload *p, bo
   } else {
     struct xt_udp info;
     if (!KP_XT_FITS(p, info))
-      return;
+      return 0;
     memcpy(&info, p->data, sizeof(info));
     memcpy(spts, info.spts, sizeof(spts));
     memcpy(dpts, info.dpts, sizeof(dpts));
     inv = info.invflags;
   }
-  ports(&rule->sport, spts, inv & XT_TCP_INV_SRCPT, "sport", text);
+  struct kp_port_range sport = {0};
+  ports(&sport, spts, inv & XT_TCP_INV_SRCPT, "sport", text);
   ports(&rule->dport, dpts, inv & XT_TCP_INV_DSTPT, "dport", text);
+  if (!sport.present)
+    return 0; /* kube-proxy matches destination ports only: no extension */
+  struct kp_rule_ext *ext = kp_rule_ext_mut(ctx->snap, rule);
+  if (ext == NULL)
+    return -1;
+  ext->sport = sport;
+  return 0;
 }
 
-static void match_mark(struct kp_rule *rule, const struct kp_xt_payload *p,
-                       struct kp_rule_text *text) {
+static int match_mark(struct kp_xt_ctx *ctx, struct kp_rule *rule, const struct kp_xt_payload *p,
+                      struct kp_rule_text *text) {
   struct xt_mark_mtinfo1 info;
   if (p->revision != 1 || !KP_XT_FITS(p, info)) {
     kp_rule_text_add(text, " -m mark");
-    return;
+    return 0;
   }
   memcpy(&info, p->data, sizeof(info));
-  rule->mark.present = true;
-  rule->mark.negated = info.invert != 0;
-  rule->mark.value = info.mark;
-  rule->mark.mask = info.mask;
+  struct kp_rule_ext *ext = kp_rule_ext_mut(ctx->snap, rule);
+  if (ext == NULL)
+    return -1;
+  ext->mark.present = true;
+  ext->mark.negated = info.invert != 0;
+  ext->mark.value = info.mark;
+  ext->mark.mask = info.mask;
   if (info.mask == 0xffffffffu)
     kp_rule_text_add(text, " -m mark%s --mark 0x%x", info.invert ? " !" : "", info.mark);
   else
     kp_rule_text_add(text, " -m mark%s --mark 0x%x/0x%x", info.invert ? " !" : "", info.mark,
                      info.mask);
+  return 0;
 }
 
 /* Route type bits (1 << RTN_*), comma-joined in bit order as iptables
@@ -160,8 +172,12 @@ static int match_addrtype(struct kp_xt_ctx *ctx, struct kp_rule *rule,
     inv_dst = info.flags & XT_ADDRTYPE_INVERT_DEST;
   }
   kp_rule_text_add(text, " -m addrtype");
-  if (addrtype_one(ctx, src, inv_src, &rule->src_type, &rule->src_type_negated, "src-type", text) ||
-      addrtype_one(ctx, dst, inv_dst, &rule->dst_type, &rule->dst_type_negated, "dst-type", text))
+  if (src == 0 && dst == 0)
+    return 0;
+  struct kp_rule_ext *ext = kp_rule_ext_mut(ctx->snap, rule);
+  if (ext == NULL ||
+      addrtype_one(ctx, src, inv_src, &ext->src_type, &ext->src_type_negated, "src-type", text) ||
+      addrtype_one(ctx, dst, inv_dst, &ext->dst_type, &ext->dst_type_negated, "dst-type", text))
     return -1;
   return 0;
 }
@@ -196,11 +212,14 @@ static int match_set(struct kp_xt_ctx *ctx, struct kp_rule *rule, const struct k
                                info.match_set.flags & (1u << i) ? "src" : "dst");
   }
   const char *name = kp_ipset_name(&ctx->sets, &ctx->snap->arena, index);
-  if (rule->match_set == NULL) {
-    rule->match_set = name;
-    rule->match_set_flags = kp_arena_strdup(&ctx->snap->arena, flags);
-    rule->match_set_negated = inv;
-    if (name == NULL || rule->match_set_flags == NULL)
+  if (kp_rule_ext(rule)->match_set == NULL) {
+    struct kp_rule_ext *ext = kp_rule_ext_mut(ctx->snap, rule);
+    if (ext == NULL)
+      return -1;
+    ext->match_set = name;
+    ext->match_set_flags = kp_arena_strdup(&ctx->snap->arena, flags);
+    ext->match_set_negated = inv;
+    if (name == NULL || ext->match_set_flags == NULL)
       return -1;
   }
   kp_rule_text_add(text, " -m set%s --match-set %s %s", inv ? " !" : "", name ? name : "?", flags);
@@ -216,10 +235,13 @@ static int set_ctstate(struct kp_xt_ctx *ctx, struct kp_rule *rule, unsigned mas
   const char *names = inv ? stored + 1 : stored;
   kp_rule_text_add(text, alias ? " -m state%s --state %s" : " -m conntrack%s --ctstate %s",
                    inv ? " !" : "", names);
-  if (rule->ctstate != NULL)
+  if (kp_rule_ext(rule)->ctstate != NULL)
     return 0;
-  rule->ctstate = kp_arena_strdup(&ctx->snap->arena, stored);
-  return rule->ctstate == NULL ? -1 : 0;
+  struct kp_rule_ext *ext = kp_rule_ext_mut(ctx->snap, rule);
+  if (ext == NULL)
+    return -1;
+  ext->ctstate = kp_arena_strdup(&ctx->snap->arena, stored);
+  return ext->ctstate == NULL ? -1 : 0;
 }
 
 static int match_conntrack(struct kp_xt_ctx *ctx, struct kp_rule *rule,
@@ -290,23 +312,17 @@ static int match_statistic(struct kp_xt_ctx *ctx, struct kp_rule *rule,
 
 static int match_tcp(struct kp_xt_ctx *ctx, struct kp_rule *rule, const struct kp_xt_payload *p,
                      struct kp_rule_text *text) {
-  (void)ctx;
-  match_tcpudp(rule, p, true, text);
-  return 0;
+  return match_tcpudp(ctx, rule, p, true, text);
 }
 
 static int match_udp(struct kp_xt_ctx *ctx, struct kp_rule *rule, const struct kp_xt_payload *p,
                      struct kp_rule_text *text) {
-  (void)ctx;
-  match_tcpudp(rule, p, false, text);
-  return 0;
+  return match_tcpudp(ctx, rule, p, false, text);
 }
 
 static int match_mark_fn(struct kp_xt_ctx *ctx, struct kp_rule *rule, const struct kp_xt_payload *p,
                          struct kp_rule_text *text) {
-  (void)ctx;
-  match_mark(rule, p, text);
-  return 0;
+  return match_mark(ctx, rule, p, text);
 }
 
 /* The matches decoded, by extension name; any other only shows in the text. */

@@ -120,11 +120,17 @@ static int target_nat(struct kp_xt_ctx *ctx, struct kp_rule *rule, const struct 
   rule->random_fully = (r.flags & NF_NAT_RANGE_PROTO_RANDOM_FULLY) != 0;
   const char *ports_only = buf[0] == ':' ? buf + 1 : buf; /* MASQUERADE --to-ports 1-2 */
   if (buf[0] != '\0') {
-    rule->nat_text =
-        kp_arena_strdup(&ctx->snap->arena, rule->target == KP_TARGET_MASQUERADE ? ports_only : buf);
-    if (rule->nat_text == NULL)
-      return -1;
-    kp_rule_text_add(text, " --%s %s", opt, rule->nat_text);
+    const char *nat_text = rule->target == KP_TARGET_MASQUERADE ? ports_only : buf;
+    /* kp_rule_nat_text() formats it from the fields when they hold it all:
+     * one address (an address range is kept as text) */
+    if ((r.flags & NF_NAT_RANGE_MAP_IPS) && memcmp(r.min_addr, r.max_addr, alen) != 0) {
+      struct kp_rule_ext *ext = kp_rule_ext_mut(ctx->snap, rule);
+      if (ext == NULL || (ext->nat_text = kp_arena_strdup(&ctx->snap->arena, nat_text)) == NULL)
+        return -1;
+    } else {
+      rule->nat_text_format = true;
+    }
+    kp_rule_text_add(text, " --%s %s", opt, nat_text);
   }
   if (r.flags & NF_NAT_RANGE_PROTO_RANDOM)
     kp_rule_text_add(text, " --random");
@@ -135,20 +141,24 @@ static int target_nat(struct kp_xt_ctx *ctx, struct kp_rule *rule, const struct 
   return 0;
 }
 
-static void target_mark(struct kp_rule *rule, const struct kp_xt_payload *p,
-                        struct kp_rule_text *text) {
+static int target_mark(struct kp_xt_ctx *ctx, struct kp_rule *rule, const struct kp_xt_payload *p,
+                       struct kp_rule_text *text) {
   struct xt_mark_tginfo2 info;
   if (p->revision != 2 || !KP_XT_FITS(p, info))
-    return; /* revisions 0/1 predate Linux 2.6.25 */
+    return 0; /* revisions 0/1 predate Linux 2.6.25 */
   memcpy(&info, p->data, sizeof(info));
-  rule->mark_target = true;
-  rule->xmark_value = info.mark;
-  rule->xmark_mask = info.mask;
+  struct kp_rule_ext *ext = kp_rule_ext_mut(ctx->snap, rule);
+  if (ext == NULL)
+    return -1;
+  ext->mark_target = true;
+  ext->xmark_value = info.mark;
+  ext->xmark_mask = info.mask;
   kp_rule_text_add(text, " --set-xmark 0x%x/0x%x", info.mark, info.mask);
+  return 0;
 }
 
-static void target_reject(struct kp_xt_ctx *ctx, struct kp_rule *rule,
-                          const struct kp_xt_payload *p, struct kp_rule_text *text) {
+static int target_reject(struct kp_xt_ctx *ctx, struct kp_rule *rule, const struct kp_xt_payload *p,
+                         struct kp_rule_text *text) {
   static const char *const v4[] = {
       [IPT_ICMP_NET_UNREACHABLE] = "icmp-net-unreachable",
       [IPT_ICMP_HOST_UNREACHABLE] = "icmp-host-unreachable",
@@ -173,13 +183,19 @@ static void target_reject(struct kp_xt_ctx *ctx, struct kp_rule *rule,
   };
   uint32_t with;
   if (p->len < sizeof(with))
-    return;
+    return 0;
   memcpy(&with, p->data, sizeof(with)); /* both structs are one 32-bit field */
   bool is6 = ctx->family == KP_FAMILY_IPV6;
   size_t n = is6 ? sizeof(v6) / sizeof(v6[0]) : sizeof(v4) / sizeof(v4[0]);
-  rule->reject_with = with < n ? (is6 ? v6 : v4)[with] : NULL;
-  if (rule->reject_with != NULL)
-    kp_rule_text_add(text, " --reject-with %s", rule->reject_with);
+  const char *reject_with = with < n ? (is6 ? v6 : v4)[with] : NULL;
+  if (reject_with == NULL)
+    return 0;
+  struct kp_rule_ext *ext = kp_rule_ext_mut(ctx->snap, rule);
+  if (ext == NULL)
+    return -1;
+  ext->reject_with = reject_with;
+  kp_rule_text_add(text, " --reject-with %s", reject_with);
+  return 0;
 }
 
 static bool verdict_kind(const char *name, enum kp_target_kind *kind, const char **literal) {
@@ -213,14 +229,11 @@ static int target_masquerade(struct kp_xt_ctx *ctx, struct kp_rule *rule,
 }
 static int target_mark_fn(struct kp_xt_ctx *ctx, struct kp_rule *rule,
                           const struct kp_xt_payload *p, struct kp_rule_text *text) {
-  (void)ctx;
-  target_mark(rule, p, text);
-  return 0;
+  return target_mark(ctx, rule, p, text);
 }
 static int target_reject_fn(struct kp_xt_ctx *ctx, struct kp_rule *rule,
                             const struct kp_xt_payload *p, struct kp_rule_text *text) {
-  target_reject(ctx, rule, p, text);
-  return 0;
+  return target_reject(ctx, rule, p, text);
 }
 
 /* The extension targets decoded, by kind: their name is kept as a literal
@@ -261,7 +274,9 @@ int kp_xt_decode_target(struct kp_xt_ctx *ctx, struct kp_rule *rule, const void 
       rule->target = KP_TARGET_NONE;
       return 0;
     }
-    if (verdict_kind(verdict_name, &rule->target, &rule->target_name)) {
+    enum kp_target_kind kind;
+    if (verdict_kind(verdict_name, &kind, &rule->target_name)) {
+      rule->target = (uint8_t)kind;
       kp_rule_text_add(text, " -j %s", verdict_name);
       return 0;
     }
