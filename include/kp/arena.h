@@ -14,7 +14,7 @@ struct kp_arena {
 void kp_arena_init(struct kp_arena *arena);
 void kp_arena_free(struct kp_arena *arena);
 
-/* Zeroed, 16-byte aligned. Returns NULL only when malloc fails. */
+/* Zeroed, 8-byte aligned. Returns NULL only when malloc fails. */
 void *kp_arena_alloc(struct kp_arena *arena, size_t size);
 char *kp_arena_strdup(struct kp_arena *arena, const char *s);
 char *kp_arena_strndup(struct kp_arena *arena, const char *s, size_t n);
@@ -28,5 +28,8 @@ struct kp_ptrvec {
 };
 
 int kp_ptrvec_push(struct kp_arena *arena, struct kp_ptrvec *vec, void *item);
+/* Room for capacity items without growing (a known count: no abandoned
+ * copies). 0 / -1 OOM. */
+int kp_ptrvec_reserve(struct kp_arena *arena, struct kp_ptrvec *vec, size_t capacity);
 
 #endif

@@ -183,24 +183,42 @@ const char *kp_rule_nat_text(const struct kp_rule *rule, char *buf, size_t len);
 
 struct kp_table;
 
-struct kp_chain {
-  const char *name;
-  struct kp_table *table;
-  bool builtin;       /* iptables built-in chain, or nft base chain with a hook */
-  bool declared;      /* false when only referenced (partial restore input) */
+/* What only built-in (base) chains have; read through kp_chain_ext(),
+ * which gives kp_chain_ext_none (all absent) for any other chain. */
+struct kp_chain_ext {
   const char *hook;   /* nft base chains: "prerouting", ...; else NULL */
   const char *policy; /* "ACCEPT"/"DROP" for built-ins, NULL otherwise */
   struct kp_counters policy_counters;
   struct kp_counter_texts policy_counter_texts;
-  int dump_references;    /* "(N references)" of iptables -L; -1 when unknown. Counts
-                             referrers that may lie outside the input. */
-  bool cut;               /* the input ends inside this chain: its rules are incomplete */
-  struct kp_ptrvec rules; /* struct kp_rule * in order */
+};
+
+/* One per chain (40k at 10k services in a live read); sizeof is pinned by
+ * test_model (chain_record_size). */
+struct kp_chain {
+  const char *name;
+  struct kp_table *table;
+  struct kp_chain_ext *ext; /* NULL: hook, policy and its counters absent */
+  struct kp_ptrvec rules;   /* struct kp_rule * in order */
 
   /* Filled by kp_snapshot_finalize(): */
   struct kp_ptrvec referrers; /* struct kp_rule * that jump/goto here (incl. vmap) */
   size_t set_referrers;       /* map elements whose verdict jumps/goes here */
+
+  int dump_references; /* "(N references)" of iptables -L; -1 when unknown. Counts
+                          referrers that may lie outside the input. */
+  bool builtin;        /* iptables built-in chain, or nft base chain with a hook */
+  bool declared;       /* false when only referenced (partial restore input) */
+  bool cut;            /* the input ends inside this chain: its rules are incomplete */
 };
+
+extern const struct kp_chain_ext kp_chain_ext_none;
+
+static inline const struct kp_chain_ext *kp_chain_ext(const struct kp_chain *chain) {
+  return chain->ext != NULL ? chain->ext : &kp_chain_ext_none;
+}
+/* The chain's extension, allocated (zeroed) in snap's arena when it has
+ * none. NULL on OOM. */
+struct kp_chain_ext *kp_chain_ext_mut(struct kp_snapshot *snap, struct kp_chain *chain);
 
 struct kp_set_elem {
   const char *key;     /* "172.30.0.41 . tcp . 80" */
@@ -381,7 +399,10 @@ struct kp_chain *kp_table_chain(const struct kp_table *table, const char *name);
 /* Finds or creates; a created chain has declared=true, dump_references=-1. */
 struct kp_chain *kp_table_add_chain(struct kp_snapshot *snap, struct kp_table *table,
                                     const char *name);
-/* Appends a zeroed rule with chain/index/source set. */
+/* Room for count chains in table (its vector and name index), for a source
+ * that knows how many come: no regrowth. 0 / -1 OOM. */
+int kp_table_reserve_chains(struct kp_snapshot *snap, struct kp_table *table, size_t count);
+/* Appends a zeroed rule with chain and index set. */
 struct kp_rule *kp_chain_add_rule(struct kp_snapshot *snap, struct kp_chain *chain);
 struct kp_set *kp_table_set(const struct kp_table *table, const char *name);
 struct kp_set *kp_table_add_set(struct kp_snapshot *snap, struct kp_table *table, const char *name);

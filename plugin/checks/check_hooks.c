@@ -51,7 +51,7 @@ static bool jumps_from(const struct kp_chain *to, const char *from) {
 }
 
 static bool is_hooked(const struct kp_chain *chain) {
-  return chain->builtin || chain->hook != NULL;
+  return chain->builtin || kp_chain_ext(chain)->hook != NULL;
 }
 
 static int fail(struct kp_check_ctx *ctx, const struct kp_table *table, const char *chain,

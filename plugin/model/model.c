@@ -17,8 +17,13 @@ struct kp_chain_index {
 static int chain_index_insert(struct kp_arena *arena, struct kp_chain_index *index,
                               struct kp_chain *chain);
 
-static int chain_index_grow(struct kp_arena *arena, struct kp_chain_index *index) {
-  size_t capacity = index->capacity ? index->capacity * 2 : 64;
+/* At most 3/4 full: a live nat table has 40k chains at 10k services, and
+ * every slot is 8 bytes of the read's peak. */
+static bool chain_index_full(const struct kp_chain_index *index, size_t count) {
+  return count * 4 > index->capacity * 3;
+}
+
+static int chain_index_grow(struct kp_arena *arena, struct kp_chain_index *index, size_t capacity) {
   struct kp_chain **old = index->slots;
   size_t old_capacity = index->capacity;
   index->slots = kp_arena_alloc(arena, capacity * sizeof(*index->slots));
@@ -36,7 +41,8 @@ static int chain_index_grow(struct kp_arena *arena, struct kp_chain_index *index
 
 static int chain_index_insert(struct kp_arena *arena, struct kp_chain_index *index,
                               struct kp_chain *chain) {
-  if ((index->count + 1) * 2 > index->capacity && chain_index_grow(arena, index) != 0)
+  if (chain_index_full(index, index->count + 1) &&
+      chain_index_grow(arena, index, index->capacity ? index->capacity * 2 : 64) != 0)
     return -1;
   size_t mask = index->capacity - 1;
   size_t slot = kp_hash_bytes(chain->name, strlen(chain->name)) & mask;
@@ -260,6 +266,16 @@ struct kp_chain *kp_table_add_chain(struct kp_snapshot *snap, struct kp_table *t
       chain_index_insert(&snap->arena, table->index, chain) != 0)
     return NULL;
   return chain;
+}
+
+int kp_table_reserve_chains(struct kp_snapshot *snap, struct kp_table *table, size_t count) {
+  size_t capacity = table->index->capacity ? table->index->capacity : 64;
+  while (chain_index_full(&(struct kp_chain_index){capacity, 0, NULL}, count))
+    capacity *= 2;
+  if (capacity > table->index->capacity &&
+      chain_index_grow(&snap->arena, table->index, capacity) != 0)
+    return -1;
+  return kp_ptrvec_reserve(&snap->arena, &table->chains, count);
 }
 
 struct kp_rule *kp_chain_add_rule(struct kp_snapshot *snap, struct kp_chain *chain) {

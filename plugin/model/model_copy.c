@@ -114,12 +114,17 @@ int kp_snapshot_copy_table(struct kp_snapshot *dst, const struct kp_table *st,
       return -1;
     chain->builtin = sc->builtin;
     chain->declared = sc->declared;
-    chain->hook = cp(&dst->arena, sc->hook, &rc);
-    chain->policy = cp(&dst->arena, sc->policy, &rc);
-    chain->policy_counters = sc->policy_counters;
-    chain->policy_counter_texts.packets = cp(&dst->arena, sc->policy_counter_texts.packets, &rc);
-    chain->policy_counter_texts.bytes = cp(&dst->arena, sc->policy_counter_texts.bytes, &rc);
     chain->dump_references = sc->dump_references;
+    if (sc->ext == NULL)
+      continue;
+    struct kp_chain_ext *x = kp_chain_ext_mut(dst, chain);
+    if (x == NULL)
+      return -1;
+    x->hook = cp(&dst->arena, sc->ext->hook, &rc);
+    x->policy = cp(&dst->arena, sc->ext->policy, &rc);
+    x->policy_counters = sc->ext->policy_counters;
+    x->policy_counter_texts.packets = cp(&dst->arena, sc->ext->policy_counter_texts.packets, &rc);
+    x->policy_counter_texts.bytes = cp(&dst->arena, sc->ext->policy_counter_texts.bytes, &rc);
   }
   for (size_t c = 0; c < st->chains.count && rc == 0; c++) {
     const struct kp_chain *sc = st->chains.items[c];

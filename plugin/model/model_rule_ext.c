@@ -1,4 +1,5 @@
-/* The cold part of a rule (struct kp_rule_ext) and what is derived
+/* The cold parts of rules and chains (struct kp_rule_ext, kp_chain_ext)
+ * and what is derived
  * instead of stored: the file a rule came from, a live rule's NAT text. */
 #include "kp/model.h"
 
@@ -6,6 +7,13 @@
 #include <stdio.h>
 
 const struct kp_rule_ext kp_rule_ext_none;
+const struct kp_chain_ext kp_chain_ext_none;
+
+struct kp_chain_ext *kp_chain_ext_mut(struct kp_snapshot *snap, struct kp_chain *chain) {
+  if (chain->ext == NULL)
+    chain->ext = kp_arena_alloc(&snap->arena, sizeof(*chain->ext));
+  return chain->ext;
+}
 
 struct kp_rule_ext *kp_rule_ext_mut(struct kp_snapshot *snap, struct kp_rule *rule) {
   if (rule->ext == NULL)

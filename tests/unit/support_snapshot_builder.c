@@ -65,7 +65,7 @@ struct kp_chain *tsb_chain(struct kp_snapshot *snap, const char *spec, const cha
     tsb_die("cannot create chain", chain);
   if (is_builtin_name(chain)) {
     c->builtin = true;
-    c->policy = "ACCEPT";
+    tsb_chain_ext(snap, c)->policy = "ACCEPT";
   }
   return c;
 }
@@ -102,6 +102,13 @@ const char *tsb_nat_text(const struct kp_rule *rule) {
   return kp_rule_nat_text(rule, buf, sizeof(bufs[0]));
 }
 
+struct kp_chain_ext *tsb_chain_ext(struct kp_snapshot *snap, struct kp_chain *chain) {
+  struct kp_chain_ext *ext = kp_chain_ext_mut(snap, chain);
+  if (ext == NULL)
+    tsb_die("out of memory", "chain extension");
+  return ext;
+}
+
 struct kp_rule_ext *tsb_ext(struct kp_snapshot *snap, struct kp_rule *rule) {
   struct kp_rule_ext *ext = kp_rule_ext_mut(snap, rule);
   if (ext == NULL)
@@ -122,7 +129,7 @@ void tsb_strip_counters(struct kp_snapshot *snap) {
     struct kp_table *table = snap->tables.items[t];
     for (size_t c = 0; c < table->chains.count; c++) {
       struct kp_chain *chain = table->chains.items[c];
-      chain->policy_counters.present = false;
+      tsb_chain_ext(snap, chain)->policy_counters.present = false;
       for (size_t r = 0; r < chain->rules.count; r++) {
         struct kp_rule *rule = chain->rules.items[r];
         memset(&rule->counters, 0, sizeof(rule->counters));
@@ -176,9 +183,9 @@ struct kp_chain *tsb_nft_chain(struct kp_snapshot *snap, struct kp_table *t, con
   if (c == NULL)
     tsb_die("cannot create chain", name);
   if (hook != NULL) {
-    c->hook = kp_arena_strdup(&snap->arena, hook);
+    tsb_chain_ext(snap, c)->hook = kp_arena_strdup(&snap->arena, hook);
     c->builtin = true;
-    c->policy = "accept";
+    tsb_chain_ext(snap, c)->policy = "accept";
   }
   return c;
 }

@@ -24,6 +24,8 @@ struct kp_rule *tsb_rule(struct kp_snapshot *snap, const char *spec, const char 
 void tsb_counters(struct kp_rule *rule, uint64_t packets, uint64_t bytes);
 /* kp_rule_nat_text() into one of a few static buffers (two may be compared). */
 const char *tsb_nat_text(const struct kp_rule *rule);
+/* The chain's extension, made when missing (kp_chain_ext_mut); dies on OOM. */
+struct kp_chain_ext *tsb_chain_ext(struct kp_snapshot *snap, struct kp_chain *chain);
 /* The rule's extension, made when missing (kp_rule_ext_mut); dies on OOM. */
 struct kp_rule_ext *tsb_ext(struct kp_snapshot *snap, struct kp_rule *rule);
 /* Marks every rule of the snapshot as coming from a dump without counters. */

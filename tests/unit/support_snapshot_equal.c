@@ -120,9 +120,9 @@ static bool set_equal(const struct kp_set *a, const struct kp_set *b, char *out,
 static bool chain_equal(const struct kp_table *t, const struct kp_chain *a,
                         const struct kp_chain *b, bool counters, char *out, size_t len) {
   if (strcmp(a->name, b->name) != 0 || a->builtin != b->builtin || a->declared != b->declared ||
-      !str_eq(a->policy, b->policy) || !str_eq(a->hook, b->hook) ||
-      a->rules.count != b->rules.count || a->referrers.count != b->referrers.count ||
-      a->set_referrers != b->set_referrers) {
+      !str_eq(kp_chain_ext(a)->policy, kp_chain_ext(b)->policy) ||
+      !str_eq(kp_chain_ext(a)->hook, kp_chain_ext(b)->hook) || a->rules.count != b->rules.count ||
+      a->referrers.count != b->referrers.count || a->set_referrers != b->set_referrers) {
     snprintf(out, len,
              "%s: chain %s (%zu rules, %zu referrers, %zu from sets%s) vs %s (%zu, %zu, %zu%s)",
              t->name, a->name, a->rules.count, a->referrers.count, a->set_referrers,

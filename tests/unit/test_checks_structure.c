@@ -176,7 +176,7 @@ START_TEST(hooks_nftables) {
   /* base chain loses its hook (e.g. recreated as a regular chain) */
   struct kp_chain *c = kp_table_chain(t, "nat-output");
   c->builtin = false;
-  c->hook = NULL;
+  tsb_chain_ext(snap, c)->hook = NULL;
   struct kp_report rep = tsb_check(snap, NULL);
   const struct kp_result *r = tsb_result(&rep, KP_CHECK_HOOKS);
   ck_assert_int_eq(r->severity, KP_SEV_FAIL);

@@ -264,15 +264,15 @@ START_TEST(nat_chains_and_policies) {
     struct kp_chain *c = t->chains.items[i];
     ck_assert_str_eq(c->name, builtins[i]);
     ck_assert(c->builtin);
-    ck_assert_str_eq(c->policy, "ACCEPT");
+    ck_assert_str_eq(kp_chain_ext(c)->policy, "ACCEPT");
   }
   struct kp_chain *post = chain_of(snap, KP_FAMILY_IPV4, "nat", "POSTROUTING");
-  ck_assert(post->policy_counters.present);
-  ck_assert_uint_eq(post->policy_counters.packets, 5);
-  ck_assert_uint_eq(post->policy_counters.bytes, 250);
+  ck_assert(kp_chain_ext(post)->policy_counters.present);
+  ck_assert_uint_eq(kp_chain_ext(post)->policy_counters.packets, 5);
+  ck_assert_uint_eq(kp_chain_ext(post)->policy_counters.bytes, 250);
   struct kp_chain *svc = chain_of(snap, KP_FAMILY_IPV4, "nat", "KUBE-SVC-ABC");
   ck_assert(!svc->builtin);
-  ck_assert_ptr_null(svc->policy);
+  ck_assert_ptr_null(kp_chain_ext(svc)->policy);
   ck_assert_uint_eq(svc->rules.count, 3);
   ck_assert_uint_eq(chain_of(snap, KP_FAMILY_IPV4, "nat", "KUBE-POSTROUTING")->rules.count, 3);
   ck_assert_uint_eq(chain_of(snap, KP_FAMILY_IPV4, "nat", "PREROUTING")->rules.count, 1);
@@ -432,9 +432,9 @@ END_TEST
 START_TEST(filter_rules) {
   struct kp_snapshot *snap = read_table(KP_FAMILY_IPV4, "filter");
   struct kp_chain *fwd = chain_of(snap, KP_FAMILY_IPV4, "filter", "FORWARD");
-  ck_assert_str_eq(fwd->policy, "DROP");
-  ck_assert_uint_eq(fwd->policy_counters.packets, 7);
-  ck_assert_uint_eq(fwd->policy_counters.bytes, 700);
+  ck_assert_str_eq(kp_chain_ext(fwd)->policy, "DROP");
+  ck_assert_uint_eq(kp_chain_ext(fwd)->policy_counters.packets, 7);
+  ck_assert_uint_eq(kp_chain_ext(fwd)->policy_counters.bytes, 700);
   struct kp_rule *r = rule_of(fwd, 0);
   ck_assert_uint_eq(r->counters.packets, 3);
   ck_assert_uint_eq(r->counters.bytes, 180);
@@ -443,8 +443,10 @@ START_TEST(filter_rules) {
   ck_assert_str_eq(kp_rule_ext(r)->out_iface, "eth1");
   ck_assert_int_eq(r->target, KP_TARGET_ACCEPT);
   ck_assert_str_eq(kp_rule_ext(r)->text, "-A FORWARD ! -i veth+ -o eth1 -j ACCEPT");
-  ck_assert_str_eq(chain_of(snap, KP_FAMILY_IPV4, "filter", "INPUT")->policy, "ACCEPT");
-  ck_assert_uint_eq(chain_of(snap, KP_FAMILY_IPV4, "filter", "INPUT")->policy_counters.packets, 11);
+  ck_assert_str_eq(kp_chain_ext(chain_of(snap, KP_FAMILY_IPV4, "filter", "INPUT"))->policy,
+                   "ACCEPT");
+  ck_assert_uint_eq(
+      kp_chain_ext(chain_of(snap, KP_FAMILY_IPV4, "filter", "INPUT"))->policy_counters.packets, 11);
 
   r = rule_of(chain_of(snap, KP_FAMILY_IPV4, "filter", "INPUT"), 0);
   ck_assert_str_eq(kp_rule_ext(r)->in_iface, "eth0");
@@ -607,8 +609,10 @@ static void assert_same_tables(const struct kp_snapshot *a, const struct kp_snap
       const struct kp_chain *ca = ta->chains.items[c], *cb = tb->chains.items[c];
       ck_assert_str_eq(ca->name, cb->name);
       ck_assert_int_eq(ca->builtin, cb->builtin);
-      ck_assert_str_eq(ca->policy ? ca->policy : "-", cb->policy ? cb->policy : "-");
-      ck_assert_uint_eq(ca->policy_counters.packets, cb->policy_counters.packets);
+      ck_assert_str_eq(kp_chain_ext(ca)->policy ? kp_chain_ext(ca)->policy : "-",
+                       kp_chain_ext(cb)->policy ? kp_chain_ext(cb)->policy : "-");
+      ck_assert_uint_eq(kp_chain_ext(ca)->policy_counters.packets,
+                        kp_chain_ext(cb)->policy_counters.packets);
       ck_assert_uint_eq(ca->rules.count, cb->rules.count);
       ck_assert_uint_eq(ca->referrers.count, cb->referrers.count);
       for (size_t r = 0; r < ca->rules.count; r++) {

@@ -340,13 +340,14 @@ static bool snap_equal(const struct kp_snapshot *a, enum kp_backend ba, const st
     for (size_t c = 0; c < ta->chains.count; c++) {
       const struct kp_chain *ca = ta->chains.items[c], *cb = tb->chains.items[c];
       if (strcmp(ca->name, cb->name) != 0 || ca->builtin != cb->builtin ||
-          !str_eq(ca->policy, cb->policy) || ca->rules.count != cb->rules.count ||
-          ca->policy_counters.present != cb->policy_counters.present ||
-          ca->policy_counters.packets != cb->policy_counters.packets) {
+          !str_eq(kp_chain_ext(ca)->policy, kp_chain_ext(cb)->policy) ||
+          ca->rules.count != cb->rules.count ||
+          kp_chain_ext(ca)->policy_counters.present != kp_chain_ext(cb)->policy_counters.present ||
+          kp_chain_ext(ca)->policy_counters.packets != kp_chain_ext(cb)->policy_counters.packets) {
         snprintf(out, len, "%s chain #%zu: %s (%zu rules, policy pkts %llu) vs %s (%zu, %llu)",
                  ta->name, c, ca->name, ca->rules.count,
-                 (unsigned long long)ca->policy_counters.packets, cb->name, cb->rules.count,
-                 (unsigned long long)cb->policy_counters.packets);
+                 (unsigned long long)kp_chain_ext(ca)->policy_counters.packets, cb->name,
+                 cb->rules.count, (unsigned long long)kp_chain_ext(cb)->policy_counters.packets);
         return false;
       }
       for (size_t r = 0; r < ca->rules.count; r++) {
@@ -433,8 +434,9 @@ START_TEST(nat_rules_by_hand) {
 
   struct kp_chain *pre = chain_of(s, KP_FAMILY_IPV4, "nat", "PREROUTING");
   ck_assert(pre->builtin);
-  ck_assert_str_eq(pre->policy, "ACCEPT");
-  ck_assert_ptr_null(pre->hook); /* as libiptc: iptables built-ins carry no nft hook */
+  ck_assert_str_eq(kp_chain_ext(pre)->policy, "ACCEPT");
+  ck_assert_ptr_null(
+      kp_chain_ext(pre)->hook); /* as libiptc: iptables built-ins carry no nft hook */
   kp_snapshot_free(s);
 }
 END_TEST
@@ -640,10 +642,11 @@ START_TEST(kube_proxy_nftables_mode) {
   ck_assert(t->native_nft);
   struct kp_chain *c = chain_of(s, KP_FAMILY_IPV4, "kube-proxy", "nat-prerouting");
   ck_assert(c->builtin);
-  ck_assert_str_eq(c->hook, "prerouting");
-  ck_assert_str_eq(chain_of(s, KP_FAMILY_IPV4, "kube-proxy", "nat-postrouting")->hook,
+  ck_assert_str_eq(kp_chain_ext(c)->hook, "prerouting");
+  ck_assert_str_eq(kp_chain_ext(chain_of(s, KP_FAMILY_IPV4, "kube-proxy", "nat-postrouting"))->hook,
                    "postrouting");
-  ck_assert_str_eq(chain_of(s, KP_FAMILY_IPV4, "kube-proxy", "filter-input")->hook, "input");
+  ck_assert_str_eq(kp_chain_ext(chain_of(s, KP_FAMILY_IPV4, "kube-proxy", "filter-input"))->hook,
+                   "input");
   ck_assert(!chain_of(s, KP_FAMILY_IPV4, "kube-proxy", "services")->builtin);
   struct kp_rule *r = rule_of(c, 0);
   ck_assert_int_eq(r->target, KP_TARGET_JUMP);

@@ -43,7 +43,7 @@ START_TEST(copy_outlives_its_source) {
   ck_assert_str_eq(kp_rule_ext(r)->counter_texts.bytes, "167M");
   ck_assert_str_eq(r->comment, "kubernetes service portals");
   ck_assert_str_eq(r->target_name, "KUBE-SERVICES");
-  ck_assert_str_eq(pre->policy, "ACCEPT");
+  ck_assert_str_eq(kp_chain_ext(pre)->policy, "ACCEPT");
   ck_assert_ptr_eq(r->chain, pre);
   kp_snapshot_free(dst);
 }

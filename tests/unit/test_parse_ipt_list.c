@@ -67,10 +67,10 @@ START_TEST(concatenated_listings_and_fields) {
 
   struct kp_chain *pre = kp_table_chain(nat, "PREROUTING");
   ck_assert(pre->builtin);
-  ck_assert_str_eq(pre->policy, "ACCEPT");
-  ck_assert_uint_eq(pre->policy_counters.packets, 2675000);
-  ck_assert_str_eq(pre->policy_counter_texts.packets, "2675K");
-  ck_assert_uint_eq(pre->policy_counters.bytes, 167000000);
+  ck_assert_str_eq(kp_chain_ext(pre)->policy, "ACCEPT");
+  ck_assert_uint_eq(kp_chain_ext(pre)->policy_counters.packets, 2675000);
+  ck_assert_str_eq(kp_chain_ext(pre)->policy_counter_texts.packets, "2675K");
+  ck_assert_uint_eq(kp_chain_ext(pre)->policy_counters.bytes, 167000000);
   struct kp_rule *r = rule_at(snap, "nat", "PREROUTING", 0);
   ck_assert(r->counters.present);
   ck_assert_uint_eq(r->counters.packets, 2675000);
@@ -143,9 +143,9 @@ START_TEST(concatenated_listings_and_fields) {
 
   /* filter listing: policy counters with G/T, negated source, ctstate. */
   struct kp_chain *in = kp_table_chain(filter, "INPUT");
-  ck_assert_str_eq(in->policy, "DROP");
-  ck_assert_uint_eq(in->policy_counters.packets, 1000000000ULL);
-  ck_assert_uint_eq(in->policy_counters.bytes, 2000000000000ULL);
+  ck_assert_str_eq(kp_chain_ext(in)->policy, "DROP");
+  ck_assert_uint_eq(kp_chain_ext(in)->policy_counters.packets, 1000000000ULL);
+  ck_assert_uint_eq(kp_chain_ext(in)->policy_counters.bytes, 2000000000000ULL);
   r = in->rules.items[0];
   ck_assert(r->src.negated);
   ck_assert_uint_eq(r->src.prefix_len, 8);

@@ -65,8 +65,8 @@ START_TEST(save_ip6_nft_fixture) {
   ck_assert_uint_eq(table_rules(t), 5);         /* 5 "-A" lines */
   struct kp_chain *pre = kp_table_chain(t, "PREROUTING");
   ck_assert(pre->builtin);
-  ck_assert_uint_eq(pre->policy_counters.packets, 5);
-  ck_assert_uint_eq(pre->policy_counters.bytes, 300);
+  ck_assert_uint_eq(kp_chain_ext(pre)->policy_counters.packets, 5);
+  ck_assert_uint_eq(kp_chain_ext(pre)->policy_counters.bytes, 300);
   ck_assert(!kp_table_chain(t, "KUBE-SERVICES")->builtin);
   struct kp_rule *r = rule_of(t, "PREROUTING", 0);
   ck_assert(r->counters.present);
@@ -354,9 +354,9 @@ START_TEST(rules_S_fixture_and_corpus) {
   ck_assert_uint_eq(t->chains.count, 5);
   ck_assert_uint_eq(table_rules(t), 5);
   struct kp_chain *fwd = kp_table_chain(t, "FORWARD");
-  ck_assert_str_eq(fwd->policy, "DROP");
-  ck_assert(kp_table_chain(t, "INPUT")->policy_counters.present);
-  ck_assert_uint_eq(kp_table_chain(t, "INPUT")->policy_counters.bytes, 800);
+  ck_assert_str_eq(kp_chain_ext(fwd)->policy, "DROP");
+  ck_assert(kp_chain_ext(kp_table_chain(t, "INPUT"))->policy_counters.present);
+  ck_assert_uint_eq(kp_chain_ext(kp_table_chain(t, "INPUT"))->policy_counters.bytes, 800);
   struct kp_rule *r = rule_of(t, "KUBE-FORWARD", 1);
   ck_assert(r->counters.present);
   ck_assert_uint_eq(r->counters.packets, 7);

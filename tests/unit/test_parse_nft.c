@@ -163,7 +163,7 @@ static void check_kube_proxy_nft(struct kp_snapshot *snap) {
 
   struct kp_chain *pre = chain(t, "nat-prerouting");
   ck_assert(pre->builtin);
-  ck_assert_str_eq(pre->hook, "prerouting");
+  ck_assert_str_eq(kp_chain_ext(pre)->hook, "prerouting");
   ck_assert(!chain(t, "services")->builtin);
   struct kp_rule *r = rule(chain(t, "services"), 0);
   ck_assert_str_eq(kp_rule_ext(r)->vmap_set, "@service-ips");
@@ -273,7 +273,7 @@ START_TEST(iptables_nft_listing) {
   ck_assert_ptr_nonnull(strstr(kp_rule_ext(r)->text, "xt match recent"));
   struct kp_chain *pre = chain(nat, "PREROUTING");
   ck_assert(pre->builtin);
-  ck_assert_str_eq(pre->policy, "ACCEPT");
+  ck_assert_str_eq(kp_chain_ext(pre)->policy, "ACCEPT");
   struct kp_table *filter = table(snap, KP_FAMILY_IPV4, "filter");
   r = rule(chain(filter, "KUBE-SERVICES"), 0);
   ck_assert_int_eq(r->target, KP_TARGET_REJECT);
@@ -290,7 +290,7 @@ START_TEST(mixed_fixture) {
   struct kp_table *fw = table(snap, KP_FAMILY_IPV4, "fw");
   ck_assert(fw->native_nft);
   struct kp_chain *in = chain(fw, "input");
-  ck_assert_str_eq(in->policy, "DROP");
+  ck_assert_str_eq(kp_chain_ext(in)->policy, "DROP");
   ck_assert_uint_eq(in->rules.count, 6);
   ck_assert_str_eq(kp_rule_ext(rule(in, 0))->in_iface, "lo");
   struct kp_rule *r = rule(in, 1);

@@ -124,8 +124,8 @@ static void same_snapshot(const struct kp_snapshot *text, const struct kp_snapsh
       ck_assert_msg(y != NULL, "chain %s missing from the JSON snapshot", x->name);
       ck_assert_int_eq(x->builtin, y->builtin);
       ck_assert_int_eq(x->declared, y->declared);
-      same_str(x->hook, y->hook, "hook", x->name);
-      same_str(x->policy, y->policy, "policy", x->name);
+      same_str(kp_chain_ext(x)->hook, kp_chain_ext(y)->hook, "hook", x->name);
+      same_str(kp_chain_ext(x)->policy, kp_chain_ext(y)->policy, "policy", x->name);
       ck_assert_msg(x->rules.count == y->rules.count, "%s: %zu vs %zu rules", x->name,
                     x->rules.count, y->rules.count);
       for (size_t r = 0; r < x->rules.count; r++) {
@@ -209,7 +209,7 @@ START_TEST(json_statements) {
   ck_assert(!t->native_nft);
   const struct kp_chain *c = kp_table_chain(t, "POSTROUTING");
   ck_assert(c->builtin);
-  ck_assert_str_eq(c->policy, "ACCEPT");
+  ck_assert_str_eq(kp_chain_ext(c)->policy, "ACCEPT");
   ck_assert_uint_eq(c->rules.count, 2);
   const struct kp_rule *r = c->rules.items[0];
   ck_assert_str_eq(kp_rule_ext(r)->out_iface, "!lo");

@@ -45,7 +45,10 @@ static int fake_load(struct kp_snapshot *snap, const char *text) {
       ck_assert_int_eq(sscanf(buf + 1, "%63s %15s", name, policy), 2);
       struct kp_chain *c = kp_table_add_chain(snap, table, name);
       c->builtin = strcmp(policy, "-") != 0;
-      c->policy = c->builtin ? kp_arena_strdup(&snap->arena, policy) : NULL;
+      if (c->builtin) {
+        ck_assert_ptr_nonnull(kp_chain_ext_mut(snap, c));
+        c->ext->policy = kp_arena_strdup(&snap->arena, policy);
+      }
     } else if (buf[0] == '[') {
       unsigned long long pk, by;
       char chain[64];

@@ -131,16 +131,18 @@ static int chain_line(struct list_state *st, const char *line, size_t n, size_t 
   count = split(in, in_n, w, 8);
   if (count >= 2 && sp_is(w[0], "policy") && (count == 2 || count == 6)) {
     chain->builtin = true;
-    chain->policy = kp_ipt_strndup(st->snap, w[1].p, w[1].n);
+    struct kp_chain_ext *cx = kp_chain_ext_mut(st->snap, chain);
+    if (cx == NULL)
+      return kp_dump_oom(st->err, st->source, lineno);
+    cx->policy = kp_ipt_strndup(st->snap, w[1].p, w[1].n);
     st->builtins |= kp_ipt_builtin_bit(name);
     if (count == 6) {
       if (!sp_is(w[3], "packets,") || !sp_is(w[5], "bytes") ||
-          parse_counter(st, w[2], &chain->policy_counters.packets,
-                        &chain->policy_counter_texts.packets) != 0 ||
-          parse_counter(st, w[4], &chain->policy_counters.bytes,
-                        &chain->policy_counter_texts.bytes) != 0)
+          parse_counter(st, w[2], &cx->policy_counters.packets,
+                        &cx->policy_counter_texts.packets) != 0 ||
+          parse_counter(st, w[4], &cx->policy_counters.bytes, &cx->policy_counter_texts.bytes) != 0)
         return kp_dump_fail(st->err, st->source, lineno, "malformed policy counters");
-      chain->policy_counters.present = true;
+      cx->policy_counters.present = true;
     }
     return 0;
   }

@@ -106,15 +106,18 @@ static int rules_line(void *arg, const char *line, size_t n, size_t lineno) {
     if (kp_ipt_take_word(line, n, &pos, pol, sizeof(pol)) != 0)
       return kp_dump_fail(st->err, st->source, lineno, "-P needs a policy");
     chain->builtin = true;
-    chain->policy = kp_arena_strdup(&st->snap->arena, pol);
+    struct kp_chain_ext *cx = kp_chain_ext_mut(st->snap, chain);
+    if (cx == NULL)
+      return kp_dump_oom(st->err, st->source, lineno);
+    cx->policy = kp_arena_strdup(&st->snap->arena, pol);
     st->builtins |= kp_ipt_builtin_bit(name);
     if (kp_ipt_take_word(line, n, &pos, c, sizeof(c)) == 0) { /* -S -v: "-c p b" */
       if (strcmp(c, "-c") != 0 || kp_ipt_take_word(line, n, &pos, p, sizeof(p)) != 0 ||
           kp_ipt_take_word(line, n, &pos, b, sizeof(b)) != 0 ||
-          kp_ipt_parse_count(p, strlen(p), &chain->policy_counters.packets, &s1) != 0 ||
-          kp_ipt_parse_count(b, strlen(b), &chain->policy_counters.bytes, &s2) != 0 || s1 || s2)
+          kp_ipt_parse_count(p, strlen(p), &cx->policy_counters.packets, &s1) != 0 ||
+          kp_ipt_parse_count(b, strlen(b), &cx->policy_counters.bytes, &s2) != 0 || s1 || s2)
         return kp_dump_fail(st->err, st->source, lineno, "malformed policy counters");
-      chain->policy_counters.present = true;
+      cx->policy_counters.present = true;
     }
     return 0;
   }

@@ -65,24 +65,33 @@ static int save_chain_decl(struct save_state *st, const char *line, size_t n, si
   if (chain == NULL)
     return kp_dump_oom(st->err, st->source, lineno);
   chain->declared = true;
-  if (kp_ipt_take_word(line, n, &pos, counters, sizeof(counters)) == 0) {
+  bool builtin = strcmp(policy, "-") != 0;
+  struct kp_counters c = {false, 0, 0};
+  bool had_counters = kp_ipt_take_word(line, n, &pos, counters, sizeof(counters)) == 0;
+  if (had_counters) {
     char *colon = strchr(counters, ':');
     size_t cn = strlen(counters);
     bool s1, s2;
     if (counters[0] != '[' || counters[cn - 1] != ']' || colon == NULL ||
-        kp_ipt_parse_count(counters + 1, (size_t)(colon - counters - 1),
-                           &chain->policy_counters.packets, &s1) != 0 ||
-        kp_ipt_parse_count(colon + 1, (size_t)(counters + cn - 1 - colon - 1),
-                           &chain->policy_counters.bytes, &s2) != 0 ||
+        kp_ipt_parse_count(counters + 1, (size_t)(colon - counters - 1), &c.packets, &s1) != 0 ||
+        kp_ipt_parse_count(colon + 1, (size_t)(counters + cn - 1 - colon - 1), &c.bytes, &s2) !=
+            0 ||
         s1 || s2)
       return kp_dump_fail(st->err, st->source, lineno, "malformed chain counters");
-    chain->policy_counters.present = strcmp(policy, "-") != 0;
+    c.present = builtin;
   }
   if (kp_ipt_skip_blanks(line, n, pos) != n)
     return kp_dump_fail(st->err, st->source, lineno, "trailing text after chain declaration");
-  if (strcmp(policy, "-") != 0) {
+  if (!builtin && chain->ext == NULL && c.packets == 0 && c.bytes == 0)
+    return 0; /* a user chain: nothing for its extension */
+  struct kp_chain_ext *cx = kp_chain_ext_mut(st->snap, chain);
+  if (cx == NULL)
+    return kp_dump_oom(st->err, st->source, lineno);
+  if (had_counters)
+    cx->policy_counters = c;
+  if (builtin) {
     chain->builtin = true;
-    if ((chain->policy = kp_arena_strdup(&st->snap->arena, policy)) == NULL)
+    if ((cx->policy = kp_arena_strdup(&st->snap->arena, policy)) == NULL)
       return kp_dump_oom(st->err, st->source, lineno);
   }
   return 0;
@@ -281,7 +290,8 @@ static int save_command(struct save_state *st, const char *line, size_t n, size_
     if (chain == NULL)
       return kp_dump_oom(st->err, st->source, lineno);
     chain->builtin = true;
-    if ((chain->policy = kp_arena_strdup(&st->snap->arena, policy)) == NULL)
+    struct kp_chain_ext *cx = kp_chain_ext_mut(st->snap, chain);
+    if (cx == NULL || (cx->policy = kp_arena_strdup(&st->snap->arena, policy)) == NULL)
       return kp_dump_oom(st->err, st->source, lineno);
     return 0;
   }

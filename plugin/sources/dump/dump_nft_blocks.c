@@ -94,14 +94,18 @@ static int chain_property(struct kp_nft_parser *p, struct kp_chain *chain) {
   for (size_t i = 0; i + 1 < p->ntoks; i++) {
     if (kp_nftp_tok(p, i, "hook")) {
       chain->builtin = true;
-      if ((chain->hook = kp_nftp_dup(p, i + 1)) == NULL)
+      struct kp_chain_ext *cx = kp_chain_ext_mut(p->snap, chain);
+      if (cx == NULL || (cx->hook = kp_nftp_dup(p, i + 1)) == NULL)
         return kp_nftp_oom(p);
     } else if (kp_nftp_tok(p, i, "policy")) {
       char *policy = kp_nftp_dup(p, i + 1);
       if (policy == NULL)
         return kp_nftp_oom(p);
       upper(policy);
-      chain->policy = policy;
+      struct kp_chain_ext *cx = kp_chain_ext_mut(p->snap, chain);
+      if (cx == NULL)
+        return kp_nftp_oom(p);
+      cx->policy = policy;
     }
   }
   return 0;

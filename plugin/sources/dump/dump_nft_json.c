@@ -71,9 +71,14 @@ static int on_chain(struct json_doc *d, const json_t *obj) {
   if (chain == NULL)
     return -1;
   const char *hook = str_of(obj, "hook"), *policy = str_of(obj, "policy");
+  if (hook == NULL && policy == NULL)
+    return 0;
+  struct kp_chain_ext *cx = kp_chain_ext_mut(d->snap, chain);
+  if (cx == NULL)
+    return -1;
   if (hook != NULL) {
     chain->builtin = true;
-    if ((chain->hook = kp_arena_strdup(&d->snap->arena, hook)) == NULL)
+    if ((cx->hook = kp_arena_strdup(&d->snap->arena, hook)) == NULL)
       return -1;
   }
   if (policy != NULL) {
@@ -81,7 +86,7 @@ static int on_chain(struct json_doc *d, const json_t *obj) {
     if (upper_policy == NULL)
       return -1;
     upper(upper_policy);
-    chain->policy = upper_policy;
+    cx->policy = upper_policy;
   }
   return 0;
 }

@@ -9,6 +9,7 @@
 #include "kp/names.h"
 #include "live_internal.h"
 #include "live_iptc_blob.h"
+#include "live_iptc_jumps.h"
 #include "live_xt.h"
 
 #include <errno.h>
@@ -222,11 +223,12 @@ int kp_iptc_set_policy(struct kp_snapshot *snap, struct kp_chain *chain, const c
   chain->builtin = true;
   if (policy == NULL)
     return 0;
-  if ((chain->policy = policy_literal(snap, policy)) == NULL)
+  struct kp_chain_ext *cx = kp_chain_ext_mut(snap, chain);
+  if (cx == NULL || (cx->policy = policy_literal(snap, policy)) == NULL)
     return -1;
-  chain->policy_counters.present = true;
-  chain->policy_counters.packets = packets;
-  chain->policy_counters.bytes = bytes;
+  cx->policy_counters.present = true;
+  cx->policy_counters.packets = packets;
+  cx->policy_counters.bytes = bytes;
   return 0;
 }
 
@@ -257,52 +259,6 @@ int kp_iptc_add_rule(struct kp_xt_ctx *ctx, struct kp_chain *chain, const void *
              : 0;
 }
 
-/* libiptc's chain names by address: for a jump, iptc_get_target() returns
- * the very string iptc_first_chain() / iptc_next_chain() gave for that
- * chain (its name in libiptc's chain head), so a jump finds its chain by
- * pointer instead of a lookup by name (7 % of a read at 10k services).
- * Any other verdict ("ACCEPT", an extension's name) is not in the map. */
-struct jump_map {
-  const char **names; /* libiptc's */
-  struct kp_chain **chains;
-  size_t mask;
-};
-
-static size_t jump_slot(const struct jump_map *map, const char *name) {
-  return (size_t)(((uintptr_t)name >> 3) * 0x9E3779B97F4A7C15ULL >> 20) & map->mask;
-}
-
-/* From names[i] (libiptc's, in the order the chains were added) to the
- * table's chains[i]. Without memory the map stays empty: jumps are then
- * looked up by name. */
-static void jump_map_build(struct jump_map *map, const char **names, const struct kp_table *table) {
-  size_t n = table->chains.count, size = 16;
-  while (size < 2 * n)
-    size *= 2;
-  map->mask = 0;
-  map->names = calloc(size, sizeof(*map->names));
-  map->chains = calloc(size, sizeof(*map->chains));
-  if (map->names == NULL || map->chains == NULL)
-    return;
-  map->mask = size - 1;
-  for (size_t i = 0; i < n; i++) {
-    size_t slot = jump_slot(map, names[i]);
-    while (map->names[slot] != NULL)
-      slot = (slot + 1) & map->mask;
-    map->names[slot] = names[i];
-    map->chains[slot] = table->chains.items[i];
-  }
-}
-
-static struct kp_chain *jump_map_find(const struct jump_map *map, const char *name) {
-  if (map->mask == 0)
-    return NULL;
-  for (size_t slot = jump_slot(map, name); map->names[slot] != NULL; slot = (slot + 1) & map->mask)
-    if (map->names[slot] == name)
-      return map->chains[slot];
-  return NULL;
-}
-
 /* Only a hook's name can be a built-in chain: asking libiptc about every
  * chain (a name lookup each, 40k chains at 10k services) was 4 % of a read. */
 static bool hook_name(const char *name) {
@@ -321,8 +277,16 @@ static int walk_chains(struct kp_xt_ctx *ctx, const struct iptc_ops *ops, struct
   struct kp_snapshot *snap = ctx->snap;
   const char **names = NULL; /* libiptc's, for the jump map */
   size_t n_names = 0, cap = 0;
-  struct jump_map map = {NULL, NULL, 0};
+  struct kp_iptc_jumps map = {0};
   int rc = -1;
+  /* The chains counted first (a walk of libiptc's list): the table's
+   * vector and name index are sized once, without the copies that
+   * doubling leaves in the arena (2 MB at 10k services). */
+  for (const char *name = ops->first_chain(h); name != NULL; name = ops->next_chain(h))
+    cap++;
+  if (kp_table_reserve_chains(snap, ctx->table, cap) != 0 ||
+      (cap > 0 && (names = malloc(cap * sizeof(*names))) == NULL))
+    goto out;
   /* Pass 1: every chain first, so that jump targets resolve to the chain's
    * own name string and the chain order is libiptc's (built-ins, then user
    * chains sorted by name, as iptables-save prints them). */
@@ -336,17 +300,11 @@ static int walk_chains(struct kp_xt_ctx *ctx, const struct iptc_ops *ops, struct
       if (kp_iptc_set_policy(snap, chain, policy, c.pcnt, c.bcnt) != 0)
         goto out;
     }
-    if (n_names == cap) {
-      cap = cap ? 2 * cap : 256;
-      const char **grown = realloc(names, cap * sizeof(*names));
-      if (grown == NULL)
-        goto out;
-      names = grown;
-    }
+    if (n_names == cap)
+      goto out; /* libiptc's list changed under us: cannot happen in one handle */
     names[n_names++] = name;
   }
-  if (n_names == ctx->table->chains.count) /* else a name came twice: no map */
-    jump_map_build(&map, names, ctx->table);
+  kp_iptc_jumps_build(&map, names, n_names, ctx->table);
   /* Pass 2: the rules. */
   rc = 0;
   for (size_t i = 0; i < ctx->table->chains.count && rc == 0; i++) {
@@ -359,16 +317,15 @@ static int walk_chains(struct kp_xt_ctx *ctx, const struct iptc_ops *ops, struct
       if (hash != NULL)
         kp_iptc_hash_rule(&ch, ops->family, e, entry_size(ops->family, e));
       const char *verdict = ops->get_target(e, h);
-      rc = kp_iptc_add_rule(ctx, chain, e, verdict, jump_map_find(&map, verdict));
+      rc = kp_iptc_add_rule(ctx, chain, e, verdict, kp_iptc_jumps_find(&map, verdict));
     }
     if (hash != NULL) {
-      kp_iptc_hash_policy(&ch, chain->builtin ? chain->policy : NULL);
+      kp_iptc_hash_policy(&ch, chain->builtin ? kp_chain_ext(chain)->policy : NULL);
       kp_iptc_hash_add(hash, &ch);
     }
   }
 out:
-  free(map.names);
-  free(map.chains);
+  kp_iptc_jumps_free(&map);
   free(names);
   return rc;
 }

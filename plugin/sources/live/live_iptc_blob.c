@@ -343,9 +343,10 @@ static int counter_end(void *arg, const char *policy, const struct kp_counters *
   (void)offset;
   if (w->index != w->chain->rules.count)
     return -1;
-  if (policy != NULL && c != NULL) {
-    w->chain->policy_counters.packets = c->packets;
-    w->chain->policy_counters.bytes = c->bytes;
+  /* a chain with a policy has its extension since the decode set it */
+  if (policy != NULL && c != NULL && w->chain->ext != NULL) {
+    w->chain->ext->policy_counters.packets = c->packets;
+    w->chain->ext->policy_counters.bytes = c->bytes;
   }
   return 0;
 }

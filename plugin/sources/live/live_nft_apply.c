@@ -161,7 +161,8 @@ static int new_chain(struct kp_nft_ftable *ft, struct kp_snapshot *owner,
       items[at] = chain;
     }
   }
-  kp_nft_chain_setup(chain, &ci); /* an update of a known chain, too */
+  if (kp_nft_chain_setup(owner, chain, &ci) != 0) /* an update of a known chain, too */
+    goto out;
   rc = 0;
 out:
   nftnl_chain_free(c);

@@ -42,9 +42,10 @@ static int refresh_policy(struct kp_nft_nl *nl, const struct kp_nft_table_ctx *c
                           struct kp_chain *chain) {
   struct kp_nft_chain_list one = {0};
   int rc = kp_nft_list_chains(nl, ctx->nfproto, ctx->table->name, chain->name, &one);
-  if (rc == 0 && one.count == 1) {
-    chain->policy_counters.packets = one.items[0].packets;
-    chain->policy_counters.bytes = one.items[0].bytes;
+  /* a chain with a policy has its extension since the full read set it */
+  if (rc == 0 && one.count == 1 && chain->ext != NULL) {
+    chain->ext->policy_counters.packets = one.items[0].packets;
+    chain->ext->policy_counters.bytes = one.items[0].bytes;
   }
   kp_nft_chain_list_free(&one);
   return rc;
@@ -60,7 +61,8 @@ static int refresh_table(struct kp_nft_nl *nl, struct kp_snapshot *snap, struct 
     struct kp_chain *chain = table->chains.items[c];
     if (!refreshed(table, chain))
       continue;
-    if (chain->builtin && chain->policy_counters.present && refresh_policy(nl, &ctx, chain) != 0)
+    if (chain->builtin && kp_chain_ext(chain)->policy_counters.present &&
+        refresh_policy(nl, &ctx, chain) != 0)
       rc = -1;
     if (rc != 0 || chain->rules.count == 0)
       continue;

@@ -132,7 +132,8 @@ int kp_nft_read_table(struct kp_nft_nl *nl, struct kp_snapshot *snap, bool v6, i
                       const struct kp_nft_chain_list *chains, struct kp_nft_read_stats *stats,
                       struct kp_nft_ftable *follow);
 /* A chain as a full read sets it up from its listing. */
-void kp_nft_chain_setup(struct kp_chain *chain, const struct kp_nft_chain_info *ci);
+int kp_nft_chain_setup(struct kp_snapshot *snap, struct kp_chain *chain,
+                       const struct kp_nft_chain_info *ci); /* 0 / -1 ENOMEM */
 
 /* ---- live_nft_cache.c: the decoded tables of one generation, in a
  * snapshot of their own, lent to each read while the generation holds. */

@@ -26,16 +26,21 @@ void kp_nft_table_ctx_done(struct kp_nft_table_ctx *ctx) {
   kp_xt_ctx_done(&ctx->xt);
 }
 
-void kp_nft_chain_setup(struct kp_chain *chain, const struct kp_nft_chain_info *ci) {
+int kp_nft_chain_setup(struct kp_snapshot *snap, struct kp_chain *chain,
+                       const struct kp_nft_chain_info *ci) {
   chain->builtin = ci->base;
   chain->dump_references = -1;
   if (ci->base) {
-    chain->policy = ci->policy == NF_DROP ? "DROP" : "ACCEPT";
-    chain->hook = chain->table->native_nft ? kp_nft_hook_name(ci->hooknum) : NULL;
-    chain->policy_counters.present = ci->counters;
-    chain->policy_counters.packets = ci->packets;
-    chain->policy_counters.bytes = ci->bytes;
+    struct kp_chain_ext *cx = kp_chain_ext_mut(snap, chain);
+    if (cx == NULL)
+      return errno = ENOMEM, -1;
+    cx->policy = ci->policy == NF_DROP ? "DROP" : "ACCEPT";
+    cx->hook = chain->table->native_nft ? kp_nft_hook_name(ci->hooknum) : NULL;
+    cx->policy_counters.present = ci->counters;
+    cx->policy_counters.packets = ci->packets;
+    cx->policy_counters.bytes = ci->bytes;
   }
+  return 0;
 }
 
 /* The chains of the list in table index `which` into table, with their
@@ -60,8 +65,8 @@ static int add_chains(struct kp_snapshot *snap, struct kp_table *table,
       rc = (errno = ENOMEM, -1);
       break;
     }
-    kp_nft_chain_setup(chain, ci);
-    if (follow != NULL && kp_nft_handles_put(&follow->chains, ci->handle, chain) != 0)
+    if (kp_nft_chain_setup(snap, chain, ci) != 0 ||
+        (follow != NULL && kp_nft_handles_put(&follow->chains, ci->handle, chain) != 0))
       rc = -1;
   }
   free(mine);

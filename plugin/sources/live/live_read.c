@@ -116,7 +116,7 @@ static bool table_is_pristine(const struct kp_table *table) {
   for (size_t i = 0; i < table->chains.count; i++) {
     const struct kp_chain *chain = table->chains.items[i];
     if (!chain->builtin || chain->rules.count != 0 ||
-        (chain->policy != NULL && strcmp(chain->policy, "ACCEPT") != 0))
+        (kp_chain_ext(chain)->policy != NULL && strcmp(kp_chain_ext(chain)->policy, "ACCEPT") != 0))
       return false;
   }
   return true;
