@@ -8,7 +8,8 @@ struct kp_arena_block;
 
 struct kp_arena {
   struct kp_arena_block *head;
-  size_t bytes_used; /* payload handed out, for memory accounting */
+  struct kp_arena_block *strings; /* kp_arena_strdup's, packed without alignment */
+  size_t bytes_used;              /* payload handed out, for memory accounting */
 };
 
 void kp_arena_init(struct kp_arena *arena);
@@ -16,6 +17,8 @@ void kp_arena_free(struct kp_arena *arena);
 
 /* Zeroed, 8-byte aligned. Returns NULL only when malloc fails. */
 void *kp_arena_alloc(struct kp_arena *arena, size_t size);
+/* Strings are packed byte after byte in blocks of their own (aligning
+ * each to 8 bytes cost 0.5 MB at 10k services: chain names, comments). */
 char *kp_arena_strdup(struct kp_arena *arena, const char *s);
 char *kp_arena_strndup(struct kp_arena *arena, const char *s, size_t n);
 

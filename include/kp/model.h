@@ -84,6 +84,15 @@ struct kp_counters {
   uint64_t bytes;
 };
 
+/* A rule's counters: the same fields, packed (17 bytes, no padding after
+ * present) so that the record has none either. Take copies
+ * (kp_rule_counters), not addresses of its fields. */
+struct __attribute__((packed)) kp_rule_counters {
+  bool present;
+  uint64_t packets;
+  uint64_t bytes;
+};
+
 /* Counters as a dump shows them ("2675K"); NULL when exact. */
 struct kp_counter_texts {
   const char *packets;
@@ -151,7 +160,7 @@ struct kp_rule {
   const char *comment;     /* -m comment / nft comment / rule userdata */
   const char *target_name; /* as printed: "KUBE-SVC-...", "DNAT", "MARK", "LOG" */
   const char *probability; /* statistic --probability, as text */
-  struct kp_counters counters;
+  struct kp_rule_counters counters;
   struct kp_addr src, dst;
   struct kp_addr nat_addr; /* DNAT/SNAT --to-destination / nft "dnat to" */
   bool proto_present, proto_negated;
@@ -165,6 +174,15 @@ struct kp_rule {
 };
 
 extern const struct kp_rule_ext kp_rule_ext_none;
+
+static inline struct kp_counters kp_rule_counters(const struct kp_rule *rule) {
+  return (struct kp_counters){rule->counters.present, rule->counters.packets, rule->counters.bytes};
+}
+static inline void kp_rule_set_counters(struct kp_rule *rule, const struct kp_counters *c) {
+  rule->counters.present = c->present;
+  rule->counters.packets = c->packets;
+  rule->counters.bytes = c->bytes;
+}
 
 static inline const struct kp_rule_ext *kp_rule_ext(const struct kp_rule *rule) {
   return rule->ext != NULL ? rule->ext : &kp_rule_ext_none;

@@ -135,9 +135,10 @@ static void scan_chain(struct scan *s, const struct kp_chain *chain, int layer,
     return;
   for (size_t i = 0; i < chain->rules.count; i++) {
     const struct kp_rule *rule = chain->rules.items[i];
-    if (wanted(rule))
-      count(s, &rule->counters, layer, live && rule->counters.present ? rule_key(rule) : 0, rule,
-            NULL, live);
+    if (wanted(rule)) {
+      struct kp_counters c = kp_rule_counters(rule);
+      count(s, &c, layer, live && c.present ? rule_key(rule) : 0, rule, NULL, live);
+    }
   }
 }
 

@@ -16,18 +16,22 @@ struct kp_arena_block {
 
 void kp_arena_init(struct kp_arena *arena) {
   arena->head = NULL;
+  arena->strings = NULL;
   arena->bytes_used = 0;
 }
 
-void kp_arena_free(struct kp_arena *arena) {
-  struct kp_arena_block *block = arena->head;
+static void free_blocks(struct kp_arena_block *block) {
   while (block != NULL) {
     struct kp_arena_block *next = block->next;
     free(block);
     block = next;
   }
-  arena->head = NULL;
-  arena->bytes_used = 0;
+}
+
+void kp_arena_free(struct kp_arena *arena) {
+  free_blocks(arena->head);
+  free_blocks(arena->strings);
+  kp_arena_init(arena);
 }
 
 static struct kp_arena_block *arena_new_block(size_t min_size) {
@@ -72,9 +76,22 @@ void *kp_arena_alloc(struct kp_arena *arena, size_t size) {
 }
 
 char *kp_arena_strndup(struct kp_arena *arena, const char *s, size_t n) {
-  char *out = kp_arena_alloc(arena, n + 1);
-  if (out == NULL)
-    return NULL;
+  if (n >= KP_ARENA_BLOCK_SIZE / 4) { /* a long one: with the aligned objects */
+    char *out = kp_arena_alloc(arena, n + 1);
+    if (out != NULL)
+      memcpy(out, s, n);
+    return out; /* zeroed: terminated */
+  }
+  struct kp_arena_block *block = arena->strings;
+  if (block == NULL || block->size - block->used < n + 1) {
+    if ((block = arena_new_block(n + 1)) == NULL)
+      return NULL;
+    block->next = arena->strings;
+    arena->strings = block;
+  }
+  char *out = (char *)block->data + block->used;
+  block->used += n + 1;
+  arena->bytes_used += n + 1;
   memcpy(out, s, n);
   out[n] = '\0';
   return out;

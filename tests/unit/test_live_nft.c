@@ -558,7 +558,8 @@ static void keep_refreshed_counters(struct kp_snapshot *snap) {
                                   (nat && (strcmp(chain->name, "KUBE-NODEPORTS") == 0 ||
                                            strcmp(chain->name, "KUBE-POSTROUTING") == 0))));
       for (size_t r = 0; !keep && r < chain->rules.count; r++)
-        memset(&((struct kp_rule *)chain->rules.items[r])->counters, 0, sizeof(struct kp_counters));
+        memset(&((struct kp_rule *)chain->rules.items[r])->counters, 0,
+               sizeof(struct kp_rule_counters));
     }
   }
 }

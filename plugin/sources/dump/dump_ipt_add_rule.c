@@ -45,7 +45,7 @@ int kp_ipt_add_rule(struct kp_snapshot *snap, struct kp_chain *chain, const char
   ext->line = lineno;
   ext->text = kp_ipt_strndup(snap, line, n);
   if (counters != NULL)
-    rule->counters = *counters;
+    kp_rule_set_counters(rule, counters);
   if (ext->text == NULL)
     return kp_dump_oom(err, source, lineno);
   if (kp_parse_ipt_rule_args(snap, rule, line + args_at, n - args_at, err) != 0) {

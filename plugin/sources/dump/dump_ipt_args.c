@@ -279,10 +279,11 @@ static int on_counters(struct args_state *st, const char *opt) {
   struct kp_rule *rule = st->rule;
   if (value(st, opt, b1, sizeof(b1), NULL) != 0 || value(st, opt, b2, sizeof(b2), NULL) != 0)
     return -1;
-  if (kp_ipt_parse_count(b1, strlen(b1), &rule->counters.packets, &s1) != 0 ||
-      kp_ipt_parse_count(b2, strlen(b2), &rule->counters.bytes, &s2) != 0 || s1 || s2)
+  struct kp_counters c = {true, 0, 0};
+  if (kp_ipt_parse_count(b1, strlen(b1), &c.packets, &s1) != 0 ||
+      kp_ipt_parse_count(b2, strlen(b2), &c.bytes, &s2) != 0 || s1 || s2)
     return fail(st, "bad counters after %s", opt);
-  rule->counters.present = true;
+  kp_rule_set_counters(rule, &c);
   return 0;
 }
 

@@ -244,10 +244,11 @@ static int row_line(struct list_state *st, const char *line, size_t n, size_t li
   ext->text = kp_ipt_strndup(st->snap, line, n);
   size_t i = st->has_num ? 1 : 0;
   if (st->has_counters) {
-    if (parse_counter(st, t[i], &rule->counters.packets, &ext->counter_texts.packets) != 0 ||
-        parse_counter(st, t[i + 1], &rule->counters.bytes, &ext->counter_texts.bytes) != 0)
+    struct kp_counters c = {true, 0, 0};
+    if (parse_counter(st, t[i], &c.packets, &ext->counter_texts.packets) != 0 ||
+        parse_counter(st, t[i + 1], &c.bytes, &ext->counter_texts.bytes) != 0)
       return kp_dump_fail(st->err, st->source, lineno, "malformed counter");
-    rule->counters.present = true;
+    kp_rule_set_counters(rule, &c);
   }
   i = k;
   if (has_target) {

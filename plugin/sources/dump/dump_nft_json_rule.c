@@ -263,13 +263,14 @@ static int stmt_match(struct json_rule *r, const json_t *body) {
 /* ---- statements ------------------------------------------------------------ */
 
 static int stmt_counter(struct json_rule *r, const json_t *body) {
-  struct kp_counters *c = &r->rule->counters;
-  c->present = true;
+  struct kp_counters c = kp_rule_counters(r->rule);
+  c.present = true;
   const json_t *packets = json_object_get(body, "packets"), *bytes = json_object_get(body, "bytes");
   if (json_is_integer(packets) && json_integer_value(packets) >= 0)
-    c->packets = (uint64_t)json_integer_value(packets);
+    c.packets = (uint64_t)json_integer_value(packets);
   if (json_is_integer(bytes) && json_integer_value(bytes) >= 0)
-    c->bytes = (uint64_t)json_integer_value(bytes);
+    c.bytes = (uint64_t)json_integer_value(bytes);
+  kp_rule_set_counters(r->rule, &c);
   return 0;
 }
 

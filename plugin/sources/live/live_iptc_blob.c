@@ -335,7 +335,11 @@ static int counter_rule(void *arg, const unsigned char *e, size_t len, size_t of
   if (w->index >= w->chain->rules.count)
     return -1;
   struct kp_rule *r = w->chain->rules.items[w->index++];
-  return counters_at(w->l, e, &r->counters);
+  struct kp_counters c;
+  if (counters_at(w->l, e, &c) != 0)
+    return -1;
+  kp_rule_set_counters(r, &c);
+  return 0;
 }
 
 static int counter_end(void *arg, const char *policy, const struct kp_counters *c, size_t offset) {

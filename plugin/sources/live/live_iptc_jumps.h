@@ -12,7 +12,7 @@ struct kp_iptc_jumps {
   const char **names_in_order; /* the caller's names[] */
   struct kp_chain **chains;    /* the table's, in names[] order */
   size_t n;
-  uint32_t *order; /* positions in names[] by address, or NULL: */
+  uint32_t *order;    /* positions in names[] by address, or NULL: */
   const char **names; /* a hash map instead (mask 0: none) */
   struct kp_chain **slots;
   size_t mask;

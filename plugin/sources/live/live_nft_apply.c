@@ -251,7 +251,9 @@ static int reused_rule(struct kp_nft_ftable *ft, struct kp_chain *chain, const s
   fresh.chain = chain;
   fresh.index = rule->index;
   *rule = fresh;
-  kp_nft_rule_counters(nlh, &rule->counters);
+  struct kp_counters c;
+  kp_nft_rule_counters(nlh, &c);
+  kp_rule_set_counters(rule, &c);
   return kp_nft_handles_put(&ft->rules, handle, rule);
 }
 

@@ -118,7 +118,8 @@ static void trim_counters(struct kp_snapshot *owner) {
       if (refreshed(table, chain))
         continue;
       for (size_t r = 0; r < chain->rules.count; r++)
-        memset(&((struct kp_rule *)chain->rules.items[r])->counters, 0, sizeof(struct kp_counters));
+        memset(&((struct kp_rule *)chain->rules.items[r])->counters, 0,
+               sizeof(struct kp_rule_counters));
     }
   }
 }

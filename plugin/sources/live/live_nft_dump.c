@@ -197,7 +197,9 @@ static int rule_cb(const struct nlmsghdr *nlh, void *arg) {
       return MNL_CB_ERROR;
     }
     struct kp_rule *rule = rd->chain->rules.items[rd->index++];
-    kp_nft_rule_counters(nlh, &rule->counters);
+    struct kp_counters c;
+    kp_nft_rule_counters(nlh, &c);
+    kp_rule_set_counters(rule, &c);
     return MNL_CB_OK;
   }
   struct kp_nft_rule_msg msg;
