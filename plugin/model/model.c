@@ -339,14 +339,25 @@ int kp_rule_add_vmap_chain(struct kp_snapshot *snap, struct kp_rule *rule, const
 
 /* The chain a jump names, created (declared=false) when the dump never
  * declared it, so dangling references stay visible to the checks. */
+/* Jump targets of one table by their name's address: most jumps name
+ * their chain by its own name string, and many the same few chains
+ * (KUBE-MARK-MASQ: 40k rules at 10k services), which then skip the lookup
+ * by name (5 % of a legacy read). */
+struct jump_cache {
+  const char *names[256];
+  struct kp_chain *chains[256];
+};
+
 static struct kp_chain *jump_target(struct kp_snapshot *snap, struct kp_table *table,
-                                    const char *name) {
+                                    const char *name, struct jump_cache *cache) {
+  size_t slot = (size_t)(((uintptr_t)name >> 3) * 0x9E3779B97F4A7C15ULL >> 56);
+  if (cache->names[slot] == name)
+    return cache->chains[slot];
   struct kp_chain *chain = kp_table_chain(table, name);
-  if (chain != NULL)
-    return chain;
-  chain = kp_table_add_chain(snap, table, name);
-  if (chain != NULL)
+  if (chain == NULL && (chain = kp_table_add_chain(snap, table, name)) != NULL)
     chain->declared = false;
+  cache->names[slot] = name;
+  cache->chains[slot] = chain;
   return chain;
 }
 
@@ -362,17 +373,18 @@ static bool names_chain(const struct kp_table *table, const char *name) {
   return false;
 }
 
-static int link_rule(struct kp_snapshot *snap, struct kp_table *table, struct kp_rule *rule) {
+static int link_rule(struct kp_snapshot *snap, struct kp_table *table, struct kp_rule *rule,
+                     struct jump_cache *cache) {
   if (rule->target == KP_TARGET_OTHER && rule->target_name != NULL &&
       names_chain(table, rule->target_name))
     rule->target = KP_TARGET_JUMP;
   if (kp_rule_jumps(rule) && rule->target_name != NULL) {
-    struct kp_chain *target = jump_target(snap, table, rule->target_name);
+    struct kp_chain *target = jump_target(snap, table, rule->target_name, cache);
     if (target == NULL || kp_ptrvec_push(&snap->arena, &target->referrers, rule) != 0)
       return -1;
   }
   for (size_t i = 0; i < kp_rule_ext(rule)->n_vmap_chains; i++) {
-    struct kp_chain *target = jump_target(snap, table, kp_rule_ext(rule)->vmap_chains[i]);
+    struct kp_chain *target = jump_target(snap, table, kp_rule_ext(rule)->vmap_chains[i], cache);
     if (target == NULL || kp_ptrvec_push(&snap->arena, &target->referrers, rule) != 0)
       return -1;
   }
@@ -387,14 +399,14 @@ static int link_rule(struct kp_snapshot *snap, struct kp_table *table, struct kp
   return 0;
 }
 
-static int link_sets(struct kp_snapshot *snap, struct kp_table *table) {
+static int link_sets(struct kp_snapshot *snap, struct kp_table *table, struct jump_cache *cache) {
   for (size_t s = 0; s < table->sets.count; s++) {
     struct kp_set *set = table->sets.items[s];
     for (size_t e = 0; e < set->elems.count; e++) {
       struct kp_set_elem *elem = set->elems.items[e];
       if (elem->chain == NULL)
         continue;
-      struct kp_chain *target = jump_target(snap, table, elem->chain);
+      struct kp_chain *target = jump_target(snap, table, elem->chain, cache);
       if (target == NULL)
         return -1;
       target->set_referrers++;
@@ -420,13 +432,15 @@ int kp_snapshot_finalize(struct kp_snapshot *snap) {
     /* Chains created for dangling jumps are appended while we walk; they
      * have no rules, so walking only the original ones is enough. */
     size_t n_chains = table->chains.count;
+    struct jump_cache cache;
+    memset(&cache, 0, sizeof(cache));
     for (size_t c = 0; c < n_chains; c++) {
       struct kp_chain *chain = table->chains.items[c];
       for (size_t r = 0; r < chain->rules.count; r++)
-        if (link_rule(snap, table, chain->rules.items[r]) != 0)
+        if (link_rule(snap, table, chain->rules.items[r], &cache) != 0)
           return -1;
     }
-    if (link_sets(snap, table) != 0)
+    if (link_sets(snap, table, &cache) != 0)
       return -1;
   }
   snap->finalized = true;

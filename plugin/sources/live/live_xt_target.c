@@ -270,6 +270,14 @@ int kp_xt_decode_target(struct kp_xt_ctx *ctx, struct kp_rule *rule, const void 
 
   /* The standard target ("" in the kernel): a verdict, a jump, or nothing. */
   if (name[0] == '\0' || strcmp(name, XT_STANDARD_TARGET) == 0) {
+    /* A hint is only ever given for a chain's name: no need to read the
+     * name (libiptc's, a cache miss per jump) to know it is a jump. */
+    if (ctx->jump_hint != NULL) {
+      rule->target = is_goto ? KP_TARGET_GOTO : KP_TARGET_JUMP;
+      rule->target_name = ctx->jump_hint->name;
+      kp_rule_text_add(text, " -%c %s", is_goto ? 'g' : 'j', verdict_name);
+      return 0;
+    }
     if (verdict_name[0] == '\0') {
       rule->target = KP_TARGET_NONE;
       return 0;
@@ -281,8 +289,7 @@ int kp_xt_decode_target(struct kp_xt_ctx *ctx, struct kp_rule *rule, const void 
       return 0;
     }
     rule->target = is_goto ? KP_TARGET_GOTO : KP_TARGET_JUMP;
-    struct kp_chain *chain =
-        ctx->jump_hint != NULL ? ctx->jump_hint : kp_table_chain(ctx->table, verdict_name);
+    struct kp_chain *chain = kp_table_chain(ctx->table, verdict_name);
     rule->target_name =
         chain != NULL ? chain->name : kp_arena_strdup(&ctx->snap->arena, verdict_name);
     kp_rule_text_add(text, " -%c %s", is_goto ? 'g' : 'j', verdict_name);
