@@ -9,12 +9,9 @@
 #include <stdint.h>
 
 struct kp_iptc_jumps {
-  const char **names_in_order; /* the caller's names[] */
-  struct kp_chain **chains;    /* the table's, in names[] order */
-  size_t n;
-  uint32_t *order;    /* positions in names[] by address, or NULL: */
-  const char **names; /* a hash map instead (mask 0: none) */
-  struct kp_chain **slots;
+  const char **names;       /* the caller's names[] */
+  struct kp_chain **chains; /* the table's, in names[] order */
+  uint32_t *slots;          /* 1 + a position in names[]; 0 empty. NULL: no map */
   size_t mask;
 };
 

@@ -47,9 +47,14 @@ struct kp_xt_ctx {
   struct kp_table *table;
   enum kp_family family;
   struct kp_ipset_names sets;
-  const char *last_comment;  /* the previous rule's, to share equal copies */
-  uint32_t last_probability; /* statistic match: the last value and its text */
-  const char *last_probability_text;
+  const char *last_comment; /* the previous rule's, to share equal copies */
+  /* statistic match: the last few values and their text, shared by every
+   * rule with the value (kube-proxy alternates a handful: 1/3, 1/2, ...) */
+  struct {
+    uint32_t value;
+    const char *text;
+  } probabilities[8];
+  unsigned next_probability; /* the slot the next new value replaces */
   /* The chain the next target's verdict name jumps to, when the caller
    * already knows it (libiptc's reader, the kernel copy's): spares a
    * lookup by name per jump. NULL: looked up. */

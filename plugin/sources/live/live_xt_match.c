@@ -295,18 +295,25 @@ static int match_statistic(struct kp_xt_ctx *ctx, struct kp_rule *rule,
     return 0;
   }
   /* iptables prints probability / 2^31 with 11 decimals ("0.50000000000").
-   * kube-proxy repeats a handful of values: the last one's text is shared. */
-  if (ctx->last_probability_text == NULL || ctx->last_probability != info.u.random.probability) {
+   * kube-proxy repeats a handful of values: their texts are shared. */
+  const size_t slots = sizeof(ctx->probabilities) / sizeof(ctx->probabilities[0]);
+  const char *shown = NULL;
+  for (size_t i = 0; i < slots && shown == NULL; i++)
+    if (ctx->probabilities[i].text != NULL &&
+        ctx->probabilities[i].value == info.u.random.probability)
+      shown = ctx->probabilities[i].text;
+  if (shown == NULL) {
     char prob[32];
     snprintf(prob, sizeof(prob), "%.11f", (double)info.u.random.probability / 2147483648.0);
-    if ((ctx->last_probability_text = kp_arena_strdup(&ctx->snap->arena, prob)) == NULL)
+    if ((shown = kp_arena_strdup(&ctx->snap->arena, prob)) == NULL)
       return -1;
-    ctx->last_probability = info.u.random.probability;
+    size_t slot = ctx->next_probability++ % slots;
+    ctx->probabilities[slot].value = info.u.random.probability;
+    ctx->probabilities[slot].text = shown;
   }
-  kp_rule_text_add(text, " -m statistic --mode random%s --probability %s", inv,
-                   ctx->last_probability_text);
+  kp_rule_text_add(text, " -m statistic --mode random%s --probability %s", inv, shown);
   if (rule->probability == NULL)
-    rule->probability = ctx->last_probability_text;
+    rule->probability = shown;
   return 0;
 }
 
