@@ -1,6 +1,7 @@
 /* Snapshot construction, lookups and the indexes the checks rely on. */
 #include "kp/model.h"
 #include "kp/names.h"
+#include "model_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,8 +120,12 @@ static int addr_index_grow(struct kp_arena *arena, struct kp_addr_index *index) 
   return 0;
 }
 
-static int addr_index_add(struct kp_arena *arena, struct kp_addr_index *index,
-                          const struct kp_addr *addr, struct kp_rule *rule) {
+struct kp_addr_index *kp_addr_index_new(struct kp_arena *arena) {
+  return kp_arena_alloc(arena, sizeof(struct kp_addr_index));
+}
+
+int kp_addr_index_add(struct kp_arena *arena, struct kp_addr_index *index,
+                      const struct kp_addr *addr, struct kp_rule *rule) {
   if ((index->count + 1) * 2 > index->capacity && addr_index_grow(arena, index) != 0)
     return -1;
   struct addr_entry **slot = addr_slot(index, addr->kind, addr->bytes);
@@ -332,118 +337,6 @@ int kp_rule_add_vmap_chain(struct kp_snapshot *snap, struct kp_rule *rule, const
     memcpy(chains, ext->vmap_chains, ext->n_vmap_chains * sizeof(char *));
   chains[ext->n_vmap_chains++] = copy;
   ext->vmap_chains = chains;
-  return 0;
-}
-
-/* ---- finalize ------------------------------------------------------------ */
-
-/* The chain a jump names, created (declared=false) when the dump never
- * declared it, so dangling references stay visible to the checks. */
-/* Jump targets of one table by their name's address: most jumps name
- * their chain by its own name string, and many the same few chains
- * (KUBE-MARK-MASQ: 40k rules at 10k services), which then skip the lookup
- * by name (5 % of a legacy read). */
-struct jump_cache {
-  const char *names[256];
-  struct kp_chain *chains[256];
-};
-
-static struct kp_chain *jump_target(struct kp_snapshot *snap, struct kp_table *table,
-                                    const char *name, struct jump_cache *cache) {
-  size_t slot = (size_t)(((uintptr_t)name >> 3) * 0x9E3779B97F4A7C15ULL >> 56);
-  if (cache->names[slot] == name)
-    return cache->chains[slot];
-  struct kp_chain *chain = kp_table_chain(table, name);
-  if (chain == NULL && (chain = kp_table_add_chain(snap, table, name)) != NULL)
-    chain->declared = false;
-  cache->names[slot] = name;
-  cache->chains[slot] = chain;
-  return chain;
-}
-
-/* A named target that is not an extension: a chain of the table, or one
- * that looks like a chain (x_tables targets are upper-case and none starts
- * with KUBE-), so a jump to a chain the dump lacks is still a jump. */
-static bool names_chain(const struct kp_table *table, const char *name) {
-  if (kp_table_chain(table, name) != NULL || strncmp(name, "KUBE-", 5) == 0)
-    return true;
-  for (const char *p = name; *p; p++)
-    if (*p >= 'a' && *p <= 'z')
-      return true;
-  return false;
-}
-
-static int link_rule(struct kp_snapshot *snap, struct kp_table *table, struct kp_rule *rule,
-                     struct jump_cache *cache) {
-  if (rule->target == KP_TARGET_OTHER && rule->target_name != NULL &&
-      names_chain(table, rule->target_name))
-    rule->target = KP_TARGET_JUMP;
-  if (kp_rule_jumps(rule) && rule->target_name != NULL) {
-    struct kp_chain *target = jump_target(snap, table, rule->target_name, cache);
-    if (target == NULL || kp_ptrvec_push(&snap->arena, &target->referrers, rule) != 0)
-      return -1;
-  }
-  for (size_t i = 0; i < kp_rule_ext(rule)->n_vmap_chains; i++) {
-    struct kp_chain *target = jump_target(snap, table, kp_rule_ext(rule)->vmap_chains[i], cache);
-    if (target == NULL || kp_ptrvec_push(&snap->arena, &target->referrers, rule) != 0)
-      return -1;
-  }
-  const struct kp_addr *addrs[] = {&rule->src, &rule->dst, &rule->nat_addr};
-  for (size_t i = 0; i < 3; i++) {
-    const struct kp_addr *a = addrs[i];
-    if (i < 2 && a->negated)
-      continue;
-    if (kp_addr_is_host(a) && addr_index_add(&snap->arena, snap->addr_index, a, rule) != 0)
-      return -1;
-  }
-  return 0;
-}
-
-static int link_sets(struct kp_snapshot *snap, struct kp_table *table, struct jump_cache *cache) {
-  for (size_t s = 0; s < table->sets.count; s++) {
-    struct kp_set *set = table->sets.items[s];
-    for (size_t e = 0; e < set->elems.count; e++) {
-      struct kp_set_elem *elem = set->elems.items[e];
-      if (elem->chain == NULL)
-        continue;
-      struct kp_chain *target = jump_target(snap, table, elem->chain, cache);
-      if (target == NULL)
-        return -1;
-      target->set_referrers++;
-    }
-  }
-  return 0;
-}
-
-int kp_snapshot_finalize(struct kp_snapshot *snap) {
-  snap->addr_index = kp_arena_alloc(&snap->arena, sizeof(*snap->addr_index));
-  if (snap->addr_index == NULL)
-    return -1;
-  for (size_t t = 0; t < snap->tables.count; t++) {
-    struct kp_table *table = snap->tables.items[t];
-    for (size_t c = 0; c < table->chains.count; c++) {
-      struct kp_chain *chain = table->chains.items[c];
-      chain->referrers.count = 0;
-      chain->set_referrers = 0;
-    }
-  }
-  for (size_t t = 0; t < snap->tables.count; t++) {
-    struct kp_table *table = snap->tables.items[t];
-    /* Chains created for dangling jumps are appended while we walk; they
-     * have no rules, so walking only the original ones is enough. */
-    size_t n_chains = table->chains.count;
-    struct jump_cache cache;
-    memset(&cache, 0, sizeof(cache));
-    for (size_t c = 0; c < n_chains; c++) {
-      struct kp_chain *chain = table->chains.items[c];
-      for (size_t r = 0; r < chain->rules.count; r++)
-        if (link_rule(snap, table, chain->rules.items[r], &cache) != 0)
-          return -1;
-    }
-    if (link_sets(snap, table, &cache) != 0)
-      return -1;
-  }
-  snap->finalized = true;
   return 0;
 }
 

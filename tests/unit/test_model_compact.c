@@ -64,7 +64,7 @@ START_TEST(absent_values_without_extension) {
   ck_assert(!x->mark.present && !x->sport.present && !x->mark_target);
   ck_assert(!x->src_type_negated && !x->dst_type_negated && !x->match_set_negated);
   ck_assert_uint_eq(x->xmark_value | x->xmark_mask, 0);
-  ck_assert_ptr_null(rule->ext); /* reading allocates nothing */
+  ck_assert_ptr_null(rule->ext);                    /* reading allocates nothing */
   ck_assert_str_eq(kp_rule_source(rule), "kernel"); /* the table's */
   char buf[64];
   ck_assert_ptr_null(kp_rule_nat_text(rule, buf, sizeof(buf)));
@@ -94,8 +94,8 @@ START_TEST(extension_made_once_and_read_back) {
 }
 END_TEST
 
-static const char *nat(struct kp_rule *rule, const char *addr, uint16_t lo, uint16_t hi,
-                       char *buf, size_t len) {
+static const char *nat(struct kp_rule *rule, const char *addr, uint16_t lo, uint16_t hi, char *buf,
+                       size_t len) {
   memset(&rule->nat_addr, 0, sizeof(rule->nat_addr));
   if (addr != NULL)
     ck_assert_int_eq(kp_addr_parse(NULL, addr, &rule->nat_addr), 0);

@@ -103,7 +103,10 @@ int kp_nft_stmt_counter(struct kp_nft_rule_cursor *c) {
     char text[32];
     kp_nft_tok_copy(&c->t[i + 1], text, sizeof(text));
     uint64_t v = strtoull(text, NULL, 10);
-    *(packets ? &r->counters.packets : &r->counters.bytes) = v;
+    if (packets)
+      r->counters.packets = v;
+    else
+      r->counters.bytes = v;
     i += 2;
   }
   c->i = i;
