@@ -103,7 +103,8 @@ static int link_rule(struct kp_snapshot *snap, struct kp_table *table, struct kp
   return 0;
 }
 
-static int link_sets(struct kp_snapshot *snap, struct kp_table *table, struct kp_chain_names *names) {
+static int link_sets(struct kp_snapshot *snap, struct kp_table *table,
+                     struct kp_chain_names *names) {
   for (size_t s = 0; s < table->sets.count; s++) {
     struct kp_set *set = table->sets.items[s];
     for (size_t e = 0; e < set->elems.count; e++) {
@@ -152,4 +153,3 @@ int kp_snapshot_finalize(struct kp_snapshot *snap) {
   snap->finalized = true;
   return 0;
 }
-
