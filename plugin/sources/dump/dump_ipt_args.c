@@ -276,14 +276,13 @@ static int on_goto(struct args_state *st, const char *opt) {
 static int on_counters(struct args_state *st, const char *opt) {
   char b1[256], b2[32];
   bool s1, s2;
-  struct kp_rule *rule = st->rule;
+  struct kp_counters c = {true, 0, 0};
   if (value(st, opt, b1, sizeof(b1), NULL) != 0 || value(st, opt, b2, sizeof(b2), NULL) != 0)
     return -1;
-  struct kp_counters c = {true, 0, 0};
   if (kp_ipt_parse_count(b1, strlen(b1), &c.packets, &s1) != 0 ||
       kp_ipt_parse_count(b2, strlen(b2), &c.bytes, &s2) != 0 || s1 || s2)
     return fail(st, "bad counters after %s", opt);
-  kp_rule_set_counters(rule, &c);
+  kp_rule_set_counters(st->rule, &c);
   return 0;
 }
 
@@ -318,13 +317,12 @@ static int on_mark(struct args_state *st, const char *opt) {
 
 static int on_addrtype(struct args_state *st, const char *opt) {
   char buf[256];
-  struct kp_rule *rule = st->rule;
+  struct kp_rule_ext *x = st->rule->ext;
   bool src = opt[2] == 's';
   if (value(st, opt, buf, sizeof(buf), NULL) != 0 ||
-      keep(st, src ? &rule->ext->src_type : &rule->ext->dst_type,
-           kp_arena_strdup(&st->snap->arena, buf)))
+      keep(st, src ? &x->src_type : &x->dst_type, kp_arena_strdup(&st->snap->arena, buf)))
     return -1;
-  *(src ? &rule->ext->src_type_negated : &rule->ext->dst_type_negated) = st->negate;
+  *(src ? &x->src_type_negated : &x->dst_type_negated) = st->negate;
   return 0;
 }
 
@@ -357,11 +355,10 @@ static int on_probability(struct args_state *st, const char *opt) {
 
 static int on_nat_to(struct args_state *st, const char *opt) {
   struct tok t;
-  struct kp_rule *rule = st->rule;
-  if (value(st, opt, NULL, 0, &t) != 0 ||
-      keep(st, &rule->ext->nat_text, tok_arena(st->snap, &t)) != 0)
+  struct kp_rule_ext *x = st->rule->ext;
+  if (value(st, opt, NULL, 0, &t) != 0 || keep(st, &x->nat_text, tok_arena(st->snap, &t)) != 0)
     return -1;
-  kp_ipt_parse_nat_to(st->snap, rule, rule->ext->nat_text, strlen(rule->ext->nat_text));
+  kp_ipt_parse_nat_to(st->snap, st->rule, x->nat_text, strlen(x->nat_text));
   return 0;
 }
 
@@ -478,14 +475,10 @@ static int one_option(struct args_state *st, const struct tok *opt_tok) {
 int kp_parse_ipt_rule_args(struct kp_snapshot *snap, struct kp_rule *rule, const char *args,
                            size_t len, struct kp_dump_error *err) {
   struct args_state st = {.snap = snap, .rule = rule, .cur = {args, args + len, err}};
-  /* A dump's rule always has its extension (text, line): the options
-   * below write into it without asking again. */
-  if (kp_rule_ext_mut(snap, rule) == NULL)
+  /* A dump's rule always has its extension: the options write into it. */
+  if (kp_rule_ext_mut(snap, rule) == NULL ||
+      (rule->ext->text == NULL && (rule->ext->text = kp_ipt_strndup(snap, args, len)) == NULL))
     return oom(&st);
-  if (rule->ext->text == NULL) {
-    if ((rule->ext->text = kp_ipt_strndup(snap, args, len)) == NULL)
-      return oom(&st);
-  }
   for (;;) {
     struct tok t;
     int r = next_tok(&st.cur, &t);
