@@ -7,6 +7,7 @@
 #include "kp/live.h"
 #include "kp/report.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,11 +162,20 @@ static int parse_options(int argc, char **argv, struct cli_options *opt, int *st
       opt->check_config = optarg;
       break;
     case OPT_METRICS:
-      opt->live.kube_proxy_metrics = strcmp(optarg, "none") == 0 ? NULL : optarg;
+    case OPT_HEALTHZ: {
+      const char *addr = strcmp(optarg, "none") == 0 ? NULL : optarg;
+      if (addr != NULL && !kp_live_endpoint_valid(addr)) {
+        usage_error(c == OPT_METRICS ? "--kube-proxy-metrics " : "--kube-proxy-healthz ", addr,
+                    "expected IP:PORT (e.g. 127.0.0.1:10249 or [::1]:10249; names are not "
+                    "resolved) or none");
+        return -1;
+      }
+      if (c == OPT_METRICS)
+        opt->live.kube_proxy_metrics = addr;
+      else
+        opt->live.kube_proxy_healthz = addr;
       break;
-    case OPT_HEALTHZ:
-      opt->live.kube_proxy_healthz = strcmp(optarg, "none") == 0 ? NULL : optarg;
-      break;
+    }
     case OPT_DISABLE: {
       int id = kp_check_from_name(optarg);
       if (id < 0) {
@@ -275,9 +285,18 @@ int main(int argc, char **argv) {
     fputs("kube-proxy-check: out of memory\n", stderr);
     goto out;
   }
+  errno = 0;
   int written =
       opt.json ? kp_report_write_json(stdout, &report) : kp_report_write_text(stdout, &report);
-  status = written == 0 && fflush(stdout) == 0 ? kp_report_exit_code(&report) : EXIT_INPUT;
+  if (written == 0 && fflush(stdout) == 0) {
+    status = kp_report_exit_code(&report);
+  } else {
+    /* A report that did not reach its reader (a full disk, a closed pipe)
+     * must not pass for one that did: say so, and which exit status. */
+    fprintf(stderr, "kube-proxy-check: cannot write the report to standard output: %s\n",
+            errno != 0 ? strerror(errno) : "write error");
+    status = EXIT_INPUT;
+  }
 out:
   kp_report_free(&report);
   kp_snapshot_free(snap);

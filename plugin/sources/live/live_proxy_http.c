@@ -56,6 +56,12 @@ static int parse_endpoint(const char *text, struct sockaddr_storage *sa, socklen
   return inet_pton(AF_INET, host, &s4->sin_addr) == 1 ? 0 : -1;
 }
 
+bool kp_live_endpoint_valid(const char *endpoint) {
+  struct sockaddr_storage sa;
+  socklen_t len;
+  return endpoint != NULL && parse_endpoint(endpoint, &sa, &len) == 0;
+}
+
 static int wait_fd(int fd, short events, double deadline) {
   int left = (int)(deadline - now_ms());
   if (left <= 0)
@@ -141,7 +147,14 @@ static void ask(struct kp_snapshot *snap, const char *endpoint, const char *path
   char *body = NULL;
   size_t len = 0;
   char problem[512] = "";
-  if (http_get(endpoint, path, &body, &len) != 0) {
+  if (!kp_live_endpoint_valid(endpoint)) {
+    /* "localhost:10249" would otherwise read as a kube-proxy that does not
+     * answer ("Invalid argument"): say what is wrong with the address. */
+    snprintf(problem, sizeof(problem),
+             "%s: not an IP address and port (names are not resolved: write e.g. "
+             "127.0.0.1:10249 or [::1]:10249)",
+             source);
+  } else if (http_get(endpoint, path, &body, &len) != 0) {
     snprintf(problem, sizeof(problem), "%s: %s", source, strerror(errno));
   } else if (strcmp(path, "/proxyMode") == 0 && (len < 12 || memcmp(body + 9, "200", 3) != 0)) {
     /* older kube-proxy without /proxyMode: nothing to learn, nothing wrong */
