@@ -155,14 +155,26 @@ static void ask(struct kp_snapshot *snap, const char *endpoint, const char *path
              "127.0.0.1:10249 or [::1]:10249)",
              source);
   } else if (http_get(endpoint, path, &body, &len) != 0) {
-    snprintf(problem, sizeof(problem), "%s: %s", source, strerror(errno));
+    snprintf(problem, sizeof(problem), "%s: %s", source,
+             errno == EFBIG ? "answer over 4 MiB, not read" : strerror(errno));
   } else if (strcmp(path, "/proxyMode") == 0 && (len < 12 || memcmp(body + 9, "200", 3) != 0)) {
     /* older kube-proxy without /proxyMode: nothing to learn, nothing wrong */
   } else {
     struct kp_dump_error err;
     memset(&err, 0, sizeof(err));
-    if (kp_parse_metrics(snap, source, body, len, &err) != 0)
-      snprintf(problem, sizeof(problem), "%s: %s", source, err.message);
+    /* The parser stops at the first bad line with the samples before it
+     * already taken: a last_queued without the last_timestamp after it
+     * (they come in that order) would read as a sync hung for decades. A
+     * body that does not parse tells nothing. */
+    struct kp_proxy_status before = *ps;
+    if (kp_parse_metrics(snap, source, body, len, &err) != 0) {
+      *ps = before;
+      if (err.line > 0)
+        snprintf(problem, sizeof(problem), "%s: response line %zu: %s", source, err.line,
+                 err.message);
+      else
+        snprintf(problem, sizeof(problem), "%s: %s", source, err.message);
+    }
   }
   free(body);
   ps->asked = true;
