@@ -336,6 +336,29 @@ START_TEST(test_config_bad_values_name_key_and_value) {
 }
 END_TEST
 
+/* oconfig has no file or line: the last error line says how to get them. */
+START_TEST(test_config_errors_point_to_check_config) {
+  oconfig_item_t *b = stub_block("Plugin");
+  stub_child(b, "Intervall", "#10", NULL);
+  stub_child(b, "Backend", "iptables", NULL);
+  struct kp_plugin_config cfg;
+  kp_plugin_config_init(&cfg);
+  ck_assert_int_ne(kpg_config_parse(&cfg, b), 0);
+  stub_free_block(b);
+  kp_plugin_config_free(&cfg);
+  ck_assert_uint_eq(stub_count_log(LOG_ERR, "kube-proxy-check --check-config FILE"), 1);
+  ck_assert_uint_eq(stub_count_log(LOG_ERR, "2 error(s)"), 1);
+  ck_assert_str_eq(stub_log[stub_n_log - 1].text,
+                   "kube_proxy plugin: 2 error(s) in a <Plugin kube_proxy> block; collectd "
+                   "gives plugins no file or line: \"kube-proxy-check --check-config FILE\" "
+                   "names them for each");
+  /* a clean block says nothing */
+  stub_clear_captures();
+  ck_assert(!config_fails("Backend", "legacy", NULL));
+  ck_assert_uint_eq(stub_n_log, 0);
+}
+END_TEST
+
 START_TEST(test_config_failure_reaches_daemon) {
   module_register();
   oconfig_item_t *b = stub_block("Plugin");
@@ -799,6 +822,7 @@ static Suite *glue_suite(void) {
   tcase_add_test(tc, test_config_unknown_key_names_key_and_value);
   tcase_add_test(tc, test_config_bad_values_name_key_and_value);
   tcase_add_test(tc, test_config_failure_reaches_daemon);
+  tcase_add_test(tc, test_config_errors_point_to_check_config);
   tcase_add_test(tc, test_values_from_one_read);
   tcase_add_test(tc, test_nft_full_reads_by_cause);
   tcase_add_test(tc, test_sync_off_stops_the_probes);
