@@ -10,7 +10,9 @@
 #    read (not a WARN "kube-proxy does not answer" about a healthy one);
 #  - no CAP_NET_ADMIN: exit 3, "needs CAP_NET_ADMIN";
 #  - a --netns path that does not exist: exit 3 naming it;
-#  - not root and no CAP_SYS_ADMIN for --netns: exit 3 naming the capability.
+#  - not root and no CAP_SYS_ADMIN for --netns: exit 3 naming the capability;
+#  - a ruleset changing nonstop (3000 services, a writer committing without
+#    pause): the run that gives up says the ruleset kept changing.
 # Needs root (network namespaces, iptables-nft); capsh and setpriv.
 #   test-cli-live.sh BUILD_DIR
 set -u
@@ -91,6 +93,44 @@ setpriv --reuid=65534 --regid=65534 --clear-groups "$CLI" --netns "/run/netns/$N
 rc=$?
 check "not root, --netns: exit 3" test "$rc" -eq 3
 check "... one line naming CAP_SYS_ADMIN" eval 'one_err_line && err_has "needs CAP_SYS_ADMIN"'
+
+# A ruleset that never stops changing: every nf_tables commit (here an
+# unrelated table added and deleted, nonstop) interrupts the multi-part
+# dumps of a large chain. A read that gives up after its 3 attempts says
+# why, not "Interrupted system call"; once the writer stops, the next run
+# reads. 3000 services: the KUBE-SERVICES dump spans many netlink batches.
+BIG=kp-clilive-$$-big
+kp_ns_add "$BIG"
+bash "$KP_ROOT/tests/fixtures/make-ruleset.sh" --services 3000 |
+  ip netns exec "$BIG" iptables-nft-restore || kp_die "iptables-nft-restore in $BIG"
+kp_spawn /dev/null ip netns exec "$BIG" bash -c \
+  'while :; do nft add table ip kp-writer; nft delete table ip kp-writer; done'
+WRITER=$KP_SPAWNED
+gave_up=0 runs=0 others=0
+for ((i = 0; i < 20 && gave_up == 0; i++)); do
+  "$CLI" --netns "/run/netns/$BIG" --backend nft --kube-proxy-metrics none \
+    --kube-proxy-healthz none >/dev/null 2>"$KP_TMP/err"
+  rc=$?
+  runs=$((runs + 1))
+  if [ "$rc" -eq 3 ]; then
+    if err_has "nf_tables ruleset changed during each of 3 reads (Interrupted system call)"; then
+      gave_up=1
+    else
+      others=$((others + 1))
+      cat "$KP_TMP/err"
+    fi
+  fi
+done
+kp_stop "$WRITER"
+echo "nonstop writer: $runs run(s) until one gave up"
+check "nonstop writer: a run gives up, saying the ruleset kept changing" test "$gave_up" -eq 1
+check "... no other read error" test "$others" -eq 0
+check "... one stderr line" one_err_line
+"$CLI" --netns "/run/netns/$BIG" --backend nft --kube-proxy-metrics none \
+  --kube-proxy-healthz none >/dev/null 2>"$KP_TMP/err"
+rc=$?
+check "writer stopped: the next run reads (exit 1, nothing on stderr)" \
+  eval 'test "$rc" -eq 1 && test ! -s "$KP_TMP/err"'
 
 echo "test-cli-live.sh: $failures failure(s)"
 [ "$failures" -eq 0 ]
