@@ -139,22 +139,25 @@ fail:;
   return -1;
 }
 
-/* One endpoint: fetch and parse; a failure is remembered for the check. */
-static void ask(struct kp_snapshot *snap, const char *endpoint, const char *path) {
+/* One endpoint: fetch and parse; a failure is remembered for the check.
+ * true when the endpoint answered (whatever it said). */
+static bool ask(struct kp_snapshot *snap, const char *endpoint, const char *path) {
   struct kp_proxy_status *ps = &snap->proxy;
   char source[128];
   snprintf(source, sizeof(source), "http://%s%s", endpoint, path);
   char *body = NULL;
   size_t len = 0;
   char problem[512] = "";
-  if (!kp_live_endpoint_valid(endpoint)) {
+  bool valid = kp_live_endpoint_valid(endpoint);
+  bool answered = valid && http_get(endpoint, path, &body, &len) == 0;
+  if (!valid) {
     /* "localhost:10249" would otherwise read as a kube-proxy that does not
      * answer ("Invalid argument"): say what is wrong with the address. */
     snprintf(problem, sizeof(problem),
              "%s: not an IP address and port (names are not resolved: write e.g. "
              "127.0.0.1:10249 or [::1]:10249)",
              source);
-  } else if (http_get(endpoint, path, &body, &len) != 0) {
+  } else if (!answered) {
     snprintf(problem, sizeof(problem), "%s: %s", source,
              errno == EFBIG ? "answer over 4 MiB, not read" : strerror(errno));
   } else if (strcmp(path, "/proxyMode") == 0 && (len < 12 || memcmp(body + 9, "200", 3) != 0)) {
@@ -182,12 +185,15 @@ static void ask(struct kp_snapshot *snap, const char *endpoint, const char *path
     ps->unreachable = kp_arena_strdup(&snap->arena, problem);
   if (ps->source == NULL)
     ps->source = kp_arena_strdup(&snap->arena, endpoint);
+  return answered;
 }
 
 void kp_proxy_status_fetch(struct kp_snapshot *snap, const char *metrics, const char *healthz) {
   if (metrics != NULL && metrics[0] != '\0') {
-    ask(snap, metrics, "/metrics");
-    ask(snap, metrics, "/proxyMode");
+    /* A kube-proxy that did not answer /metrics (hung: 1 s each) would
+     * not answer /proxyMode on the same port either. */
+    if (ask(snap, metrics, "/metrics"))
+      ask(snap, metrics, "/proxyMode");
   }
   if (healthz != NULL && healthz[0] != '\0')
     ask(snap, healthz, "/livez");
