@@ -19,6 +19,10 @@ struct kp_live_options {
   const char *kube_proxy_healthz;
 };
 
+/* Can kube_proxy_metrics/_healthz be asked: "IPv4:port" or "[IPv6]:port",
+ * literal addresses (no name is resolved: a read must not wait on DNS). */
+bool kp_live_endpoint_valid(const char *endpoint);
+
 enum kp_live_fault {
   KP_LIVE_OK = 0,
   KP_LIVE_NO_PRIVILEGE, /* EPERM/EACCES: needs CAP_NET_ADMIN */

@@ -7,6 +7,7 @@
 #include "kp/live.h"
 #include "kp/report.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,9 +39,10 @@ static void usage(FILE *out) {
         "      --netns PATH      live: read the tables of this network namespace\n"
         "      --backend B       live: auto (default), legacy or nft\n"
         "      --ipv6            live: also read the IPv6 tables\n"
-        "      --kube-proxy-metrics ADDR  live: kube-proxy's /metrics and /proxyMode\n"
-        "                        (default 127.0.0.1:10249; none: do not ask)\n"
-        "      --kube-proxy-healthz ADDR  live: kube-proxy's /livez\n"
+        "      --kube-proxy-metrics IP:PORT  live: kube-proxy's /metrics and /proxyMode\n"
+        "                        (default 127.0.0.1:10249; [::1]:PORT for IPv6; none:\n"
+        "                        do not ask; names are not resolved)\n"
+        "      --kube-proxy-healthz IP:PORT  live: kube-proxy's /livez\n"
         "                        (default 127.0.0.1:10256; none: do not ask)\n"
         "Checks:\n"
         "  -p, --pod-ip IP       look for the rules of this pod IP (repeatable)\n"
@@ -161,11 +163,20 @@ static int parse_options(int argc, char **argv, struct cli_options *opt, int *st
       opt->check_config = optarg;
       break;
     case OPT_METRICS:
-      opt->live.kube_proxy_metrics = strcmp(optarg, "none") == 0 ? NULL : optarg;
+    case OPT_HEALTHZ: {
+      const char *addr = strcmp(optarg, "none") == 0 ? NULL : optarg;
+      if (addr != NULL && !kp_live_endpoint_valid(addr)) {
+        usage_error(c == OPT_METRICS ? "--kube-proxy-metrics " : "--kube-proxy-healthz ", addr,
+                    "expected IP:PORT (e.g. 127.0.0.1:10249 or [::1]:10249; names are not "
+                    "resolved) or none");
+        return -1;
+      }
+      if (c == OPT_METRICS)
+        opt->live.kube_proxy_metrics = addr;
+      else
+        opt->live.kube_proxy_healthz = addr;
       break;
-    case OPT_HEALTHZ:
-      opt->live.kube_proxy_healthz = strcmp(optarg, "none") == 0 ? NULL : optarg;
-      break;
+    }
     case OPT_DISABLE: {
       int id = kp_check_from_name(optarg);
       if (id < 0) {
@@ -275,9 +286,18 @@ int main(int argc, char **argv) {
     fputs("kube-proxy-check: out of memory\n", stderr);
     goto out;
   }
+  errno = 0;
   int written =
       opt.json ? kp_report_write_json(stdout, &report) : kp_report_write_text(stdout, &report);
-  status = written == 0 && fflush(stdout) == 0 ? kp_report_exit_code(&report) : EXIT_INPUT;
+  if (written == 0 && fflush(stdout) == 0) {
+    status = kp_report_exit_code(&report);
+  } else {
+    /* A report that did not reach its reader (a full disk, a closed pipe)
+     * must not pass for one that did: say so, and which exit status. */
+    fprintf(stderr, "kube-proxy-check: cannot write the report to standard output: %s\n",
+            errno != 0 ? strerror(errno) : "write error");
+    status = EXIT_INPUT;
+  }
 out:
   kp_report_free(&report);
   kp_snapshot_free(snap);

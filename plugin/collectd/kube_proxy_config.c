@@ -57,7 +57,14 @@ int kpg_config_parse(struct kp_plugin_config *cfg, const oconfig_item_t *ci) {
     ERROR(KPG_PLUGIN " plugin: out of memory while reading the configuration");
   } else {
     const struct kp_cfg_item *block = tree.root.children.items[0];
-    rc = kp_plugin_config_apply(cfg, block, kpg_config_error, NULL) == 0 ? 0 : -1;
+    size_t errors = kp_plugin_config_apply(cfg, block, kpg_config_error, NULL);
+    rc = errors == 0 ? 0 : -1;
+    /* The lines above cannot say where: say what can. */
+    if (errors > 0)
+      ERROR(KPG_PLUGIN " plugin: %zu error(s) in a <Plugin kube_proxy> block; collectd gives "
+                       "plugins no file or line: \"kube-proxy-check --check-config FILE\" names "
+                       "them for each",
+            errors);
   }
   kp_cfg_tree_free(&tree);
   return rc;

@@ -61,5 +61,7 @@ rc=$?
 kp_check "bad config: collectd refuses to start (rc=$rc)" test "$rc" -ne 0 -a "$rc" -ne 124
 kp_check "... the error names the key and the value" \
   grep -qh 'invalid value "iptables" for option "Backend"' "$KP_TMP/collectd.log" "$KP_TMP/bad.out"
+kp_check "... and how to get its file and line (collectd gives none)" \
+  grep -qh 'kube-proxy-check --check-config FILE' "$KP_TMP/collectd.log" "$KP_TMP/bad.out"
 
 kp_finish

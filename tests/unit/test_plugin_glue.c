@@ -340,6 +340,29 @@ START_TEST(test_config_bad_values_name_key_and_value) {
 }
 END_TEST
 
+/* oconfig has no file or line: the last error line says how to get them. */
+START_TEST(test_config_errors_point_to_check_config) {
+  oconfig_item_t *b = stub_block("Plugin");
+  stub_child(b, "Intervall", "#10", NULL);
+  stub_child(b, "Backend", "iptables", NULL);
+  struct kp_plugin_config cfg;
+  kp_plugin_config_init(&cfg);
+  ck_assert_int_ne(kpg_config_parse(&cfg, b), 0);
+  stub_free_block(b);
+  kp_plugin_config_free(&cfg);
+  ck_assert_uint_eq(stub_count_log(LOG_ERR, "kube-proxy-check --check-config FILE"), 1);
+  ck_assert_uint_eq(stub_count_log(LOG_ERR, "2 error(s)"), 1);
+  ck_assert_str_eq(stub_log[stub_n_log - 1].text,
+                   "kube_proxy plugin: 2 error(s) in a <Plugin kube_proxy> block; collectd "
+                   "gives plugins no file or line: \"kube-proxy-check --check-config FILE\" "
+                   "names them for each");
+  /* a clean block says nothing */
+  stub_clear_captures();
+  ck_assert(!config_fails("Backend", "legacy", NULL));
+  ck_assert_uint_eq(stub_n_log, 0);
+}
+END_TEST
+
 START_TEST(test_config_failure_reaches_daemon) {
   module_register();
   oconfig_item_t *b = stub_block("Plugin");
@@ -609,6 +632,41 @@ START_TEST(test_masquerade_failure_then_okay) {
 }
 END_TEST
 
+/* A read failure is no state change: the FAILURE is not sent again when
+ * the reads come back to the same broken rules, and the OKAY comes once
+ * they are repaired; a check OK before and after the failure stays quiet. */
+START_TEST(test_notifications_across_a_read_failure) {
+  start(NULL);
+  fake_ruleset = no_masquerade;
+  ck_assert_int_eq(read_once(), 0);
+  ck_assert_uint_eq(stub_count_notifs("kube_proxy", "check-masquerade"), 1);
+  stub_clear_captures();
+  fake_fault = KP_LIVE_NO_PRIVILEGE;
+  for (int i = 0; i < 3; i++) {
+    ck_assert_int_eq(read_once(), 0);
+    ck_assert_double_eq(gauge_of("", "bool", "read-failed"), 1);
+  }
+  ck_assert_ptr_null(stub_find_value("", "health", "check-masquerade"));
+  ck_assert_uint_eq(stub_n_notifs, 0); /* nothing while failing */
+  fake_fault = KP_LIVE_OK;
+  ck_assert_int_eq(read_once(), 0);
+  ck_assert_int_eq(read_once(), 0);
+  ck_assert_uint_eq(stub_n_notifs, 0); /* same broken rules: no second FAILURE */
+  ck_assert_double_eq(gauge_of("", "health", "check-masquerade"), 2);
+  ck_assert_double_eq(gauge_of("", "bool", "read-failed"), 0);
+  fake_fault = KP_LIVE_NO_NETNS;
+  ck_assert_int_eq(read_once(), 0);
+  fake_fault = KP_LIVE_OK;
+  fake_ruleset = healthy;
+  ck_assert_int_eq(read_once(), 0);
+  ck_assert_uint_eq(stub_n_notifs, 1); /* repaired meanwhile: one OKAY */
+  ck_assert_int_eq(stub_last_notif("kube_proxy", "check-masquerade")->n.severity, NOTIF_OKAY);
+  ck_assert_int_eq(read_once(), 0);
+  ck_assert_uint_eq(stub_n_notifs, 1);
+  stop();
+}
+END_TEST
+
 START_TEST(test_failing_at_start_is_notified) {
   start(NULL);
   fake_ruleset = no_masquerade;
@@ -803,6 +861,7 @@ static Suite *glue_suite(void) {
   tcase_add_test(tc, test_config_unknown_key_names_key_and_value);
   tcase_add_test(tc, test_config_bad_values_name_key_and_value);
   tcase_add_test(tc, test_config_failure_reaches_daemon);
+  tcase_add_test(tc, test_config_errors_point_to_check_config);
   tcase_add_test(tc, test_values_from_one_read);
   tcase_add_test(tc, test_nft_full_reads_by_cause);
   tcase_add_test(tc, test_sync_off_stops_the_probes);
@@ -814,6 +873,7 @@ static Suite *glue_suite(void) {
   tcase_add_test(tc, test_service_instance_has_no_slash);
   tcase_add_test(tc, test_masquerade_failure_then_okay);
   tcase_add_test(tc, test_failing_at_start_is_notified);
+  tcase_add_test(tc, test_notifications_across_a_read_failure);
   tcase_add_test(tc, test_repeat_notification);
   tcase_add_test(tc, test_pod_ip_found_and_missing);
   tcase_add_test(tc, test_process_notification_reaches_process_check);

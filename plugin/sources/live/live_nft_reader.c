@@ -172,6 +172,12 @@ int kp_nft_read(struct kp_nft_reader *reader, struct kp_snapshot *snap, bool ipv
       return 0;
     }
     kp_snapshot_free(fresh);
+    if (!retry && rc != 0 && (saved == EINTR || saved == ENOENT))
+      /* "Interrupted system call" would say nothing to whoever reads it. */
+      return kp_live_fail(err, KP_LIVE_OTHER, saved,
+                          "nf_tables ruleset changed during each of %d reads (%s): something "
+                          "rewrites it without pause",
+                          attempt + 1, strerror(saved));
     if (!retry) {
       errno = saved;
       return fail(err, "rule dump");

@@ -56,6 +56,12 @@ static int parse_endpoint(const char *text, struct sockaddr_storage *sa, socklen
   return inet_pton(AF_INET, host, &s4->sin_addr) == 1 ? 0 : -1;
 }
 
+bool kp_live_endpoint_valid(const char *endpoint) {
+  struct sockaddr_storage sa;
+  socklen_t len;
+  return endpoint != NULL && parse_endpoint(endpoint, &sa, &len) == 0;
+}
+
 static int wait_fd(int fd, short events, double deadline) {
   int left = (int)(deadline - now_ms());
   if (left <= 0)
@@ -133,23 +139,45 @@ fail:;
   return -1;
 }
 
-/* One endpoint: fetch and parse; a failure is remembered for the check. */
-static void ask(struct kp_snapshot *snap, const char *endpoint, const char *path) {
+/* One endpoint: fetch and parse; a failure is remembered for the check.
+ * true when the endpoint answered (whatever it said). */
+static bool ask(struct kp_snapshot *snap, const char *endpoint, const char *path) {
   struct kp_proxy_status *ps = &snap->proxy;
   char source[128];
   snprintf(source, sizeof(source), "http://%s%s", endpoint, path);
   char *body = NULL;
   size_t len = 0;
   char problem[512] = "";
-  if (http_get(endpoint, path, &body, &len) != 0) {
-    snprintf(problem, sizeof(problem), "%s: %s", source, strerror(errno));
+  bool valid = kp_live_endpoint_valid(endpoint);
+  bool answered = valid && http_get(endpoint, path, &body, &len) == 0;
+  if (!valid) {
+    /* "localhost:10249" would otherwise read as a kube-proxy that does not
+     * answer ("Invalid argument"): say what is wrong with the address. */
+    snprintf(problem, sizeof(problem),
+             "%s: not an IP address and port (names are not resolved: write e.g. "
+             "127.0.0.1:10249 or [::1]:10249)",
+             source);
+  } else if (!answered) {
+    snprintf(problem, sizeof(problem), "%s: %s", source,
+             errno == EFBIG ? "answer over 4 MiB, not read" : strerror(errno));
   } else if (strcmp(path, "/proxyMode") == 0 && (len < 12 || memcmp(body + 9, "200", 3) != 0)) {
     /* older kube-proxy without /proxyMode: nothing to learn, nothing wrong */
   } else {
     struct kp_dump_error err;
     memset(&err, 0, sizeof(err));
-    if (kp_parse_metrics(snap, source, body, len, &err) != 0)
-      snprintf(problem, sizeof(problem), "%s: %s", source, err.message);
+    /* The parser stops at the first bad line with the samples before it
+     * already taken: a last_queued without the last_timestamp after it
+     * (they come in that order) would read as a sync hung for decades. A
+     * body that does not parse tells nothing. */
+    struct kp_proxy_status before = *ps;
+    if (kp_parse_metrics(snap, source, body, len, &err) != 0) {
+      *ps = before;
+      if (err.line > 0)
+        snprintf(problem, sizeof(problem), "%s: response line %zu: %s", source, err.line,
+                 err.message);
+      else
+        snprintf(problem, sizeof(problem), "%s: %s", source, err.message);
+    }
   }
   free(body);
   ps->asked = true;
@@ -157,12 +185,15 @@ static void ask(struct kp_snapshot *snap, const char *endpoint, const char *path
     ps->unreachable = kp_arena_strdup(&snap->arena, problem);
   if (ps->source == NULL)
     ps->source = kp_arena_strdup(&snap->arena, endpoint);
+  return answered;
 }
 
 void kp_proxy_status_fetch(struct kp_snapshot *snap, const char *metrics, const char *healthz) {
   if (metrics != NULL && metrics[0] != '\0') {
-    ask(snap, metrics, "/metrics");
-    ask(snap, metrics, "/proxyMode");
+    /* A kube-proxy that did not answer /metrics (hung: 1 s each) would
+     * not answer /proxyMode on the same port either. */
+    if (ask(snap, metrics, "/metrics"))
+      ask(snap, metrics, "/proxyMode");
   }
   if (healthz != NULL && healthz[0] != '\0')
     ask(snap, healthz, "/livez");

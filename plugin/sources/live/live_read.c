@@ -233,13 +233,16 @@ int kp_live_source_read(struct kp_live_source *source, struct kp_snapshot *snap,
   static const struct kp_live_options defaults = {.backend = KP_BACKEND_UNKNOWN};
   if (opt == NULL)
     opt = &defaults;
-  /* The nft reader's socket stays in the namespace it was opened in: when
-   * the path now names another namespace (a re-created pod netns), start a
-   * fresh reader. Unreadable paths are reported by kp_netns_run. */
-  dev_t dev;
-  ino_t ino;
-  if (netns_identity(opt->netns_path, &dev, &ino) == 0 &&
-      (dev != source->netns_dev || ino != source->netns_ino)) {
+  /* The nft reader's sockets stay in the namespace they were opened in:
+   * when the path now names another namespace (a re-created pod netns),
+   * start a fresh reader. When the path names none (deleted), drop the
+   * reader too: its sockets would keep the deleted namespace alive (its
+   * interfaces, tables, conntrack) for as long as collectd runs. Unreadable
+   * paths are reported by kp_netns_run. */
+  dev_t dev = 0; /* stays 0/0 when no namespace is there */
+  ino_t ino = 0;
+  (void)netns_identity(opt->netns_path, &dev, &ino);
+  if (dev != source->netns_dev || ino != source->netns_ino) {
     kp_nft_reader_free(source->nft);
     source->nft = NULL;
     for (size_t i = 0; i < N_LEGACY; i++)
