@@ -130,8 +130,8 @@ static struct kp_snapshot *read_fresh(void) {
   return snap;
 }
 
-static void assert_same(const struct kp_snapshot *a, const struct kp_snapshot *b,
-                        const char *what, int n) {
+static void assert_same(const struct kp_snapshot *a, const struct kp_snapshot *b, const char *what,
+                        int n) {
   char diff[2048] = "";
   ck_assert_msg(tse_snapshots_equal(a, b, false, diff, sizeof(diff)),
                 "%s, read %d: differs from a fresh full read: %s", what, n, diff);

@@ -180,9 +180,9 @@ int kp_nft_read(struct kp_nft_reader *reader, struct kp_snapshot *snap, bool ipv
       rc = (errno = ENOMEM, -1);
     int saved = errno;
     uint32_t after = gen;
-    bool stable =
-        rc == 0 && kp_nft_get_gen(&reader->nl, &after) == 0 && after == gen && !interrupted;
-    if (rc == 0 && !stable && subscribed)
+    bool got_gen = rc == 0 && kp_nft_get_gen(&reader->nl, &after) == 0;
+    bool stable = got_gen && after == gen && !interrupted;
+    if (got_gen && !stable && subscribed)
       stable = kp_nft_follow_quiet(&reader->follow, gen, &after, ipv6, chains_interrupted) == 0;
     if (stable)
       gen = after; /* what the dumps describe: the changes since were elsewhere */
