@@ -18,7 +18,11 @@ ns=kp-churn-$$
 work=$(mktemp -d /tmp/kp-churn.XXXXXX)
 writer=
 cleanup() {
-  [ -n "$writer" ] && kill "$writer" 2>/dev/null && wait "$writer" 2>/dev/null
+  set +e # every step, whatever the one before did
+  if [ -n "$writer" ]; then # its own session (setsid): the whole loop
+    kill -- -"$writer" 2>/dev/null || kill "$writer" 2>/dev/null
+    wait "$writer" 2>/dev/null
+  fi
   ip netns del "$ns" 2>/dev/null || true
   rm -rf "$work"
 }
