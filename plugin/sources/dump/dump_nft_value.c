@@ -45,6 +45,7 @@ bool kp_nft_value_start(const struct kp_nft_rule_cursor *c, size_t *i, bool *neg
  * value. False for a set of several elements, a named set or a concatenation. */
 bool kp_nft_single_value(const struct kp_nft_rule_cursor *c, size_t *i, char *out, size_t cap) {
   bool ok = false;
+  out[0] = '\0'; /* "{ a b }" or "{ }" copies nothing: out is read below */
   if (c->t[*i].type == KP_NFT_TOK_LBRACE) {
     size_t end = kp_nft_skip_block(c, *i);
     if (end == *i + 3 && kp_nft_is_word(c, *i + 1)) {
