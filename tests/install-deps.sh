@@ -9,7 +9,7 @@ demo=(build-essential pkg-config check collectd-core collectd-dev collectd-utils
       libjansson-dev)
 pkgs=("${demo[@]}")
 if [ "${1:-all}" != demo ]; then
-  pkgs+=(clang clang-format valgrind ipset util-linux libcap2-bin
+  pkgs+=(clang clang-format valgrind gdb ipset util-linux libcap2-bin
          debhelper rpm python3-yaml python3-jinja2 libmicrohttpd12
          # packaging tests (issue #11): write_prometheus needs libprotobuf-c1
          # too; Prometheus, sos, Ansible, rpmlint, the image's rootfs

@@ -230,10 +230,38 @@ kp_start_collectd() {
 
 # kp_start_collectd_by OUT CMD...: the daemon started by a command that
 # execs it in the end (setpriv, capsh -c "exec ...", valgrind, ip netns
-# exec), so that KP_COLLECTD_PID is collectd, not a wrapper.
+# exec), so that KP_COLLECTD_PID is collectd, not a wrapper. It alone may
+# dump core (collectd works in its BaseDir, KP_TMP/base): a crash is
+# reported with its backtrace by kp_stop_collectd.
 kp_start_collectd_by() {
+  local soft
+  soft=$(ulimit -c)
+  ulimit -c unlimited 2>/dev/null
   kp_spawn "$@"
+  ulimit -c "$soft" 2>/dev/null
   KP_COLLECTD_PID=$KP_SPAWNED
+}
+
+# kp_collectd_crash_report: after collectd died of a signal, the newest
+# core file in KP_TMP/base, or why there is none, and gdb's backtrace of
+# every thread, into KP_TMP/collectd.crash and stdout (a crash in CI is
+# then diagnosed from its log). The core goes with KP_TMP.
+kp_collectd_crash_report() {
+  local core bin report=$KP_TMP/collectd.crash
+  core=$(ls -t "$KP_TMP"/base/core* 2>/dev/null | head -n 1)
+  bin=$(command -v collectd)
+  {
+    echo "--- collectd died of signal $((KP_COLLECTD_RC - 128)) ---"
+    if [ -z "$core" ]; then
+      echo "no core file in $KP_TMP/base (kernel.core_pattern: $(cat /proc/sys/kernel/core_pattern))"
+    elif ! command -v gdb >/dev/null; then
+      echo "core file $core; no gdb to read it (tests/install-deps.sh installs it)"
+    else
+      gdb -batch -nx -iex 'set debuginfod enabled off' -ex 'info sharedlibrary kube_proxy' -ex 'thread apply all bt' \
+        "$bin" "$core" 2>&1 | grep -v '^\[New LWP\|^warning: .*separate debug' | head -n 300
+    fi
+  } >"$report"
+  cat "$report"
 }
 
 # kp_collectd [CONF] <<EOF: kp_write_conf CONF (default KP_TMP/collectd.conf)
@@ -252,6 +280,9 @@ kp_stop_collectd() {
     KP_COLLECTD_RC=0
     kp_stop "$KP_COLLECTD_PID" "${1:-30}" || KP_COLLECTD_RC=$?
     KP_COLLECTD_PID=
+    case $KP_COLLECTD_RC in # SIGILL, SIGABRT, SIGBUS, SIGFPE, SIGSEGV
+      132 | 134 | 135 | 136 | 139) kp_collectd_crash_report ;;
+    esac
   fi
   return 0
 }
