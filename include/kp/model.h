@@ -65,6 +65,11 @@ void kp_addr_format(const struct kp_addr *addr, char *buf, size_t len);
 /* True when both are the same single host address (exact, not a prefix match). */
 bool kp_addr_same_host(const struct kp_addr *a, const struct kp_addr *b);
 bool kp_addr_is_host(const struct kp_addr *addr);
+/* kube-proxy's metricsBindAddress / healthzBindAddress as something we can
+ * ask: a literal "IPv4:port" or "[IPv6]:port", port 1-65535 (no name is
+ * resolved: a read must not wait on DNS). The config keys and the live
+ * probe share it. Fills addr (a host) and port; 0, or -1. */
+int kp_endpoint_parse(const char *text, struct kp_addr *addr, uint16_t *port);
 
 struct kp_port_range {
   bool present;

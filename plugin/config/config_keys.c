@@ -139,7 +139,9 @@ static int key_backend(struct apply_ctx *a, struct kp_plugin_config *cfg,
   return bad(a, it, "use auto, legacy or nft");
 }
 
-/* "host:port" of one of kube-proxy's HTTP endpoints, or "none". */
+/* "IP:port" of one of kube-proxy's HTTP endpoints, or "none". The probe
+ * resolves no name (kp_endpoint_parse): "localhost:10249" could never be
+ * asked, so it is refused here rather than read as a silent kube-proxy. */
 static int key_endpoint(struct apply_ctx *a, struct kp_plugin_config *cfg,
                         const struct kp_cfg_item *it, const struct key *key) {
   char **out = FIELD(cfg, key, char *);
@@ -151,12 +153,12 @@ static int key_endpoint(struct apply_ctx *a, struct kp_plugin_config *cfg,
     *out = NULL;
     return 0;
   }
-  const char *colon = strrchr(text, ':');
-  char *end = NULL;
-  long port = colon != NULL ? strtol(colon + 1, &end, 10) : 0;
-  if (colon == NULL || colon == text || end == colon + 1 || *end != '\0' || port < 1 ||
-      port > 65535)
-    return bad(a, it, "expected \"host:port\" (e.g. \"127.0.0.1:10249\") or \"none\"");
+  struct kp_addr addr;
+  uint16_t port;
+  if (kp_endpoint_parse(text, &addr, &port) != 0)
+    return bad(a, it,
+               "expected IP:PORT (e.g. \"127.0.0.1:10249\" or \"[::1]:10249\"; names are not "
+               "resolved) or \"none\"");
   return get_string(a, it, out);
 }
 

@@ -115,3 +115,29 @@ bool kp_addr_same_host(const struct kp_addr *a, const struct kp_addr *b) {
     return false;
   return memcmp(a->bytes, b->bytes, a->kind == KP_ADDR_IPV6 ? 16 : 4) == 0;
 }
+
+int kp_endpoint_parse(const char *text, struct kp_addr *addr, uint16_t *port) {
+  memset(addr, 0, sizeof(*addr));
+  char host[64];
+  const char *colon = strrchr(text, ':');
+  if (colon == NULL || colon == text || (size_t)(colon - text) >= sizeof(host))
+    return -1;
+  char *end;
+  long number = strtol(colon + 1, &end, 10);
+  if (end == colon + 1 || *end != '\0' || number < 1 || number > 65535)
+    return -1;
+  memcpy(host, text, (size_t)(colon - text));
+  host[colon - text] = '\0';
+  size_t len = strlen(host);
+  bool v6 = len > 2 && host[0] == '[' && host[len - 1] == ']';
+  if (v6)
+    host[len - 1] = '\0';
+  if (inet_pton(v6 ? AF_INET6 : AF_INET, v6 ? host + 1 : host, addr->bytes) != 1) {
+    memset(addr, 0, sizeof(*addr));
+    return -1;
+  }
+  addr->kind = v6 ? KP_ADDR_IPV6 : KP_ADDR_IPV4;
+  addr->prefix_len = v6 ? 128 : 32;
+  *port = (uint16_t)number;
+  return 0;
+}

@@ -96,6 +96,15 @@ drop_in bad-boolean <<<'  IPv6 "maybe"'
 drop_in bad-many <<<'  Backend "iptables"
   MaxServices 0
   Bogus "x"'
+# the probe resolves no name: an endpoint that is not IP:PORT could never be asked
+raw bad-endpoint-name <<EOF
+LoadPlugin kube_proxy
+<Plugin kube_proxy>
+  KubeProxyMetrics "localhost:10249"
+  KubeProxyHealthz "::1:10256"
+  NetNS "/run/netns/$NS-absent"
+</Plugin>
+EOF
 raw bad-syntax-unclosed <<'EOF'
 LoadPlugin kube_proxy
 <Plugin kube_proxy>
@@ -169,6 +178,14 @@ kp_check "every error of a file, not only the first (3 lines)" \
   test "$(wc -l <"$KP_TMP/bad-many.err")" -eq 3
 kp_check "... and collectd logs the same three" \
   test "$(grep -c 'kube_proxy plugin: .*\("Backend"\|"MaxServices"\|"Bogus"\)' "$KP_TMP/bad-many.collectd")" -eq 3
+kp_check "endpoint name: FILE:LINE: KEY \"VALUE\": IP:PORT needed" \
+  grep -q "^$f/bad-endpoint-name.conf:3: KubeProxyMetrics \"localhost:10249\": expected IP:PORT" \
+  "$KP_TMP/bad-endpoint-name.err"
+kp_check "... and IPv6 without brackets, on its line" \
+  grep -q "^$f/bad-endpoint-name.conf:4: KubeProxyHealthz \"::1:10256\": expected IP:PORT" \
+  "$KP_TMP/bad-endpoint-name.err"
+kp_check "... collectd logs both" \
+  test "$(grep -c 'kube_proxy plugin: invalid value .*for option "KubeProxy\(Metrics\|Healthz\)": expected IP:PORT' "$KP_TMP/bad-endpoint-name.collectd")" -eq 2
 kp_check "syntax error names the line" grep -q "^$f/bad-syntax-no-value.conf:3: Backend: an option needs a value" \
   "$KP_TMP/bad-syntax-no-value.err"
 kp_check "a clean file says so on stdout" grep -q "1 <Plugin kube_proxy> block(s), no errors" \

@@ -11,8 +11,9 @@
 #    (slow: hung on every path), an answer over 4 MiB, garbage: exit 1,
 #    one WARN naming the cause, never a FAIL; a hung kube-proxy costs one
 #    1 s timeout (/proxyMode is not asked after /metrics did not answer);
-#  - KubeProxyMetrics "localhost:10249" (not an IP): the WARNING says so
-#    (not "Invalid argument", which reads as kube-proxy being down).
+#  - KubeProxyMetrics "localhost:10249" (not an IP): collectd refuses the
+#    config, the ERROR saying IP:PORT is needed (the probe resolves no
+#    name: it would read as kube-proxy being down).
 # Needs root (network namespaces, iptables-legacy), python3.
 #   test-collectd-proxy-faults.sh BUILD_DIR
 set -u
@@ -120,9 +121,12 @@ KP_PROXY_ENDPOINTS='KubeProxyMetrics "localhost:10249"
   KubeProxyHealthz "none"' kp_collectd <<EOF
   NetNS "/run/netns/$NS"
 EOF
-kp_check "KubeProxyMetrics localhost:10249: the WARNING says it is not an IP address" \
-  kp_wait 10 kp_has_notif '^Severity: WARNING' 'TypeInstance: check-sync' \
-  'http://localhost:10249/metrics: not an IP address and port'
+collectd_gone() { ! kp_collectd_alive; }
+kp_check "KubeProxyMetrics localhost:10249: collectd refuses the config (the probe could never ask it)" \
+  kp_wait 10 collectd_gone
 kp_stop_collectd
-kp_check "collectd exits 0 on SIGTERM" test "$KP_COLLECTD_RC" -eq 0
+kp_check "... collectd exits 1 (rc=$KP_COLLECTD_RC)" test "$KP_COLLECTD_RC" -eq 1
+kp_check "... its ERROR names the key and value and asks for IP:PORT" \
+  grep -q 'kube_proxy plugin: invalid value "localhost:10249" for option "KubeProxyMetrics": expected IP:PORT' \
+  "$KP_TMP/collectd.log" "$KP_TMP/collectd.out"
 kp_finish

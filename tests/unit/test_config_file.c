@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_ERRORS 16
 
@@ -207,6 +208,71 @@ START_TEST(test_unreadable_file) {
 }
 END_TEST
 
+/* KubeProxyMetrics/KubeProxyHealthz: the probe asks a literal address and
+ * resolves no name (kp_live_endpoint_valid), so anything else is refused at
+ * config time, naming line, key and value, rather than read as a
+ * kube-proxy that never answers. */
+static const struct {
+  const char *value;
+  bool accepted;
+} endpoint_rows[] = {
+    {"127.0.0.1:10249", true},
+    {"[::1]:10249", true},
+    {"[fd00::1]:1", true},
+    {"10.0.0.1:65535", true},
+    {"none", true},
+    {"NONE", true},
+    {"localhost:10249", false},
+    {"kube-proxy.kube-system.svc:10249", false},
+    {"[localhost]:10249", false},
+    {"::1:10249", false}, /* IPv6 needs its brackets */
+    {"[::1]", false},
+    {"127.0.0.1", false},
+    {"127.0.0.1:", false},
+    {":10249", false},
+    {"127.0.0.1:0", false},
+    {"127.0.0.1:65536", false},
+    {"127.0.0.1:10249x", false},
+    {"10.0.0.300:10249", false},
+    {"", false},
+};
+
+START_TEST(test_endpoint_is_ip_and_port) {
+  static const char *const keys[] = {"KubeProxyMetrics", "KubeProxyHealthz"};
+  for (size_t k = 0; k < 2; k++) {
+    char text[256];
+    snprintf(text, sizeof(text), "<Plugin kube_proxy>\n  %s \"%s\"\n</Plugin>\n", keys[k],
+             endpoint_rows[_i].value);
+    struct kp_plugin_config cfg;
+    struct seen seen;
+    ck_assert_int_eq(check_text(text, &cfg, &seen), 0);
+    const char *kept = k == 0 ? cfg.kube_proxy_metrics : cfg.kube_proxy_healthz;
+    if (endpoint_rows[_i].accepted) {
+      ck_assert_msg(seen.n == 0, "%s \"%s\": refused: %s", keys[k], endpoint_rows[_i].value,
+                    seen.e[0].why);
+      if (strcasecmp(endpoint_rows[_i].value, "none") == 0)
+        ck_assert_ptr_null(kept);
+      else
+        ck_assert_str_eq(kept, endpoint_rows[_i].value);
+    } else {
+      ck_assert_msg(seen.n == 1, "%s \"%s\": accepted", keys[k], endpoint_rows[_i].value);
+      ck_assert_int_eq(seen.e[0].kind, KP_CFG_BAD_VALUE);
+      ck_assert_uint_eq(seen.e[0].line, 2);
+      ck_assert_str_eq(seen.e[0].key, keys[k]);
+      char quoted[80];
+      snprintf(quoted, sizeof(quoted), "\"%s\"", endpoint_rows[_i].value);
+      ck_assert_str_eq(seen.e[0].values, quoted);
+      ck_assert_msg(strstr(seen.e[0].why, "expected IP:PORT") != NULL &&
+                        strstr(seen.e[0].why, "[::1]:10249") != NULL,
+                    "%s", seen.e[0].why);
+      /* the default stays: the glue fails the config callback anyway */
+      ck_assert_str_eq(kept, k == 0 ? "127.0.0.1:10249" : "127.0.0.1:10256");
+    }
+    kp_plugin_config_free(&cfg);
+  }
+}
+END_TEST
+
 /* The drop-in the project ships parses clean. */
 START_TEST(test_shipped_drop_in_is_clean) {
   struct kp_cfg_tree tree;
@@ -273,6 +339,8 @@ static Suite *config_file_suite(void) {
   tcase_add_test(tc, test_tokens_as_collectd_reads_them);
   tcase_add_test(tc, test_unreadable_file);
   tcase_add_test(tc, test_shipped_drop_in_is_clean);
+  tcase_add_loop_test(tc, test_endpoint_is_ip_and_port, 0,
+                      (int)(sizeof(endpoint_rows) / sizeof(endpoint_rows[0])));
   tcase_add_test(tc, test_truncated_and_mangled_text);
   suite_add_tcase(s, tc);
   return s;

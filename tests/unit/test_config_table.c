@@ -98,6 +98,12 @@ static const struct bad_row bad_rows[] = {
     {"empty", {{"PodIP", {""}}}, "PodIP", NULL},
     {"second of two bad", {{"PodIP", {"10.180.0.5", "bad"}}}, "PodIP", "\"bad\""},
 
+    /* ---- an endpoint the probe could never ask (names are not resolved) ---- */
+    {"a name", {{"KubeProxyMetrics", {"localhost:10249"}}}, "KubeProxyMetrics", "localhost"},
+    {"a name", {{"KubeProxyHealthz", {"localhost:10256"}}}, "KubeProxyHealthz", "localhost"},
+    {"IPv6 without brackets", {{"KubeProxyMetrics", {"::1:10249"}}}, "KubeProxyMetrics", "::1"},
+    {"no port", {{"KubeProxyHealthz", {"127.0.0.1"}}}, "KubeProxyHealthz", "127.0.0.1"},
+
     /* ---- unknown keys ---- */
     {"misspelt", {{"Intervall", {"#10"}}}, "Intervall", "10"},
     {"plural", {{"Backends", {"legacy"}}}, "Backends", "\"legacy\""},

@@ -27,39 +27,33 @@ static double now_ms(void) {
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* "127.0.0.1:10249" or "[::1]:10249" into a socket address. */
+/* "127.0.0.1:10249" or "[::1]:10249" (kp_endpoint_parse) into a socket address. */
 static int parse_endpoint(const char *text, struct sockaddr_storage *sa, socklen_t *len) {
-  char host[64];
-  const char *colon = strrchr(text, ':');
-  if (colon == NULL || colon == text || (size_t)(colon - text) >= sizeof(host))
+  struct kp_addr addr;
+  uint16_t port;
+  if (kp_endpoint_parse(text, &addr, &port) != 0)
     return -1;
-  char *end;
-  long port = strtol(colon + 1, &end, 10);
-  if (*end != '\0' || port < 1 || port > 65535)
-    return -1;
-  memcpy(host, text, (size_t)(colon - text));
-  host[colon - text] = '\0';
   memset(sa, 0, sizeof(*sa));
-  size_t hl = strlen(host);
-  if (hl > 2 && host[0] == '[' && host[hl - 1] == ']') {
-    host[hl - 1] = '\0';
+  if (addr.kind == KP_ADDR_IPV6) {
     struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
     s6->sin6_family = AF_INET6;
-    s6->sin6_port = htons((uint16_t)port);
+    s6->sin6_port = htons(port);
+    memcpy(&s6->sin6_addr, addr.bytes, 16);
     *len = sizeof(*s6);
-    return inet_pton(AF_INET6, host + 1, &s6->sin6_addr) == 1 ? 0 : -1;
+  } else {
+    struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
+    s4->sin_family = AF_INET;
+    s4->sin_port = htons(port);
+    memcpy(&s4->sin_addr, addr.bytes, 4);
+    *len = sizeof(*s4);
   }
-  struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
-  s4->sin_family = AF_INET;
-  s4->sin_port = htons((uint16_t)port);
-  *len = sizeof(*s4);
-  return inet_pton(AF_INET, host, &s4->sin_addr) == 1 ? 0 : -1;
+  return 0;
 }
 
 bool kp_live_endpoint_valid(const char *endpoint) {
-  struct sockaddr_storage sa;
-  socklen_t len;
-  return endpoint != NULL && parse_endpoint(endpoint, &sa, &len) == 0;
+  struct kp_addr addr;
+  uint16_t port;
+  return endpoint != NULL && kp_endpoint_parse(endpoint, &addr, &port) == 0;
 }
 
 static int wait_fd(int fd, short events, double deadline) {
