@@ -335,6 +335,17 @@ struct kp_ipvs_service {
 
 struct kp_addr_index;
 
+/* Live: what went wrong asking kube-proxy's endpoints (the first problem). */
+enum kp_proxy_fault {
+  KP_PROXY_FAULT_NONE = 0,
+  KP_PROXY_NO_ANSWER,   /* refused, timed out, reset: nothing came back */
+  KP_PROXY_BAD_ADDRESS, /* the endpoint is not IP:PORT: it cannot be asked */
+  KP_PROXY_HTTP_ERROR,  /* it answered with an HTTP error status (or no status line) */
+  KP_PROXY_UNPARSED,    /* it answered 200, the body does not parse */
+  KP_PROXY_TOO_BIG,     /* the answer is over the read limit: not read */
+  KP_PROXY_FAULT_COUNT
+};
+
 /* What kube-proxy says about itself (/metrics, /livez, /proxyMode), when a
  * source could see it: a metrics file in a bundle, or the live endpoints.
  * Feeds the `sync` check. Timestamps are Unix seconds; NAN-free: use the
@@ -352,7 +363,9 @@ struct kp_proxy_status {
   const char *proxy_mode;  /* /proxyMode body: "iptables", "ipvs", "nftables"; NULL unknown */
   const char *source;      /* where it came from, for messages */
   bool asked;              /* live: the endpoints were asked */
-  const char *unreachable; /* live: the first endpoint that did not answer, and why */
+  const char *unreachable; /* live: the first endpoint problem ("http://...: why") */
+  /* live: what happened to that endpoint */
+  enum kp_proxy_fault fault;
 };
 
 struct kp_snapshot {

@@ -18,19 +18,39 @@ static int64_t whole(double v) {
   return (int64_t)v;
 }
 
+/* The WARN for each probe fault: "<lead>: <source: why><tail>". */
+struct probe_words {
+  const char *name; /* the result's probe_fault detail */
+  const char *lead, *tail;
+};
+static const struct probe_words probe_words[KP_PROXY_FAULT_COUNT] = {
+    [KP_PROXY_FAULT_NONE] = {"unknown", "kube-proxy's endpoint could not be read", ""},
+    [KP_PROXY_NO_ANSWER] = {"no-answer", "kube-proxy does not answer",
+                            " (not running, or its metrics/healthz address differs)"},
+    [KP_PROXY_BAD_ADDRESS] = {"bad-address", "kube-proxy's endpoint cannot be asked", ""},
+    [KP_PROXY_HTTP_ERROR] = {"http-error", "kube-proxy answered with an HTTP error",
+                             " (its sync state is not known)"},
+    [KP_PROXY_UNPARSED] = {"unparsed", "kube-proxy's answer does not parse",
+                           " (none of it is used: its sync state is not known)"},
+    [KP_PROXY_TOO_BIG] = {"too-big", "kube-proxy's answer is too big to read",
+                          " (its sync state is not known)"},
+};
+
 int kp_check_sync(struct kp_check_ctx *ctx) {
   const struct kp_proxy_status *p = &ctx->snap->proxy;
   struct kp_report *rep = ctx->report;
   struct kp_result *r;
   const char *src = p->source ? p->source : "kube-proxy";
   if (p->unreachable != NULL) {
-    /* Live: kube-proxy's own endpoints did not answer: not running, or
-     * bound elsewhere (metricsBindAddress / healthzBindAddress). */
-    r = kp_report_add(rep, KP_CHECK_SYNC, KP_SEV_WARN,
-                      "kube-proxy does not answer: %s (not running, or its metrics/healthz "
-                      "address differs)",
-                      p->unreachable);
-    if (r == NULL || kp_result_add_str(r, "unreachable", p->unreachable) != 0)
+    /* Live: one of kube-proxy's own endpoints could not be read. Say what
+     * happened: a silent port, an error page and a body that does not parse
+     * send an SRE to different places. */
+    enum kp_proxy_fault fault = p->fault < KP_PROXY_FAULT_COUNT ? p->fault : KP_PROXY_FAULT_NONE;
+    const struct probe_words *w = &probe_words[fault];
+    r = kp_report_add(rep, KP_CHECK_SYNC, KP_SEV_WARN, "%s: %s%s", w->lead, p->unreachable,
+                      w->tail);
+    if (r == NULL || kp_result_add_str(r, "unreachable", p->unreachable) != 0 ||
+        kp_result_add_str(r, "probe_fault", w->name) != 0)
       return -1;
   }
   if (!p->has_metrics && !p->has_livez && p->proxy_mode == NULL) {

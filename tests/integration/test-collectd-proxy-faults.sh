@@ -8,8 +8,9 @@
 #    real collectd: check-sync is a WARNING naming the line (not a FAILURE
 #    "sync hung" made of the half that parsed), health-check-sync 1;
 #  - the CLI on the same endpoint for each behaviour: refused, no answer
-#    (slow: hung on every path), an answer over 4 MiB, garbage: exit 1,
-#    one WARN naming the cause, never a FAIL; a hung kube-proxy costs one
+#    (slow: hung on every path), an answer over 4 MiB, garbage, HTTP 500:
+#    exit 1, one WARN saying what happened (does not answer, too big, does
+#    not parse, HTTP error), never a FAIL; a hung kube-proxy costs one
 #    1 s timeout (/proxyMode is not asked after /metrics did not answer);
 #  - KubeProxyMetrics "localhost:10249" (not an IP): collectd refuses the
 #    config, the ERROR saying IP:PORT is needed (the probe resolves no
@@ -33,7 +34,8 @@ now=$(date +%s)
 } >"$KP_TMP/www/broken"
 cat >"$KP_TMP/server.py" <<'EOF'
 # /metrics as the file "mode" says: broken (the file "broken"), slow (no
-# answer for 5 s), huge (6 MiB of samples), garbage (binary bytes).
+# answer for 5 s), huge (6 MiB of samples), garbage (binary bytes), error
+# (HTTP 500).
 import http.server, os, sys, time
 root = sys.argv[1]
 class H(http.server.BaseHTTPRequestHandler):
@@ -43,6 +45,8 @@ class H(http.server.BaseHTTPRequestHandler):
             time.sleep(5); return
         if self.path != "/metrics":
             self.send_response(404); self.end_headers(); return
+        if mode == "error": # an error page, as a proxy in front or a crashing handler gives
+            self.send_response(500); self.end_headers(); self.wfile.write(b"500 oops\n"); return
         if mode == "huge":
             body = b"kubeproxy_sync_proxy_rules_last_timestamp_seconds 1\n" * 120000
         elif mode == "garbage":
@@ -88,18 +92,20 @@ cli() { # cli MODE: the CLI on the endpoint; output in $out, status in $rc, seco
   rc=$?
   took=$((($(date +%s%N) - t0) / 1000000))
 }
-sync_lines() { grep -c 'kube-proxy does not answer\|kube-proxy sync' <<<"$out"; }
-for mode in slow huge garbage broken; do
+sync_lines() { grep -c "kube-proxy does not answer\|kube-proxy's answer\|kube-proxy answered\|kube-proxy sync" <<<"$out"; }
+for mode in slow huge garbage broken error; do
   cli "$mode"
   case $mode in
-  slow) why='/metrics: Connection timed out' ;;
-  huge) why='/metrics: answer over 4 MiB, not read' ;;
-  garbage) why='/metrics: response line [0-9]*: ' ;;
-  broken) why='/metrics: response line [0-9]*: sample without a numeric value' ;;
+  slow) said='kube-proxy does not answer' why='/metrics: Connection timed out (not running' ;;
+  huge) said="kube-proxy's answer is too big to read" why='/metrics: answer over 4 MiB, not read (' ;;
+  garbage) said="kube-proxy's answer does not parse" why='/metrics: response line [0-9]*: ' ;;
+  broken) said="kube-proxy's answer does not parse"
+    why='/metrics: response line [0-9]*: sample without a numeric value (none of it is used' ;;
+  error) said='kube-proxy answered with an HTTP error' why='/metrics: HTTP status 500 (' ;;
   esac
   kp_check "CLI, $mode /metrics: exit 1" test "$rc" -eq 1
-  kp_check "... one [WARN] naming the cause" grep -q "^\[WARN\] kube-proxy does not answer: http://127.0.0.1:10249$why" <<<"$out"
-  kp_check "... no [FAIL] about the sync" bash -c "! grep -q '^\[FAIL\] kube-proxy' <<<'$out'"
+  kp_check "... one [WARN] saying what happened ($said)" grep -q "^\[WARN\] $said: http://127.0.0.1:10249$why" <<<"$out"
+  kp_check "... no [FAIL] about the sync" bash -c '! grep -q "^\[FAIL\] kube-proxy" <<<"$1"' _ "$out"
   kp_check "... one sync finding only" test "$(sync_lines)" -eq 1
   if [ "$mode" = slow ]; then
     # One 1 s timeout: /proxyMode is not asked of a kube-proxy that did

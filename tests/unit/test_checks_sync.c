@@ -94,6 +94,56 @@ START_TEST(sync_queued_within_limit) {
 }
 END_TEST
 
+/* A probe problem is worded by what happened (snap->proxy.fault, set by
+ * the live source), not always "does not answer": a silent port, an error
+ * page, a body that does not parse and one too big to read send an SRE to
+ * different places. Each a WARN (the probe failed; the sync state is not
+ * seen), never a FAIL. Messages written here by hand. */
+static const struct {
+  enum kp_proxy_fault fault;
+  const char *unreachable, *message, *name;
+} probe_rows[] = {
+    {KP_PROXY_NO_ANSWER, "http://127.0.0.1:10249/metrics: Connection refused",
+     "kube-proxy does not answer: http://127.0.0.1:10249/metrics: Connection refused (not "
+     "running, or its metrics/healthz address differs)",
+     "no-answer"},
+    {KP_PROXY_BAD_ADDRESS, "http://localhost:10249/metrics: not an IP address and port",
+     "kube-proxy's endpoint cannot be asked: http://localhost:10249/metrics: not an IP address "
+     "and port",
+     "bad-address"},
+    {KP_PROXY_HTTP_ERROR, "http://127.0.0.1:10249/metrics: HTTP status 500",
+     "kube-proxy answered with an HTTP error: http://127.0.0.1:10249/metrics: HTTP status 500 "
+     "(its sync state is not known)",
+     "http-error"},
+    {KP_PROXY_UNPARSED,
+     "http://127.0.0.1:10249/metrics: response line 3: sample without a numeric value",
+     "kube-proxy's answer does not parse: http://127.0.0.1:10249/metrics: response line 3: "
+     "sample without a numeric value (none of it is used: its sync state is not known)",
+     "unparsed"},
+    {KP_PROXY_TOO_BIG, "http://127.0.0.1:10249/metrics: answer over 4 MiB, not read",
+     "kube-proxy's answer is too big to read: http://127.0.0.1:10249/metrics: answer over 4 MiB, "
+     "not read (its sync state is not known)",
+     "too-big"},
+};
+
+START_TEST(sync_probe_fault_worded_by_what_happened) {
+  struct kp_snapshot *snap = healthy();
+  snap->proxy.asked = true;
+  snap->proxy.unreachable = probe_rows[_i].unreachable;
+  snap->proxy.fault = probe_rows[_i].fault;
+  struct kp_report rep;
+  tsb_run(snap, NULL, NULL, &rep);
+  ck_assert_int_eq(tsb_count(&rep, KP_CHECK_SYNC), 1);
+  const struct kp_result *r = tsb_result(&rep, KP_CHECK_SYNC);
+  ck_assert_int_eq(r->severity, KP_SEV_WARN);
+  ck_assert_str_eq(r->message, probe_rows[_i].message);
+  ck_assert_str_eq(tsb_detail(r, "unreachable")->str, probe_rows[_i].unreachable);
+  ck_assert_str_eq(tsb_detail(r, "probe_fault")->str, probe_rows[_i].name);
+  kp_report_free(&rep);
+  kp_snapshot_free(snap);
+}
+END_TEST
+
 START_TEST(process_offline_live) {
   struct kp_snapshot *snap = healthy();
   struct kp_report rep;
@@ -254,6 +304,8 @@ int main(void) {
   tcase_add_test(tc, sync_healthy_ok);
   tcase_add_test(tc, sync_failures);
   tcase_add_test(tc, sync_queued_within_limit);
+  tcase_add_loop_test(tc, sync_probe_fault_worded_by_what_happened, 0,
+                      (int)(sizeof(probe_rows) / sizeof(probe_rows[0])));
   tcase_add_test(tc, process_offline_live);
   tcase_add_test(tc, inventory_counts);
   tcase_add_test(tc, report_helpers);

@@ -133,8 +133,24 @@ fail:;
   return -1;
 }
 
-/* One endpoint: fetch and parse; a failure is remembered for the check.
- * true when the endpoint answered (whatever it said). */
+/* The status code of "HTTP/1.1 200 OK\r\n...", or 0 without a status line. */
+static int http_status(const char *buf, size_t len) {
+  if (len < 12 || memcmp(buf, "HTTP/", 5) != 0)
+    return 0;
+  const char *sp = memchr(buf, ' ', len < 16 ? len : 16);
+  if (sp == NULL || (size_t)(sp - buf) + 4 > len)
+    return 0;
+  int status = 0;
+  for (int i = 1; i <= 3; i++) {
+    if (sp[i] < '0' || sp[i] > '9')
+      return 0;
+    status = status * 10 + (sp[i] - '0');
+  }
+  return status;
+}
+
+/* One endpoint: fetch and parse; a failure (and what kind) is remembered
+ * for the check. true when the endpoint answered (whatever it said). */
 static bool ask(struct kp_snapshot *snap, const char *endpoint, const char *path) {
   struct kp_proxy_status *ps = &snap->proxy;
   char source[128];
@@ -142,20 +158,34 @@ static bool ask(struct kp_snapshot *snap, const char *endpoint, const char *path
   char *body = NULL;
   size_t len = 0;
   char problem[512] = "";
+  enum kp_proxy_fault fault = KP_PROXY_FAULT_NONE;
   bool valid = kp_live_endpoint_valid(endpoint);
-  bool answered = valid && http_get(endpoint, path, &body, &len) == 0;
+  bool fetched = valid && http_get(endpoint, path, &body, &len) == 0;
+  /* An answer over the limit is an answer: kube-proxy is there. */
+  bool answered = fetched || (valid && errno == EFBIG);
+  int status = fetched ? http_status(body, len) : 0;
   if (!valid) {
     /* "localhost:10249" would otherwise read as a kube-proxy that does not
      * answer ("Invalid argument"): say what is wrong with the address. */
+    fault = KP_PROXY_BAD_ADDRESS;
     snprintf(problem, sizeof(problem),
              "%s: not an IP address and port (names are not resolved: write e.g. "
              "127.0.0.1:10249 or [::1]:10249)",
              source);
-  } else if (!answered) {
+  } else if (!fetched) {
+    fault = answered ? KP_PROXY_TOO_BIG : KP_PROXY_NO_ANSWER;
     snprintf(problem, sizeof(problem), "%s: %s", source,
-             errno == EFBIG ? "answer over 4 MiB, not read" : strerror(errno));
-  } else if (strcmp(path, "/proxyMode") == 0 && (len < 12 || memcmp(body + 9, "200", 3) != 0)) {
+             answered ? "answer over 4 MiB, not read" : strerror(errno));
+  } else if (strcmp(path, "/proxyMode") == 0 && status != 200) {
     /* older kube-proxy without /proxyMode: nothing to learn, nothing wrong */
+  } else if (status != 200 && !(status == 503 && strcmp(path, "/livez") == 0)) {
+    /* /livez says unhealthy with 503 (the parser reads that); anything
+     * else but 200 is an error page, not kube-proxy's view. */
+    fault = KP_PROXY_HTTP_ERROR;
+    if (status == 0)
+      snprintf(problem, sizeof(problem), "%s: no HTTP status line in the answer", source);
+    else
+      snprintf(problem, sizeof(problem), "%s: HTTP status %d", source, status);
   } else {
     struct kp_dump_error err;
     memset(&err, 0, sizeof(err));
@@ -166,6 +196,7 @@ static bool ask(struct kp_snapshot *snap, const char *endpoint, const char *path
     struct kp_proxy_status before = *ps;
     if (kp_parse_metrics(snap, source, body, len, &err) != 0) {
       *ps = before;
+      fault = KP_PROXY_UNPARSED;
       if (err.line > 0)
         snprintf(problem, sizeof(problem), "%s: response line %zu: %s", source, err.line,
                  err.message);
@@ -175,8 +206,10 @@ static bool ask(struct kp_snapshot *snap, const char *endpoint, const char *path
   }
   free(body);
   ps->asked = true;
-  if (problem[0] != '\0' && ps->unreachable == NULL)
+  if (problem[0] != '\0' && ps->unreachable == NULL) {
     ps->unreachable = kp_arena_strdup(&snap->arena, problem);
+    ps->fault = fault;
+  }
   if (ps->source == NULL)
     ps->source = kp_arena_strdup(&snap->arena, endpoint);
   return answered;
