@@ -84,6 +84,47 @@ START_TEST(proxy_mode_and_errors) {
 END_TEST
 
 /* Every prefix of the metrics fixture parses or fails with a message. */
+/* A body that stops parsing leaves snap->proxy as it was: kube-proxy
+ * prints last_queued before last_timestamp, so the samples before a bad
+ * line would read as a sync hung since 1970. What an earlier body gave
+ * (here /livez and its source) stays. */
+START_TEST(failure_keeps_nothing) {
+  struct kp_snapshot *snap = kp_snapshot_new();
+  struct kp_dump_error err;
+  static const char livez[] = "{\"lastUpdated\": \"2024-05-01 10:00:00 +0000 UTC\","
+                              "\"currentTime\": \"2024-05-01 10:00:00 +0000 UTC\"}";
+  ck_assert_int_eq(kp_parse_metrics(snap, "livez", livez, strlen(livez), &err), 0);
+  const struct kp_proxy_status before = snap->proxy;
+  ck_assert(before.has_livez && before.livez_healthy);
+  static const char *const bodies[] = {
+      "kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds 1.7e9\n"
+      "kubeproxy_sync_proxy_rules_iptables_restore_failures_total 4\n"
+      "kubeproxy_sync_bogus not-a-number\n"
+      "kubeproxy_sync_proxy_rules_last_timestamp_seconds 1.7e9\n",
+      "HTTP/1.1 200 OK\r\n\r\nkubeproxy_sync_proxy_rules_last_timestamp_seconds 5\n{x\n",
+      "{\"currentTime\": \"2024-05-01 10:00:00 +0000 UTC\"}", /* livez without lastUpdated */
+  };
+  for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+    ck_assert_int_eq(kp_parse_metrics(snap, "metrics", bodies[i], strlen(bodies[i]), &err), -1);
+    const struct kp_proxy_status *p = &snap->proxy;
+    ck_assert_msg(!p->has_metrics && !p->has_last_queued, "body %zu: samples kept", i);
+    ck_assert(p->last_sync_ts == 0 && p->last_queued_ts == 0 && p->restore_failures == 0);
+    ck_assert(p->has_livez == before.has_livez && p->livez_healthy == before.livez_healthy);
+    ck_assert(p->scrape_ts == before.scrape_ts);
+    ck_assert_ptr_eq(p->source, before.source);
+    ck_assert_str_eq(p->source, "livez");
+    ck_assert_ptr_null(p->proxy_mode);
+  }
+  /* and a first body that fails sets no source either */
+  struct kp_snapshot *fresh = kp_snapshot_new();
+  ck_assert_int_eq(kp_parse_metrics(fresh, "metrics", bodies[0], strlen(bodies[0]), &err), -1);
+  ck_assert_ptr_null(fresh->proxy.source);
+  ck_assert(!fresh->proxy.has_last_queued);
+  kp_snapshot_free(fresh);
+  kp_snapshot_free(snap);
+}
+END_TEST
+
 START_TEST(truncation) {
   FILE *f = fopen(FIXTURES "metrics-kube-proxy.txt", "rb");
   ck_assert_ptr_nonnull(f);
@@ -110,6 +151,7 @@ int main(void) {
   tcase_add_test(tc, livez_bodies);
   tcase_add_test(tc, proxy_mode_and_errors);
   tcase_add_test(tc, truncation);
+  tcase_add_test(tc, failure_keeps_nothing);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -92,9 +92,8 @@ static bool json_string(const char *buf, size_t len, const char *key, char *out,
   return p < end && *p == '"';
 }
 
-static int parse_livez(struct kp_snapshot *snap, const char *source, const char *body, size_t len,
+static int parse_livez(struct kp_proxy_status *ps, const char *source, const char *body, size_t len,
                        int http_status, size_t line, struct kp_dump_error *err) {
-  struct kp_proxy_status *ps = &snap->proxy;
   char last[128], now[128];
   double last_ts = 0, now_ts = 0;
   if (!json_string(body, len, "lastUpdated", last, sizeof(last)) || !parse_go_time(last, &last_ts))
@@ -132,7 +131,7 @@ static void metric_sample(struct kp_proxy_status *ps, const char *name, double v
   }
 }
 
-static int parse_prometheus(struct kp_snapshot *snap, const char *source, const char *buf,
+static int parse_prometheus(struct kp_proxy_status *ps, const char *source, const char *buf,
                             size_t len, size_t pos, size_t no, struct kp_dump_error *err) {
   struct line l;
   while (next_line(buf, len, &pos, &no, &l)) {
@@ -170,9 +169,20 @@ static int parse_prometheus(struct kp_snapshot *snap, const char *source, const 
     if (v == 0 || *end != '\0')
       return kp_dump_fail(err, source, l.no, "sample without a numeric value");
     if (!isnan(d))
-      metric_sample(&snap->proxy, name, d);
+      metric_sample(ps, name, d);
   }
   return 0;
+}
+
+/* A /proxyMode body: one of the mode words. */
+static bool proxy_mode_word(const struct line *l, const char **mode) {
+  static const char *const modes[] = {"iptables", "ipvs", "nftables", "kernelspace"};
+  for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+    if (l->n == strlen(modes[i]) && memcmp(l->p, modes[i], l->n) == 0) {
+      *mode = modes[i];
+      return true;
+    }
+  return false;
 }
 
 int kp_parse_metrics(struct kp_snapshot *snap, const char *source, const char *buf, size_t len,
@@ -211,16 +221,21 @@ int kp_parse_metrics(struct kp_snapshot *snap, const char *source, const char *b
     no = before_no;
     break;
   }
-  if (snap->proxy.source == NULL)
-    snap->proxy.source = kp_arena_strdup(&snap->arena, source);
+  /* Into a copy, kept only when the whole body parsed: the samples before
+   * a bad line are no view of kube-proxy (last_queued comes before
+   * last_timestamp: half a body reads as a sync hung since 1970). */
+  struct kp_proxy_status work = snap->proxy;
+  int rc;
   if (l.p[0] == '{')
-    return parse_livez(snap, source, l.p, len - (size_t)(l.p - buf), http_status, l.no, err);
-  static const char *const modes[] = {"iptables", "ipvs", "nftables", "kernelspace"};
-  for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-    if (l.n == strlen(modes[i]) && memcmp(l.p, modes[i], l.n) == 0) {
-      snap->proxy.proxy_mode = modes[i];
-      return 0;
-    }
-  }
-  return parse_prometheus(snap, source, buf, len, pos, no, err);
+    rc = parse_livez(&work, source, l.p, len - (size_t)(l.p - buf), http_status, l.no, err);
+  else if (proxy_mode_word(&l, &work.proxy_mode))
+    rc = 0;
+  else
+    rc = parse_prometheus(&work, source, buf, len, pos, no, err);
+  if (rc != 0)
+    return -1;
+  if (work.source == NULL && (work.source = kp_arena_strdup(&snap->arena, source)) == NULL)
+    return kp_dump_fail(err, source, 0, "out of memory");
+  snap->proxy = work;
+  return 0;
 }

@@ -10,7 +10,8 @@
 #include <stddef.h>
 
 /* Parses a /metrics (Prometheus text), /livez or /proxyMode body into
- * snap->proxy. Same contract as kp_dump_parse_buffer. */
+ * snap->proxy. Same contract as kp_dump_parse_buffer; on failure
+ * snap->proxy is left exactly as it was (no sample of the body is kept). */
 int kp_parse_metrics(struct kp_snapshot *snap, const char *source, const char *buf, size_t len,
                      struct kp_dump_error *err);
 

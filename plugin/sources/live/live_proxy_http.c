@@ -189,13 +189,9 @@ static bool ask(struct kp_snapshot *snap, const char *endpoint, const char *path
   } else {
     struct kp_dump_error err;
     memset(&err, 0, sizeof(err));
-    /* The parser stops at the first bad line with the samples before it
-     * already taken: a last_queued without the last_timestamp after it
-     * (they come in that order) would read as a sync hung for decades. A
-     * body that does not parse tells nothing. */
-    struct kp_proxy_status before = *ps;
+    /* A body that does not parse tells nothing: the parser then keeps none
+     * of it (half a body would read as a sync hung for decades). */
     if (kp_parse_metrics(snap, source, body, len, &err) != 0) {
-      *ps = before;
       fault = KP_PROXY_UNPARSED;
       if (err.line > 0)
         snprintf(problem, sizeof(problem), "%s: response line %zu: %s", source, err.line,
