@@ -357,15 +357,20 @@ const char *kp_ipt_guess_table(const char *chain, const char *args, size_t n) {
       {"FORWARD", false, "filter"},
       {"KUBE-IPTABLES-HINT", false, "mangle"},
   };
+  char target[64];
+  rule_target(args, n, target, sizeof(target));
+  /* A target only nat has wins over the chain's usual table: the old IPVS
+   * proxy had a nat KUBE-FIREWALL (-j KUBE-MARK-DROP, kubeadm#1461) next
+   * to kubelet's filter one, and iptables takes DNAT, SNAT, MASQUERADE and
+   * REDIRECT in nat only. (KUBE-MARK-DROP is made in nat only.) */
+  bool nat_only = kp_ipt_is_nat_name(target) || strcmp(target, "KUBE-MARK-DROP") == 0;
   for (size_t i = 0; i < sizeof(places) / sizeof(places[0]); i++)
     if (places[i].prefix ? strncmp(chain, places[i].name, strlen(places[i].name)) == 0
                          : strcmp(chain, places[i].name) == 0)
-      return places[i].table;
+      return nat_only && strcmp(places[i].table, "filter") == 0 ? "nat" : places[i].table;
   /* KUBE-SERVICES, KUBE-NODEPORTS, OUTPUT are in both: the target tells.
    * filter's: REJECT/DROP/ACCEPT, or jumps with --ctstate NEW; nat's: the
    * service chains, KUBE-NODEPORTS, KUBE-MARK-MASQ, KUBE-SERVICES. */
-  char target[64];
-  rule_target(args, n, target, sizeof(target));
   if (target[0] == '\0')
     return NULL;
   /* IPVS mode's nat KUBE-SERVICES accepts on the cluster-IP set */
