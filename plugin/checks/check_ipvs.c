@@ -5,6 +5,7 @@
 #include "checks_internal.h"
 
 #include <stdio.h>
+#include <string.h>
 
 /* "TCP 172.30.0.21:80", "TCP [fd00::1]:443", "FWM 100". */
 static void service_label(const struct kp_ipvs_service *svc, char *buf, size_t len) {
@@ -69,12 +70,23 @@ int kp_ipvs_check_endpoints(struct kp_check_ctx *ctx) {
   return 0;
 }
 
-/* Whether a listing ends or skips lines after one of them: real servers
- * (a pod's) may be in what it does not show. */
-static bool any_cut(const struct kp_ptrvec *services) {
+/* Whether a listing ends or skips lines after one of them, or is only a
+ * part of one (a fragment note on its file: no header, lines not read):
+ * real servers (a pod's) may be in what it does not show. */
+static bool any_cut(const struct kp_snapshot *snap) {
+  const struct kp_ptrvec *services = &snap->ipvs;
   for (size_t i = 0; i < services->count; i++)
     if (((const struct kp_ipvs_service *)services->items[i])->cut)
       return true;
+  for (size_t n = 0; n < snap->notes.count; n++) {
+    const struct kp_note *note = snap->notes.items[n];
+    for (size_t i = 0;
+         note->kind == KP_NOTE_FRAGMENT && note->source != NULL && i < services->count; i++) {
+      const struct kp_ipvs_service *svc = services->items[i];
+      if (svc->source != NULL && strcmp(svc->source, note->source) == 0)
+        return true;
+    }
+  }
   return false;
 }
 
@@ -106,7 +118,7 @@ int kp_ipvs_check_pod_ip(struct kp_check_ctx *ctx, const struct kp_addr *ip, con
                       "Found pod IP %s as real server of %zu IPVS virtual server(s) (service "
                       "rules present)",
                       text, servers);
-  else if (any_cut(services))
+  else if (any_cut(ctx->snap))
     r = kp_report_add(ctx->report, KP_CHECK_POD_RULES, KP_SEV_INFO,
                       "Pod IP %s is not a real server of the IPVS virtual servers the input "
                       "shows, and the listing ends or skips lines: not judged",

@@ -1,8 +1,10 @@
 /* More shapes of pasted dumps, left by the first review on real pastes
  * (tests/unit/test_dump_paste.c, test_dump_gaps.c): a header-less nat
- * fragment with the old IPVS proxy's nat KUBE-FIREWALL. Sources of the
+ * fragment with the old IPVS proxy's nat KUBE-FIREWALL, ipvsadm -L
+ * without its header lines and with port names. Sources of the
  * fixtures in tests/fixtures/pasted/README.md; every verdict expected here
  * was worked out by hand from the text. */
+#include "dump_parsers.h"
 #include "support_real_inputs.h"
 #include "support_snapshot_builder.h"
 
@@ -95,11 +97,136 @@ START_TEST(filter_chains_stay_unless_the_target_is_nat_only) {
 }
 END_TEST
 
+/* The virtual server shown as "PROTO ADDR:PORT", or NULL past the end. */
+static const struct kp_ipvs_service *service_at(const struct kp_snapshot *snap, size_t i) {
+  return i < snap->ipvs.count ? snap->ipvs.items[i] : NULL;
+}
+
+START_TEST(ipvsadm_listing_without_its_header) {
+  /* kube-router#415 (tonidas, turn 8): an excerpt of `ipvsadm -L` (no -n:
+   * ports as names) from inside the listing, after the fence: 10 virtual
+   * servers, the last cut in its first real server ("  -> 1"). Was: exit
+   * 3, not a recognised dump. By hand: http 80, postgresql 5432, https
+   * 443, http-alt 8080; bacula-fd (9102) is not a name the parser knows:
+   * that virtual server and its real server are not read, and noted. */
+  const char *f = PASTED "kube-router-415-ipvsadm-L-no-header-cut.txt";
+  char *text = tri_head(f, 0);
+  ck_assert_int_eq(kp_dump_detect(text, strlen(text)), KP_DUMP_IPVS);
+  struct kp_snapshot *snap = kp_snapshot_new();
+  struct kp_dump_error err;
+  ck_assert_int_eq(kp_dump_parse_buffer(snap, "415.txt", text, strlen(text), &err), 0);
+  ck_assert_uint_eq(snap->ipvs.count, 9);
+  static const struct {
+    const char *addr;
+    uint16_t port;
+    size_t reals;
+    uint16_t real_port;
+  } want[] = {
+      {"100.64.134.163", 80, 3, 3000}, {"100.64.134.163", 5432, 3, 5432},
+      {"100.64.146.70", 80, 3, 3000},  {"100.64.151.195", 443, 1, 5601},
+      {"100.65.17.84", 80, 1, 8080},   {"100.65.17.84", 443, 1, 8080},
+      {"100.65.59.70", 80, 2, 3000},   {"100.65.82.182", 8080, 2, 8080},
+      {"100.65.95.158", 443, 0, 0},
+  };
+  for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+    const struct kp_ipvs_service *svc = service_at(snap, i);
+    char addr[64];
+    kp_addr_format(&svc->addr, addr, sizeof(addr));
+    ck_assert_str_eq(svc->proto, "TCP");
+    ck_assert_msg(strcmp(addr, want[i].addr) == 0 && svc->port == want[i].port,
+                  "service %zu: %s:%u", i, addr, svc->port);
+    ck_assert_str_eq(svc->scheduler, "rr");
+    ck_assert_uint_eq(svc->reals.count, want[i].reals);
+    if (want[i].reals > 0) {
+      const struct kp_ipvs_real *real = svc->reals.items[0];
+      ck_assert_uint_eq(real->port, want[i].real_port);
+      ck_assert_str_eq(real->forward, "Masq");
+    }
+    ck_assert(svc->cut == (i + 1 == sizeof(want) / sizeof(want[0]))); /* the paste ends there */
+  }
+  kp_snapshot_free(snap);
+
+  /* Checks: the last one's real servers are past the cut (INFO); a pod
+   * under the virtual server not read is not judged (was it read, it would
+   * be OK; it is no WARN), one under a read one is found. */
+  struct kp_report rep = tri_run("415.txt", text, &snap);
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_ENDPOINTS)->severity, KP_SEV_INFO);
+  tri_worst_is(&rep, KP_SEV_INFO);
+  tri_done(&rep, snap, NULL);
+  static const char *const pods[] = {"100.99.76.7", "100.97.16.6", NULL};
+  snap = kp_snapshot_new();
+  ck_assert_int_eq(kp_dump_parse_buffer(snap, "415.txt", text, strlen(text), &err), 0);
+  rep = tsb_check(snap, pods);
+  const struct kp_result *ok = tri_with(&rep, KP_CHECK_POD_RULES, KP_SEV_OK);
+  ck_assert_ptr_nonnull(ok);
+  ck_assert_ptr_nonnull(strstr(ok->message, "100.97.16.6"));
+  const struct kp_result *info = tri_with(&rep, KP_CHECK_POD_RULES, KP_SEV_INFO);
+  ck_assert_ptr_nonnull(info);
+  ck_assert_ptr_nonnull(strstr(info->message, "100.99.76.7"));
+  ck_assert_ptr_null(tri_with(&rep, KP_CHECK_POD_RULES, KP_SEV_WARN));
+  kp_report_free(&rep);
+  kp_snapshot_free(snap);
+  free(text);
+}
+END_TEST
+
+/* The same paste's first 16 lines, ending with a newline after the
+ * bacula-fd virtual server's real server: no virtual server is cut, but
+ * the listing is a part (no header: those before line 2 are not shown)
+ * with a virtual server not read. A pod IP in none shown is not judged
+ * (was: WARN "not a real server of any IPVS virtual server"). */
+START_TEST(ipvsadm_part_without_header_does_not_judge_a_missing_pod) {
+  char *text = tri_head(PASTED "kube-router-415-ipvsadm-L-no-header-cut.txt", 16);
+  static const char *const pods[] = {"100.99.76.7", NULL};
+  struct kp_snapshot *snap = kp_snapshot_new();
+  struct kp_dump_error err;
+  ck_assert_int_eq(kp_dump_parse_buffer(snap, "415.txt", text, strlen(text), &err), 0);
+  ck_assert_uint_eq(snap->ipvs.count, 4);
+  for (size_t i = 0; i < snap->ipvs.count; i++)
+    ck_assert(!service_at(snap, i)->cut);
+  struct kp_report rep = tsb_check(snap, pods);
+  ck_assert_ptr_null(tri_with(&rep, KP_CHECK_POD_RULES, KP_SEV_WARN));
+  ck_assert_ptr_nonnull(tri_with(&rep, KP_CHECK_POD_RULES, KP_SEV_INFO));
+  kp_report_free(&rep);
+  kp_snapshot_free(snap);
+  free(text);
+}
+END_TEST
+
+/* Only lines that cannot be anything else start a header-less listing. */
+START_TEST(what_is_not_an_ipvsadm_body_line) {
+  static const char *const yes[] = {
+      "TCP  10.96.0.1:443 rr",
+      "UDP  10.96.0.10:53 rr persistent 10800",
+      "TCP  [fd00::1]:443 wrr",
+      "  -> 10.244.0.5:8443              Masq    1      0          0",
+      "  -> 100.97.142.17:http-alt       Masq    1      0          0",
+  };
+  static const char *const no[] = {
+      "TCP  10.96.0.1:443 is what it listens on",
+      "TCP connection to 10.96.0.1:443 rr",
+      "  -> 10.244.0.5:8443 is a pod",
+      "-> 10.244.0.5:8443 Masq 1 0",
+      "UDP  dns.example:53 rr",
+  };
+  for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+    ck_assert_msg(kp_ipvs_body_line(yes[i], strlen(yes[i])), "%s", yes[i]);
+  for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+    ck_assert_msg(!kp_ipvs_body_line(no[i], strlen(no[i])), "%s", no[i]);
+  /* one virtual server line alone is not enough to call a file ipvsadm */
+  static const char one[] = "TCP  10.96.0.1:443 rr\nsome prose\n";
+  ck_assert_int_ne(kp_dump_detect(one, strlen(one)), KP_DUMP_IPVS);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("dump_paste_shapes");
   TCase *tc = tcase_create("shapes");
   tcase_add_test(tc, nat_kube_firewall_in_a_headerless_fragment);
   tcase_add_test(tc, filter_chains_stay_unless_the_target_is_nat_only);
+  tcase_add_test(tc, ipvsadm_listing_without_its_header);
+  tcase_add_test(tc, ipvsadm_part_without_header_does_not_judge_a_missing_pod);
+  tcase_add_test(tc, what_is_not_an_ipvsadm_body_line);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

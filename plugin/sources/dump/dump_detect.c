@@ -152,6 +152,17 @@ static enum kp_dump_format classify(struct span s, const char *buf, size_t len) 
     return KP_DUMP_NFT;
   if (starts(s, "IP Virtual Server version ") || starts(s, "Prot LocalAddress:Port "))
     return KP_DUMP_IPVS;
+  /* ipvsadm's body without its header lines (kube-router#415): this line
+   * and the next both virtual-server or real-server lines */
+  if (kp_ipvs_body_line(s.p, s.n)) {
+    const char *next = s.p + s.n, *end = buf + len;
+    while (next < end && (*next == '\n' || *next == '\r' || *next == ' ' || *next == '\t'))
+      next++;
+    const char *nl = next < end ? memchr(next, '\n', (size_t)(end - next)) : NULL;
+    struct span t = trim((struct span){next, (size_t)((nl != NULL ? nl : end) - next)});
+    if (t.n > 0 && kp_ipvs_body_line(t.p, t.n))
+      return KP_DUMP_IPVS;
+  }
   /* `iptables -L | grep kube`: rule lines whose Chain line the grep left
    * out, then Chain lines */
   bool num, counters;

@@ -3,7 +3,12 @@
  * 10.96.0.1:443 rr", "FWM 100 rr", "TCP [fd00::1]:443 ..."), one
  * kp_ipvs_real per "  -> RemoteAddress:Port ..." line under it. Lines before
  * the "Prot LocalAddress:Port" header (a prompt, the version line) are not
- * read; the header says which columns follow. */
+ * read; the header says which columns follow. A paste without the header
+ * (kube-router#415) is read from its first unmistakable body line
+ * (kp_ipvs_body_line) as the plain columns, and noted as a part of a
+ * listing. `ipvsadm -L` without -n prints port names ("100.64.1.2:http"):
+ * the names kp_ipt_parse_ports knows are read; a virtual server with
+ * another name is left out (noted), a real server's makes its service cut. */
 #include "dump_ipt_internal.h"
 #include "dump_parsers.h"
 
@@ -23,8 +28,12 @@ struct ipvs_state {
   struct kp_dump_error *err;
   enum ipvs_columns columns;
   struct kp_ipvs_service *service; /* the current virtual server */
-  bool merging; /* it came from an earlier file: reals are matched, not appended */
-  bool gap;     /* lines left out after the current one (grep's "--", a "...") */
+  bool merging;    /* it came from an earlier file: reals are matched, not appended */
+  bool gap;        /* lines left out after the current one (grep's "--", a "...") */
+  bool headerless; /* body lines without the header: a part of a listing */
+  size_t headerless_line;
+  size_t not_read; /* virtual servers (and real servers under no virtual server shown) */
+  size_t not_read_line;
 };
 
 /* The current virtual server is done: shown whole when another one
@@ -99,17 +108,24 @@ static int parse_endpoint(struct kp_snapshot *snap, const char *s, size_t n, str
     an = (size_t)(colon - s);
   }
   size_t pn = (size_t)(end - (colon + 1));
-  uint32_t value;
-  if (an == 0 || an >= sizeof(text) || kp_ipt_parse_u32(colon + 1, pn, &value) != 0 ||
-      value > 65535)
+  struct kp_port_range ports; /* a number, or a name ipvsadm -L prints without -n */
+  if (an == 0 || an >= sizeof(text) || pn == 0 || colon[1] == '!' ||
+      kp_ipt_parse_ports(colon + 1, pn, ':', &ports) != 0 || ports.lo != ports.hi)
     return -1;
   memcpy(text, s, an);
   text[an] = '\0';
   if (kp_addr_parse(snap != NULL ? &snap->arena : NULL, text, addr) != 0 ||
       (addr->kind != KP_ADDR_IPV4 && addr->kind != KP_ADDR_IPV6))
     return -1;
-  *port = (uint16_t)value;
+  *port = ports.lo;
   return 0;
+}
+
+/* The port of "ADDR:PORT" is a name (not digits): one parse_endpoint
+ * does not know. */
+static bool port_is_name(const char *s, size_t n) {
+  const char *colon = memrchr(s, ':', n);
+  return colon != NULL && colon + 1 < s + n && !(colon[1] >= '0' && colon[1] <= '9');
 }
 
 /* Five counter columns from word k on: conns, packets in, packets out,
@@ -183,7 +199,13 @@ static int service_line(struct ipvs_state *st, const struct words *w, size_t lin
     if (kp_ipt_parse_u32(w->p[1], w->n[1], &svc->fwmark) != 0)
       return kp_dump_fail(st->err, st->source, lineno, "malformed firewall mark");
   } else if (parse_endpoint(st->snap, w->p[1], w->n[1], &svc->addr, &svc->port) != 0) {
-    return kp_dump_fail(st->err, st->source, lineno, "malformed virtual server address");
+    if (!port_is_name(w->p[1], w->n[1]))
+      return kp_dump_fail(st->err, st->source, lineno, "malformed virtual server address");
+    st->snap->ipvs.count--; /* a port name not known: left out with its real servers */
+    st->service = NULL;
+    if (st->not_read++ == 0)
+      st->not_read_line = lineno;
+    return 0;
   }
   svc->family = svc->addr.kind == KP_ADDR_IPV6 ? KP_FAMILY_IPV6 : KP_FAMILY_IPV4;
   if (st->columns == COLUMNS_PLAIN && w->count >= 3 &&
@@ -215,8 +237,19 @@ static int plain_columns(struct ipvs_state *st, const struct words *w, struct kp
                          size_t lineno);
 
 static int real_line(struct ipvs_state *st, const struct words *w, size_t lineno) {
+  if (st->service == NULL && (st->headerless || st->not_read > 0)) {
+    /* under a virtual server the paste does not show, or one left out */
+    if (st->not_read++ == 0)
+      st->not_read_line = lineno;
+    return 0;
+  }
   if (st->service == NULL)
     return kp_dump_fail(st->err, st->source, lineno, "real server line before any virtual server");
+  if (w->count >= 2 && port_is_name(w->p[1], w->n[1]) &&
+      parse_endpoint(NULL, w->p[1], w->n[1], &(struct kp_addr){0}, &(uint16_t){0}) != 0) {
+    st->gap = true; /* a port name not known: this real server is not shown */
+    return 0;
+  }
   struct kp_ipvs_real *real = kp_ipvs_add_real(st->snap, st->service);
   if (real == NULL)
     return kp_dump_oom(st->err, st->source, lineno);
@@ -270,6 +303,11 @@ static int ipvs_line(void *state, const char *line, size_t n, size_t lineno) {
                                             : COLUMNS_OTHER;
     return 0;
   }
+  if (st->columns == COLUMNS_NONE && kp_ipvs_body_line(line, n)) {
+    st->columns = COLUMNS_PLAIN; /* no header: the body says which columns */
+    st->headerless = true;
+    st->headerless_line = lineno;
+  }
   if (st->columns == COLUMNS_NONE)
     return 0; /* a prompt, "IP Virtual Server version 1.2.1 (size=4096)" */
   if (w.count == 1 && (word_is(&w, 0, "--") || word_is(&w, 0, "..."))) {
@@ -303,5 +341,54 @@ int kp_parse_ipvsadm(struct kp_snapshot *snap, const char *source, const char *b
   service_done(&st, kp_ipt_unterminated_line(buf, len) != 0);
   if (st.columns == COLUMNS_NONE)
     return kp_dump_fail(err, st.source, 0, "no \"Prot LocalAddress:Port\" header: not ipvsadm -L");
+  if (st.headerless && kp_ipt_note(snap, KP_NOTE_FRAGMENT, st.source, st.headerless_line, NULL,
+                                   "ipvsadm lines without its header: virtual servers before "
+                                   "them not shown",
+                                   err) != 0)
+    return -1;
+  if (st.not_read > 0) {
+    char detail[128];
+    snprintf(detail, sizeof(detail),
+             "%zu ipvsadm line(s) not read (a port name not known, "
+             "or under a virtual server not shown)",
+             st.not_read);
+    if (kp_ipt_note(snap, KP_NOTE_FRAGMENT, st.source, st.not_read_line, NULL, detail, err) != 0)
+      return -1;
+  }
   return 0;
+}
+
+/* Schedulers ipvsadm prints (ip_vs_*.ko): a virtual server line's third word. */
+static bool is_scheduler(const char *p, size_t n) {
+  static const char *const names[] = {"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh",
+                                      "sh", "sed", "nq", "fo",  "ovf",  "mh",    "twos"};
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+    if (n == strlen(names[i]) && memcmp(p, names[i], n) == 0)
+      return true;
+  return false;
+}
+
+bool kp_ipvs_body_line(const char *line, size_t n) {
+  static const char *const forwards[] = {"Masq", "Route", "Tunnel", "Local", "FullNat"};
+  struct words w;
+  split(line, n, &w);
+  if (w.count < 3 || w.n[1] < 3 || !(w.p[1][0] == '[' || (w.p[1][0] >= '0' && w.p[1][0] <= '9')))
+    return false;
+  struct kp_addr addr;
+  uint16_t port;
+  bool endpoint = parse_endpoint(NULL, w.p[1], w.n[1], &addr, &port) == 0 ||
+                  (port_is_name(w.p[1], w.n[1]) && memchr(w.p[1], ':', w.n[1]) != NULL);
+  if (!endpoint)
+    return false;
+  if (word_is(&w, 0, "TCP") || word_is(&w, 0, "UDP") || word_is(&w, 0, "SCTP"))
+    return is_scheduler(w.p[2], w.n[2]);
+  if (!word_is(&w, 0, "->") || w.count != 6)
+    return false;
+  bool forward = false;
+  for (size_t i = 0; i < sizeof(forwards) / sizeof(forwards[0]); i++)
+    forward |= word_is(&w, 2, forwards[i]);
+  uint32_t v;
+  for (size_t k = 3; forward && k < 6; k++)
+    forward = kp_ipt_parse_u32(w.p[k], w.n[k], &v) == 0;
+  return forward;
 }

@@ -23,6 +23,12 @@ int kp_parse_nft(struct kp_snapshot *snap, const char *source, const char *buf, 
 /* `nft -j list ruleset` (jansson): the same model as kp_parse_nft. */
 int kp_parse_nft_json(struct kp_snapshot *snap, const char *source, const char *buf, size_t len,
                       struct kp_dump_error *err);
+/* An `ipvsadm -L` body line of the plain columns that cannot be anything
+ * else: a virtual server ("TCP  10.96.0.1:443 rr", a known scheduler) or
+ * a real server ("  -> 10.244.0.5:8443  Masq  1  0  0"). For a paste
+ * without the header line (dump_detect.c). */
+bool kp_ipvs_body_line(const char *line, size_t n);
+
 /* `ipvsadm -Ln [--stats|--rate]` into snap->ipvs. */
 int kp_parse_ipvsadm(struct kp_snapshot *snap, const char *source, const char *buf, size_t len,
                      struct kp_dump_error *err);
