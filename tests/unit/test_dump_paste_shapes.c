@@ -1,7 +1,8 @@
 /* More shapes of pasted dumps, left by the first review on real pastes
  * (tests/unit/test_dump_paste.c, test_dump_gaps.c): a header-less nat
  * fragment with the old IPVS proxy's nat KUBE-FIREWALL, ipvsadm -L
- * without its header lines and with port names. Sources of the
+ * without its header lines and with port names, kernel-console timestamps
+ * on every line. Sources of the
  * fixtures in tests/fixtures/pasted/README.md; every verdict expected here
  * was worked out by hand from the text. */
 #include "dump_parsers.h"
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #define PASTED KP_SOURCE_DIR "/tests/fixtures/pasted/"
+#define HEALTHY KP_SOURCE_DIR "/tests/fixtures/captured/healthy/legacy/"
 
 /* The table of this name the snapshot holds (any family, backend), or NULL. */
 static const struct kp_table *table_named(const struct kp_snapshot *snap, const char *name) {
@@ -219,6 +221,77 @@ START_TEST(what_is_not_an_ipvsadm_body_line) {
 }
 END_TEST
 
+START_TEST(console_timestamped_listing) {
+  /* kubernetes#83063 (omeryounus, 2020-09-09): `iptables -L` of filter
+   * INPUT and KUBE-FIREWALL out of an instance's serial console log, each
+   * line "[ 14.414142] : ", between prose and a line of dashes. Was: exit
+   * 3. By hand: INPUT -> KUBE-FIREWALL, KUBE-FIREWALL's two DROPs (the
+   * mark one and the localnet one); the chains are lines 6 and 10. */
+  char *text = tri_head(PASTED "k8s-83063-console-stamped-L.txt", 0);
+  struct kp_snapshot *snap;
+  struct kp_report rep = tri_run("83063.txt", text, &snap);
+  ck_assert_uint_eq(kp_snapshot_rule_count(snap), 3);
+  const struct kp_table *filter = table_named(snap, "filter");
+  ck_assert_str_eq(only_target(filter, "INPUT"), "KUBE-FIREWALL");
+  const struct kp_chain *fw = kp_table_chain(filter, "KUBE-FIREWALL");
+  ck_assert_uint_eq(fw->rules.count, 2);
+  for (size_t i = 0; i < 2; i++)
+    ck_assert_str_eq(((const struct kp_rule *)fw->rules.items[i])->target_name, "DROP");
+  ck_assert_int_eq(fw->dump_references, 2);
+  for (size_t i = 0; i < snap->notes.count; i++) /* the file's own line numbers */
+    if (((const struct kp_note *)snap->notes.items[i])->kind == KP_NOTE_FRAGMENT)
+      ck_assert_uint_eq(((const struct kp_note *)snap->notes.items[i])->line, 6);
+  tri_worst_is(&rep, KP_SEV_INFO); /* no kube-proxy chain in it: nothing judged */
+  tri_done(&rep, snap, text);
+}
+END_TEST
+
+/* The healthy node's dumps with dmesg's "[%5u.%06u] " on every line read
+ * as without them (tests/fixtures/README.md: save 59 rules, nat -L 43);
+ * the save's own "[0:0]" counters stay. */
+static char *stamped(const char *file) {
+  char *text = tri_head(file, 0);
+  size_t cap = strlen(text) * 2 + 64, o = 0, k = 0;
+  char *out = malloc(cap);
+  ck_assert_ptr_nonnull(out);
+  for (char *line = text, *nl; *line != '\0'; line = nl + 1, k++) {
+    nl = strchr(line, '\n');
+    ck_assert_ptr_nonnull(nl);
+    o += (size_t)snprintf(out + o, cap - o, "[%5zu.%06zu] %.*s\n", 100 + k, k * 37,
+                          (int)(nl - line), line);
+  }
+  free(text);
+  return out;
+}
+
+START_TEST(console_timestamps_on_a_whole_dump) {
+  static const struct {
+    const char *file;
+    size_t rules;
+  } rows[] = {{HEALTHY "iptables-save-c.txt", 59}, {HEALTHY "nat-L-n-v.txt", 43}};
+  for (size_t i = 0; i < 2; i++) {
+    char *text = stamped(rows[i].file);
+    struct kp_snapshot *snap;
+    struct kp_report rep = tri_run("stamped.txt", text, &snap);
+    ck_assert_uint_eq(kp_snapshot_rule_count(snap), rows[i].rules);
+    ck_assert_int_eq(tsb_result(&rep, KP_CHECK_MODE)->severity, KP_SEV_OK);
+    ck_assert_int_eq(tsb_result(&rep, KP_CHECK_MASQUERADE)->severity, KP_SEV_OK);
+    ck_assert_int_eq(tsb_result(&rep, KP_CHECK_HOOKS)->severity, KP_SEV_OK);
+    size_t counted = 0;
+    for (size_t t = 0; t < snap->tables.count; t++) {
+      const struct kp_table *table = snap->tables.items[t];
+      for (size_t c = 0; c < table->chains.count; c++) {
+        const struct kp_chain *chain = table->chains.items[c];
+        for (size_t r = 0; r < chain->rules.count; r++)
+          counted += kp_rule_counters(chain->rules.items[r]).present;
+      }
+    }
+    ck_assert_uint_eq(counted, rows[i].rules); /* both dumps carry counters */
+    tri_done(&rep, snap, text);
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("dump_paste_shapes");
   TCase *tc = tcase_create("shapes");
@@ -227,6 +300,8 @@ int main(void) {
   tcase_add_test(tc, ipvsadm_listing_without_its_header);
   tcase_add_test(tc, ipvsadm_part_without_header_does_not_judge_a_missing_pod);
   tcase_add_test(tc, what_is_not_an_ipvsadm_body_line);
+  tcase_add_test(tc, console_timestamped_listing);
+  tcase_add_test(tc, console_timestamps_on_a_whole_dump);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

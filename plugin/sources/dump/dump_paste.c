@@ -3,7 +3,9 @@
  * -t nat -S", "$ sudo iptables-save", a bare prompt at the end), markdown
  * code fences, a "> " quote on every line, an indentation common to every
  * line, iptables' "Warning: iptables-legacy tables present" without its
- * "# ", a UTF-8 byte order mark. A cleaned copy keeps every line where it
+ * "# ", a UTF-8 byte order mark, a kernel-console timestamp on each line
+ * ("[12345.678901] " of dmesg, "[   14.414142] : " of a serial console
+ * log). A cleaned copy keeps every line where it
  * was (removed lines become empty), so errors and coverage notes still
  * name the file's own lines. */
 #include "dump_parsers.h"
@@ -51,13 +53,38 @@ static bool is_command(const char *p, size_t n) {
   return false;
 }
 
+/* The length of a kernel-console timestamp at the start of a line
+ * ("[  14.414142] ", "[12345.678901] : "), 0 when there is none. No dump
+ * line starts with '[' digits '.' (iptables-save -c's "[0:0]" has a ':'). */
+static size_t console_stamp(const char *p, size_t n) {
+  size_t i = indent_of(p, n), digits = 0, fraction = 0;
+  if (i >= n || p[i++] != '[')
+    return 0;
+  while (i < n && p[i] == ' ')
+    i++;
+  for (; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+    digits++;
+  if (digits == 0 || i >= n || p[i++] != '.')
+    return 0;
+  for (; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+    fraction++;
+  if (fraction == 0 || i >= n || p[i++] != ']')
+    return 0;
+  if (i + 1 < n && p[i] == ' ' && p[i + 1] == ':' && (i + 2 == n || p[i + 2] == ' '))
+    i += 2; /* a serial console log's "] : " */
+  if (i < n && p[i] == ' ')
+    i++;
+  return i;
+}
+
 struct paste_line {
   const char *p;
-  size_t n;   /* without the newline and trailing '\r' */
-  bool nl;    /* ends with a newline */
-  bool drop;  /* a prompt, command or fence: becomes empty */
-  bool warn;  /* "Warning: ip...tables-legacy tables present": gets "# " */
-  bool blank; /* nothing but blanks */
+  size_t n;     /* without the newline and trailing '\r' */
+  bool nl;      /* ends with a newline */
+  bool stamped; /* a console timestamp was taken off */
+  bool drop;    /* a prompt, command or fence: becomes empty */
+  bool warn;    /* "Warning: ip...tables-legacy tables present": gets "# " */
+  bool blank;   /* nothing but blanks */
 };
 
 static struct paste_line line_at(const char *buf, size_t len, size_t pos) {
@@ -94,6 +121,12 @@ static void classify(struct paste_line *l, bool quoted) {
       if (l->n > 0 && l->p[0] == ' ')
         l->p++, l->n--;
     }
+  }
+  size_t stamp = console_stamp(l->p, l->n);
+  if (stamp > 0) {
+    l->p += stamp;
+    l->n -= stamp;
+    l->stamped = true;
   }
   size_t b = indent_of(l->p, l->n), e = l->n;
   while (e > b && (l->p[e - 1] == '\r' || l->p[e - 1] == ' ' || l->p[e - 1] == '\t'))
@@ -147,7 +180,7 @@ char *kp_dump_unpaste(const char *buf, size_t len, size_t *out_len) {
     struct paste_line l = line_at(buf, len, pos);
     pos += l.n + l.nl;
     classify(&l, quoted);
-    change |= l.drop;
+    change |= l.drop || l.stamped;
     warnings += l.warn;
     if (!l.blank && !l.drop) {
       size_t b = indent_of(l.p, l.n);
