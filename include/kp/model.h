@@ -292,6 +292,7 @@ enum kp_note_kind {
   KP_NOTE_OTHER_NETNS,   /* a file of another network namespace (sos's
                             ip_netns_exec_<ns>_...): not merged into the host */
   KP_NOTE_SKIPPED,       /* a file of a bundle that is not a dump we read; detail says why */
+  KP_NOTE_NOT_JUDGED,    /* read, but another copy of the same table is judged; detail says which */
   KP_NOTE_COUNT
 };
 

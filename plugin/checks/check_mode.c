@@ -67,6 +67,7 @@ static const char *const note_text[KP_NOTE_COUNT] = {
     [KP_NOTE_OTHER_BACKEND] = "the other iptables backend holds tables this input does not show",
     [KP_NOTE_OTHER_NETNS] = "another network namespace, not read as the host",
     [KP_NOTE_SKIPPED] = "not read",
+    [KP_NOTE_NOT_JUDGED] = "read, not judged",
 };
 static const char *const note_names[KP_NOTE_COUNT] = {
     [KP_NOTE_CUT] = "cut",
@@ -75,6 +76,7 @@ static const char *const note_names[KP_NOTE_COUNT] = {
     [KP_NOTE_OTHER_BACKEND] = "other_backend",
     [KP_NOTE_OTHER_NETNS] = "other_netns",
     [KP_NOTE_SKIPPED] = "skipped",
+    [KP_NOTE_NOT_JUDGED] = "not_judged",
 };
 
 static int report_notes(struct kp_check_ctx *ctx) {

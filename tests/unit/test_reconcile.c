@@ -1,10 +1,14 @@
 /* kp_dump_reconcile: one iptables table seen through nft text and through
  * -L is one copy (dropped, comments kept); different rules stay as a
- * legacy/nft split; the same table twice keeps the richer copy. */
+ * legacy/nft split; the same table twice keeps the richer copy; two
+ * differing copies of unknown backend say which one is judged. */
 #include "kp/dump.h"
+#include "support_real_inputs.h"
+#include "support_snapshot_builder.h"
 
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -127,12 +131,89 @@ START_TEST(same_table_twice) {
 }
 END_TEST
 
+/* `-f a -f b`: the healthy node's nat -S (tests/fixtures/README.md) and
+ * the same without KUBE-POSTROUTING's MASQUERADE rule. Neither says its
+ * backend and they differ, so both stay (legacy and nft?); the checks
+ * judge one. Was: the first given, silently. Now a note on the other
+ * copy names the judged one and why: the copy holding kube-proxy's chains,
+ * else the file read first. */
+static const char *const no_prefixes[] = {NULL};
+#define NAT_S KP_SOURCE_DIR "/tests/fixtures/captured/healthy/legacy/nat-S.txt"
+
+static const struct kp_note *not_judged(const struct kp_snapshot *snap, const char *source) {
+  for (size_t i = 0; i < snap->notes.count; i++) {
+    const struct kp_note *n = snap->notes.items[i];
+    if (n->kind == KP_NOTE_NOT_JUDGED && strcmp(n->source, source) == 0)
+      return n;
+  }
+  return NULL;
+}
+
+static struct kp_snapshot *two_files(const char *first, const char *first_text, const char *second,
+                                     const char *second_text) {
+  struct kp_snapshot *snap = kp_snapshot_new();
+  struct kp_dump_error err;
+  ck_assert_int_eq(kp_dump_parse_buffer(snap, first, first_text, strlen(first_text), &err), 0);
+  ck_assert_int_eq(kp_dump_parse_buffer(snap, second, second_text, strlen(second_text), &err), 0);
+  ck_assert_int_eq(kp_dump_reconcile(snap), 0);
+  ck_assert_int_eq(kp_dump_reconcile(snap), 0); /* idempotent: one note each */
+  return snap;
+}
+
+START_TEST(two_unknown_copies_say_which_is_judged) {
+  char *whole = tri_head(NAT_S, 0);
+  char *broken = tri_lines_without(NAT_S, 1, no_prefixes, "KUBE-POSTROUTING -m comment");
+  ck_assert_ptr_null(strstr(broken, "-j MASQUERADE")); /* by hand: the one such rule */
+  for (int order = 0; order < 2; order++) {
+    struct kp_snapshot *snap = order == 0 ? two_files("a.txt", whole, "b.txt", broken)
+                                          : two_files("b.txt", broken, "a.txt", whole);
+    ck_assert_uint_eq(count_tables(snap, "nat"), 2);
+    const char *judged = order == 0 ? "a.txt" : "b.txt", *other = order == 0 ? "b.txt" : "a.txt";
+    const struct kp_note *n = not_judged(snap, other);
+    ck_assert_ptr_nonnull(n);
+    ck_assert_ptr_null(not_judged(snap, judged));
+    char want[160];
+    snprintf(want, sizeof(want), "judged: the copy in %s, the file read first", judged);
+    ck_assert_msg(strstr(n->detail, want) != NULL, "%s", n->detail);
+    size_t count = 0;
+    for (size_t i = 0; i < snap->notes.count; i++)
+      count += ((const struct kp_note *)snap->notes.items[i])->kind == KP_NOTE_NOT_JUDGED;
+    ck_assert_uint_eq(count, 1);
+    /* the checks judge the copy the note names (the broken one: a FAIL
+     * that the note puts next to the other copy) */
+    struct kp_report rep = tsb_check(snap, NULL);
+    ck_assert_int_eq(tsb_result(&rep, KP_CHECK_MASQUERADE)->severity,
+                     order == 0 ? KP_SEV_OK : KP_SEV_FAIL);
+    ck_assert_ptr_nonnull(tri_with(&rep, KP_CHECK_MODE, KP_SEV_INFO));
+    kp_report_free(&rep);
+    kp_snapshot_free(snap);
+  }
+  /* a copy without kube-proxy's chains (only the built-in chains' jumps
+   * to them) read first: the later one is judged */
+  static const char *const kube_chains[] = {"-N KUBE-", "-A KUBE-", NULL};
+  char *bare = tri_lines_without(NAT_S, 1, kube_chains, NULL);
+  struct kp_snapshot *snap = two_files("bare.txt", bare, "a.txt", whole);
+  const struct kp_note *n = not_judged(snap, "bare.txt");
+  ck_assert_ptr_nonnull(n);
+  ck_assert_ptr_nonnull(
+      strstr(n->detail, "judged: the copy in a.txt, the one holding kube-proxy's"));
+  struct kp_report rep = tsb_check(snap, NULL);
+  ck_assert_int_eq(tsb_result(&rep, KP_CHECK_MASQUERADE)->severity, KP_SEV_OK);
+  kp_report_free(&rep);
+  kp_snapshot_free(snap);
+  free(bare);
+  free(broken);
+  free(whole);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("reconcile");
   TCase *tc = tcase_create("reconcile");
   tcase_add_test(tc, same_copy_through_nft_and_list);
   tcase_add_test(tc, split_becomes_legacy);
   tcase_add_test(tc, same_table_twice);
+  tcase_add_test(tc, two_unknown_copies_say_which_is_judged);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

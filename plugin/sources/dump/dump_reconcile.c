@@ -199,6 +199,67 @@ static bool resolve_one(struct kp_snapshot *snap) {
   return false;
 }
 
+/* Two files that show the same table differently, neither saying its
+ * backend (-L, -S, a save without nft's marks): both stay, since one may
+ * be legacy's and the other nft's, but the checks judge one (kp_ctx_table
+ * takes the first): the first copy holding kube-proxy's chains, else the
+ * one read first. It is moved first; a note on each other copy names the
+ * judged one and why. 0, or -1 on OOM. */
+static bool unknown_copy(const struct kp_table *t) {
+  return t->backend == KP_BACKEND_UNKNOWN && !t->native_nft;
+}
+
+/* A not-judged note on this copy already (kp_dump_reconcile run again). */
+static bool noted(const struct kp_snapshot *snap, const struct kp_table *t) {
+  for (size_t i = 0; i < snap->notes.count; i++) {
+    const struct kp_note *n = snap->notes.items[i];
+    if (n->kind == KP_NOTE_NOT_JUDGED && n->family == t->family && n->source != NULL &&
+        t->source != NULL && strcmp(n->source, t->source) == 0 && n->table != NULL &&
+        strcmp(n->table, t->name) == 0)
+      return true;
+  }
+  return false;
+}
+
+static int note_unjudged(struct kp_snapshot *snap) {
+  void **items = snap->tables.items;
+  for (size_t i = 0; i < snap->tables.count; i++) {
+    bool first = unknown_copy(items[i]);
+    for (size_t j = 0; first && j < i; j++)
+      first = !(unknown_copy(items[j]) && same_slot(items[i], items[j]));
+    if (!first)
+      continue; /* (noted with the first copy of its slot) */
+    size_t best = i;
+    for (size_t k = i; k < snap->tables.count && chain_count(items[best], true) == 0; k++)
+      if (unknown_copy(items[k]) && (k == i || same_slot(items[i], items[k])) &&
+          chain_count(items[k], true) > 0)
+        best = k;
+    void *judged_item = items[best];
+    items[best] = items[i];
+    items[i] = judged_item;
+    const struct kp_table *judged = judged_item;
+    bool kube = chain_count(judged, true) > 0;
+    for (size_t k = i + 1; k < snap->tables.count; k++) {
+      const struct kp_table *other = items[k];
+      if (!unknown_copy(other) || !same_slot(judged, other) || noted(snap, other))
+        continue;
+      char detail[320];
+      snprintf(detail, sizeof(detail),
+               "%s%s is also in %s, differently, and neither says its backend (legacy and "
+               "nft, or two moments?); judged: the copy in %s, %s",
+               judged->family == KP_FAMILY_IPV6 ? "ip6 " : "", judged->name,
+               judged->source != NULL ? judged->source : "another file",
+               judged->source != NULL ? judged->source : "the other file",
+               kube && chain_count(other, true) == 0 ? "the one holding kube-proxy's chains"
+                                                     : "the file read first");
+      if (kp_snapshot_add_note(snap, KP_NOTE_NOT_JUDGED, other->source, first_rule_line(other),
+                               other->name, other->family, detail) == NULL)
+        return -1;
+    }
+  }
+  return 0;
+}
+
 int kp_dump_reconcile(struct kp_snapshot *snap) {
   if (snap == NULL)
     return -1;
@@ -208,5 +269,5 @@ int kp_dump_reconcile(struct kp_snapshot *snap) {
     ;
   while (resolve_one(snap))
     ;
-  return 0;
+  return note_unjudged(snap);
 }
