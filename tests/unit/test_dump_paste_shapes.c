@@ -2,7 +2,7 @@
  * (tests/unit/test_dump_paste.c, test_dump_gaps.c): a header-less nat
  * fragment with the old IPVS proxy's nat KUBE-FIREWALL, ipvsadm -L
  * without its header lines and with port names, kernel-console timestamps
- * on every line. Sources of the
+ * on every line, save and -S lines hard-wrapped by a terminal. Sources of the
  * fixtures in tests/fixtures/pasted/README.md; every verdict expected here
  * was worked out by hand from the text. */
 #include "dump_parsers.h"
@@ -292,6 +292,103 @@ START_TEST(console_timestamps_on_a_whole_dump) {
 }
 END_TEST
 
+/* The file with every line longer than width cut into lines of width
+ * characters (a terminal's hard wrap), malloc'd. */
+static char *hard_wrapped(const char *file, size_t width) {
+  char *text = tri_head(file, 0);
+  size_t cap = strlen(text) * 2 + 16, o = 0;
+  char *out = malloc(cap);
+  ck_assert_ptr_nonnull(out);
+  for (char *line = text, *nl; *line != '\0'; line = nl + 1) {
+    nl = strchr(line, '\n');
+    ck_assert_ptr_nonnull(nl);
+    for (size_t n = (size_t)(nl - line); n > width; n -= width, line += width)
+      o += (size_t)snprintf(out + o, cap - o, "%.*s\n", (int)width, line);
+    o += (size_t)snprintf(out + o, cap - o, "%.*s\n", (int)(nl - line), line);
+  }
+  free(text);
+  return out;
+}
+
+static struct kp_snapshot *parsed(const char *name, const char *text) {
+  struct kp_snapshot *snap = kp_snapshot_new();
+  struct kp_dump_error err;
+  ck_assert_msg(kp_dump_parse_buffer(snap, name, text, strlen(text), &err) == 0, "%s:%zu: %s", name,
+                err.line, err.message);
+  return snap;
+}
+
+/* Same tables, chains and, rule by rule, the same target and comment. */
+static void same_rules(const struct kp_snapshot *a, const struct kp_snapshot *b, size_t width) {
+  ck_assert_uint_eq(a->tables.count, b->tables.count);
+  for (size_t t = 0; t < a->tables.count; t++) {
+    const struct kp_table *ta = a->tables.items[t], *tb = b->tables.items[t];
+    ck_assert_uint_eq(ta->chains.count, tb->chains.count);
+    for (size_t c = 0; c < ta->chains.count; c++) {
+      const struct kp_chain *ca = ta->chains.items[c], *cb = tb->chains.items[c];
+      ck_assert_str_eq(ca->name, cb->name);
+      ck_assert_msg(ca->rules.count == cb->rules.count, "width %zu: %s %zu rules, want %zu", width,
+                    ca->name, cb->rules.count, ca->rules.count);
+      for (size_t r = 0; r < ca->rules.count; r++) {
+        const struct kp_rule *ra = ca->rules.items[r], *rb = cb->rules.items[r];
+        ck_assert_str_eq(ra->target_name != NULL ? ra->target_name : "",
+                         rb->target_name != NULL ? rb->target_name : "");
+        ck_assert_str_eq(ra->comment != NULL ? ra->comment : "",
+                         rb->comment != NULL ? rb->comment : "");
+      }
+    }
+  }
+}
+
+START_TEST(save_and_S_lines_wrapped_by_a_terminal) {
+  /* Each healthy dump hard-wrapped at every width from 60 to 160: was
+   * exit 3 ("not an iptables-save line", "unterminated quote") from the
+   * first continuation line on. Now the same rules, targets, comments. A
+   * continuation may start with ':' ("...\"web/frontend" / ":http\" -j"),
+   * "> " ("-" / "> 10.180.0.4:53\"") or read like prose inside a comment. */
+  static const char *const files[] = {HEALTHY "iptables-save.txt", HEALTHY "iptables-save-c.txt",
+                                      HEALTHY "nat-S.txt"};
+  for (size_t f = 0; f < 3; f++) {
+    char *whole = tri_head(files[f], 0);
+    struct kp_snapshot *want = parsed("whole.txt", whole);
+    for (size_t width = 60; width <= 160; width++) {
+      char *text = hard_wrapped(files[f], width);
+      struct kp_snapshot *got = parsed("wrapped.txt", text);
+      same_rules(want, got, width);
+      kp_snapshot_free(got);
+      free(text);
+    }
+    kp_snapshot_free(want);
+    free(whole);
+  }
+}
+END_TEST
+
+START_TEST(prose_after_a_full_width_rule_is_not_joined) {
+  /* the last rule exactly as wide as the widest line, then a line of prose:
+   * the prose is text after the dump, not the rule's continuation */
+  static const char text[] =
+      "*nat\n"
+      ":KUBE-MARK-MASQ - [0:0]\n"
+      "-A KUBE-MARK-MASQ -m comment --comment \"mark for masquerade, long enough\" -j MARK "
+      "--set-xmark 0x4000/0x4000\n"
+      "and this is what the node showed after that\n";
+  struct kp_snapshot *snap = parsed("prose.txt", text);
+  const struct kp_chain *c = kp_table_chain(table_named(snap, "nat"), "KUBE-MARK-MASQ");
+  ck_assert_uint_eq(c->rules.count, 1);
+  ck_assert_str_eq(((const struct kp_rule *)c->rules.items[0])->comment,
+                   "mark for masquerade, long enough");
+  kp_snapshot_free(snap);
+  /* a rule line of the widest width followed by a save line: not joined */
+  static const char two[] =
+      "-A KUBE-MARK-MASQ -m comment --comment \"0123456789012345678901234567890\" -j RETURN\n"
+      "-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000\n";
+  snap = parsed("two.txt", two);
+  ck_assert_uint_eq(kp_table_chain(table_named(snap, "nat"), "KUBE-MARK-MASQ")->rules.count, 2);
+  kp_snapshot_free(snap);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("dump_paste_shapes");
   TCase *tc = tcase_create("shapes");
@@ -302,6 +399,8 @@ int main(void) {
   tcase_add_test(tc, what_is_not_an_ipvsadm_body_line);
   tcase_add_test(tc, console_timestamped_listing);
   tcase_add_test(tc, console_timestamps_on_a_whole_dump);
+  tcase_add_test(tc, save_and_S_lines_wrapped_by_a_terminal);
+  tcase_add_test(tc, prose_after_a_full_width_rule_is_not_joined);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
