@@ -20,10 +20,17 @@
 
 void kp_nft_follow_reset(struct kp_nft_follow *f) {
   for (int v6 = 0; v6 < 2; v6++)
-    for (int i = 0; i <= KP_NFT_XT_TABLES; i++)
+    for (int i = 0; i <= KP_NFT_XT_TABLES; i++) {
+      /* A catch-up that failed half-way left its decoder contexts open on
+       * the kept tables, which go now: the next catch-up makes new ones. */
+      if (f->ctx_on[v6][i])
+        kp_nft_table_ctx_done(&f->ctx[v6][i]);
+      f->ctx_on[v6][i] = false;
       kp_nft_ftable_clear(&f->tables[v6][i]);
+    }
   f->valid = false;
   f->n_dirty = 0;
+  kp_nft_reuse_clear(f->reuse); /* the deleted rules of the old tables */
 }
 
 void kp_nft_follow_free(struct kp_nft_follow *f) {
