@@ -20,7 +20,12 @@
  *             whose counters that read refreshes (every built-in chain, nat
  *             KUBE-SERVICES, KUBE-NODEPORTS, KUBE-POSTROUTING, filter
  *             KUBE-SERVICES), the messages received and not parsed; prints
- *             the median ms of N. */
+ *             the median ms of N.
+ *   churn N INTERVAL_MS
+ *             one kept nft source read N times, INTERVAL_MS apart (while a
+ *             writer started by tests/bench/churn-bench.sh commits); a
+ *             failed read is counted, not fatal; prints "failed N
+ *             median_ms max_ms" and each failure's message on stderr. */
 #include "kp/checks.h"
 #include "kp/live.h"
 
@@ -307,6 +312,33 @@ static int reads(const char *backend, int n, const char *sync_file) {
   return 0;
 }
 
+/* N reads of one kept source, interval_ms apart: failures and latency. */
+static int churn(int n, int interval_ms) {
+  struct kp_live_options opt = {.backend = KP_BACKEND_NFT};
+  struct kp_live_source *source = kp_live_source_new();
+  static double ms[MAX_RUNS];
+  int failed = 0;
+  double worst = 0;
+  for (int i = 0; i < n; i++) {
+    struct kp_live_error err;
+    struct kp_snapshot *snap = kp_snapshot_new();
+    double t0 = now_ms();
+    if (snap == NULL || kp_live_source_read(source, snap, &opt, &err) != 0) {
+      failed++;
+      fprintf(stderr, "bench_live churn: read %d: %s\n", i, err.message);
+    }
+    ms[i] = now_ms() - t0;
+    worst = ms[i] > worst ? ms[i] : worst;
+    kp_snapshot_free(snap);
+    double left = interval_ms - ms[i];
+    if (left > 0 && i + 1 < n)
+      usleep((useconds_t)(left * 1000));
+  }
+  kp_live_source_free(source);
+  printf("failed %d %d %.1f %.1f\n", failed, n, median(ms, n), worst);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "raw") == 0)
     return raw_copy();
@@ -322,7 +354,11 @@ int main(int argc, char **argv) {
     int n = atoi(argv[3]);
     return reads(argv[2], n < 1 || n >= MAX_RUNS ? 5 : n, argc >= 5 ? argv[4] : NULL);
   }
+  if (argc >= 4 && strcmp(argv[1], "churn") == 0) {
+    int n = atoi(argv[2]);
+    return churn(n < 1 || n >= MAX_RUNS ? 5 : n, atoi(argv[3]));
+  }
   fprintf(stderr, "usage: bench_live raw | walk | nftdump | refreshfloor N | reads legacy|nft N "
-                  "[partial-sync-file]\n");
+                  "[partial-sync-file] | churn N INTERVAL_MS\n");
   return 64;
 }

@@ -112,7 +112,7 @@ kp_track() {
   KP_PIDS+=("$1")
   KP_PID_START[$1]=$start
   kp_record pid "$1" "$start" "$KP_TEST_NAME" \
-    "$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | cut -c1-200)"
+    "$({ tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null | cut -c1-200)" # may have ended
 }
 
 # kp_spawn OUT CMD [ARGS...]: CMD in the background, stdout and stderr to

@@ -8,7 +8,8 @@
  * read (support_snapshot_equal.c), and must have come from the
  * notifications, not from a full read. Then: an overrun, a missed
  * transaction and kept tables still held by a snapshot each fall back to a
- * full read and are counted; the counter refresh of an unchanged generation
+ * full read and are counted, and a catch-up that fails half-way leaves
+ * nothing behind; the counter refresh of an unchanged generation
  * works on followed tables; the ip6 tables are followed. The seed is
  * printed; KP_FOLLOW_SEED overrides it. */
 #include "kp/model.h"
@@ -410,6 +411,48 @@ START_TEST(held_tables_fall_back_and_count) {
 }
 END_TEST
 
+/* A catch-up that fails after it began applying (here a chain renamed with
+ * iptables -E, which the follower does not apply, after a rule added to
+ * the same table): the kept tables are dropped and read fully, and the
+ * decoder contexts of that catch-up go with them. The next followed change
+ * to the table must decode into the new kept tables, not into the freed
+ * ones (under ASan, a use after free without the fix). */
+START_TEST(failed_catch_up_leaves_no_context_behind) {
+  struct tkc_model *m = start(NS_IPT, base_seed + 23);
+  struct kp_nft_reader *reader = kp_nft_reader_new();
+  kp_snapshot_free(read_with(NS_IPT, reader));
+  static const char broken[] =
+      "ip netns exec $NS iptables-nft -t nat -A KUBE-SERVICES -d 172.30.99.1/32 -p tcp "
+      "--dport 81 -j RETURN && ip netns exec $NS iptables-nft -t nat -N KP-RENAME && "
+      "ip netns exec $NS iptables-nft -t nat -E KP-RENAME KP-RENAMED";
+  ck_assert_int_eq(nsh(NS_IPT, "%s", broken), 0);
+  struct kp_snapshot *snap = read_with(NS_IPT, reader);
+  struct kp_nft_read_stats st;
+  kp_nft_last_stats(reader, &st);
+  ck_assert(!st.followed);
+  ck_assert_uint_eq(full_reads(reader, KP_NFT_FULL_UNAPPLIED), 1);
+  ck_assert_uint_eq(all_full_reads(reader), 1);
+  kp_snapshot_free(snap);
+  static const char *const next[] = {
+      "ip netns exec $NS iptables-nft -t nat -A KUBE-SERVICES -d 172.30.99.2/32 -p tcp "
+      "--dport 82 -j RETURN",
+      "ip netns exec $NS iptables-nft -t nat -I KUBE-SERVICES 1 -d 172.30.99.3/32 -p tcp "
+      "--dport 83 -m comment --comment \"after the failed catch-up\" -j RETURN",
+  };
+  for (size_t i = 0; i < sizeof(next) / sizeof(next[0]); i++) {
+    ck_assert_msg(nsh(NS_IPT, "%s", next[i]) == 0, "%s failed", next[i]);
+    snap = read_with(NS_IPT, reader);
+    kp_nft_last_stats(reader, &st);
+    ck_assert_msg(st.followed, "%s: not followed", next[i]);
+    ck_assert_uint_eq(all_full_reads(reader), 1);
+    assert_same_as_full_read(NS_IPT, snap, next[i], next[i]);
+    kp_snapshot_free(snap);
+  }
+  kp_nft_reader_free(reader);
+  tkc_free(m);
+}
+END_TEST
+
 /* The ip6 tables are followed too when the reads ask for them. */
 START_TEST(follows_ip6_tables) {
   struct tkc_model *m = start(NS_IPT, base_seed + 19);
@@ -470,6 +513,7 @@ int main(void) {
     tcase_add_test(tc, counters_refresh_on_followed_tables);
     tcase_add_test(tc, held_tables_fall_back_and_count);
     tcase_add_test(tc, follows_ip6_tables);
+    tcase_add_test(tc, failed_catch_up_leaves_no_context_behind);
   }
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);

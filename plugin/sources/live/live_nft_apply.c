@@ -329,20 +329,39 @@ static int table_index(const char *name) {
   return strcmp(name, kp_nft_native_table) == 0 ? KP_NFT_XT_TABLES : -1;
 }
 
-int kp_nft_apply_msg(struct kp_nft_follow *f, struct kp_snapshot *owner,
-                     const struct nlmsghdr *nlh) {
+/* The kept table a message is about: 1 with *v6 and *which, 0 another
+ * family's or table's (*which -1 for another table of a family we read),
+ * -1 with errno EBADMSG. */
+static int msg_table(const struct nlmsghdr *nlh, bool ipv6, int *v6, int *which) {
+  *which = -1;
   if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(struct nfgenmsg))
     return errno = EBADMSG, -1;
   const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
-  int v6 = nfg->nfgen_family == NFPROTO_IPV6;
-  if ((nfg->nfgen_family != NFPROTO_IPV4 && !v6) || (v6 && !f->ipv6))
-    return 0; /* a family the kept tables do not hold */
+  *v6 = nfg->nfgen_family == NFPROTO_IPV6;
+  if ((nfg->nfgen_family != NFPROTO_IPV4 && !*v6) || (*v6 && !ipv6))
+    return *v6 = -1, 0; /* a family the kept tables do not hold */
   const char *name = NULL;
   if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), table_name_cb, &name) < 0 || name == NULL)
     return errno = EBADMSG, -1;
-  int which = table_index(name);
-  if (which < 0)
-    return 0;
+  *which = table_index(name);
+  return *which >= 0;
+}
+
+bool kp_nft_msg_touches(const struct nlmsghdr *nlh, bool ipv6, bool chain_lists) {
+  int v6, which;
+  int rc = msg_table(nlh, ipv6, &v6, &which);
+  if (rc != 0)
+    return true;
+  uint16_t type = NFNL_MSG_TYPE(nlh->nlmsg_type);
+  return chain_lists && v6 >= 0 && (type == NFT_MSG_NEWCHAIN || type == NFT_MSG_DELCHAIN);
+}
+
+int kp_nft_apply_msg(struct kp_nft_follow *f, struct kp_snapshot *owner,
+                     const struct nlmsghdr *nlh) {
+  int v6, which;
+  int known = msg_table(nlh, f->ipv6, &v6, &which);
+  if (known <= 0)
+    return known;
   struct kp_nft_ftable *ft = &f->tables[v6][which];
   uint16_t type = NFNL_MSG_TYPE(nlh->nlmsg_type);
   if (type == NFT_MSG_NEWTABLE)

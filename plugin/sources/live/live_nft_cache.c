@@ -155,17 +155,44 @@ static int refresh_copy(struct kp_nft_cache *cache, struct kp_nft_nl *nl, struct
 }
 
 int kp_nft_cache_read(struct kp_nft_cache *cache, struct kp_nft_nl *nl, struct kp_snapshot *snap,
-                      bool ipv6, struct kp_nft_read_stats *stats) {
+                      bool ipv6, struct kp_nft_read_stats *stats, struct kp_nft_follow *follow,
+                      enum kp_nft_fallback *why) {
   size_t first = snap->tables.count;
   bool in_place = !kp_snapshot_lent(cache->owner);
+  *why = KP_NFT_FULL_COUNT;
+  if (follow != NULL && (!follow->valid || follow->mon.sock == NULL))
+    follow = NULL;
+  kp_nft_nl_tolerate(nl, follow != NULL);
   int rc = in_place ? refresh_in_place(cache, nl, snap, ipv6, stats)
                     : refresh_copy(cache, nl, snap, ipv6, stats);
+  bool interrupted = nl->rules_interrupted;
+  int saved = errno;
+  kp_nft_nl_tolerate(nl, false);
   uint32_t after = cache->gen;
-  if (rc != 0 || kp_nft_get_gen(nl, &after) != 0 || after != cache->gen) {
+  bool got_gen = kp_nft_get_gen(nl, &after) == 0;
+  if (rc == 0 && got_gen && after == cache->gen && !interrupted)
+    goto done;
+  bool changed = rc == 0 || saved == EAGAIN || saved == EINTR || saved == ENOENT;
+  if (follow != NULL && got_gen && changed) {
+    /* The ruleset changed during the refresh: follow it. The counters
+     * refreshed hold when the changes were all to other tables (a chain's
+     * rules in the kept order, also through an interrupted dump). */
+    if (in_place)
+      kp_nft_drop_tables(snap, first); /* the kept tables may change now */
+    if (kp_nft_follow_catch_up(follow, cache, nl, &after, why) != 0) {
+      kp_nft_drop_tables(snap, first);
+      kp_nft_cache_clear(cache);
+      return errno = EAGAIN, -1;
+    }
+    if (rc == 0 && follow->touched == 0 && (!in_place || kp_nft_cache_lend(cache, snap, ipv6) == 0))
+      goto done;
     kp_nft_drop_tables(snap, first);
-    kp_nft_cache_clear(cache); /* counters half refreshed, or a new ruleset */
-    return errno = EAGAIN, -1;
+    return errno = ESTALE, -1; /* the kept tables moved on: refresh them again */
   }
+  kp_nft_drop_tables(snap, first);
+  kp_nft_cache_clear(cache); /* counters half refreshed, or a new ruleset */
+  return errno = EAGAIN, -1;
+done:
   stats->cached = true;
   stats->shared = in_place;
   return 0;

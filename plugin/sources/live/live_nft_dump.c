@@ -19,10 +19,31 @@ const char kp_nft_native_table[] = "kube-proxy";
 
 static int table_cb(const struct nlmsghdr *nlh, void *arg);
 
+static void build_table(struct nlmsghdr *nlh, void *arg) {
+  nftnl_table_nlmsg_build_payload(nlh, arg);
+}
+
+/* Each of our tables asked for by name: unlike a dump of all tables, a
+ * request for one is never interrupted by a commit elsewhere. */
 int kp_nft_list_tables(struct kp_nft_nl *nl, struct kp_nft_table_list *list) {
   memset(list, 0, sizeof(*list));
-  return kp_nft_nl_query(nl, NFT_MSG_GETTABLE, NFPROTO_UNSPEC, NLM_F_DUMP, NULL, NULL, table_cb,
-                         list);
+  struct nftnl_table *req = nftnl_table_alloc();
+  if (req == NULL)
+    return errno = ENOMEM, -1;
+  int rc = 0;
+  for (int v6 = 0; v6 < 2 && rc == 0; v6++)
+    for (int i = 0; i <= KP_NFT_XT_TABLES && rc == 0; i++) {
+      nftnl_table_set_str(req, NFTNL_TABLE_NAME,
+                          i < KP_NFT_XT_TABLES ? kp_nft_xt_tables[i] : kp_nft_native_table);
+      rc = kp_nft_nl_query(nl, NFT_MSG_GETTABLE, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4, NLM_F_ACK,
+                           build_table, req, table_cb, list);
+      if (rc != 0 && errno == ENOENT)
+        rc = 0; /* no such table */
+    }
+  int saved = errno;
+  nftnl_table_free(req);
+  errno = saved;
+  return rc;
 }
 
 /* ---- listings ----------------------------------------------------------------- */

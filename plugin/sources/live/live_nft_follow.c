@@ -20,10 +20,17 @@
 
 void kp_nft_follow_reset(struct kp_nft_follow *f) {
   for (int v6 = 0; v6 < 2; v6++)
-    for (int i = 0; i <= KP_NFT_XT_TABLES; i++)
+    for (int i = 0; i <= KP_NFT_XT_TABLES; i++) {
+      /* A catch-up that failed half-way left its decoder contexts open on
+       * the kept tables, which go now: the next catch-up makes new ones. */
+      if (f->ctx_on[v6][i])
+        kp_nft_table_ctx_done(&f->ctx[v6][i]);
+      f->ctx_on[v6][i] = false;
       kp_nft_ftable_clear(&f->tables[v6][i]);
+    }
   f->valid = false;
   f->n_dirty = 0;
+  kp_nft_reuse_clear(f->reuse); /* the deleted rules of the old tables */
 }
 
 void kp_nft_follow_free(struct kp_nft_follow *f) {
@@ -63,6 +70,16 @@ static int on_transaction(const char *msgs, size_t len, uint32_t gen, bool damag
     cu->why = KP_NFT_FULL_GAP;
     return -1;
   }
+  const struct nlmsghdr *nlh = (const struct nlmsghdr *)msgs;
+  int left = (int)len;
+  bool touches = false;
+  for (; !touches && mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
+    touches = kp_nft_msg_touches(nlh, cu->f->ipv6, false);
+  if (!touches) {
+    cache->gen = gen; /* another table's change: nothing to apply */
+    return 0;
+  }
+  cu->f->touched++;
   if (kp_snapshot_lent(cache->owner)) {
     cu->why = KP_NFT_FULL_HELD; /* the kept tables must not change under a reader */
     return -1;
@@ -74,8 +91,8 @@ static int on_transaction(const char *msgs, size_t len, uint32_t gen, bool damag
       return -1;
     }
   }
-  const struct nlmsghdr *nlh = (const struct nlmsghdr *)msgs;
-  int left = (int)len;
+  nlh = (const struct nlmsghdr *)msgs;
+  left = (int)len;
   for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
     if (kp_nft_apply_msg(cu->f, cache->owner, nlh) != 0) {
       cu->why = KP_NFT_FULL_UNAPPLIED;
@@ -90,7 +107,7 @@ static int on_transaction(const char *msgs, size_t len, uint32_t gen, bool damag
 int kp_nft_follow_catch_up(struct kp_nft_follow *f, struct kp_nft_cache *cache,
                            struct kp_nft_nl *nl, uint32_t *gen, enum kp_nft_fallback *why) {
   struct catch_up cu = {.f = f, .cache = cache, .why = KP_NFT_FULL_COUNT};
-  f->applied = 0;
+  f->applied = f->touched = 0;
   if (!f->valid || f->mon.sock == NULL)
     return *why = KP_NFT_FULL_GAP, -1;
   /* Deleted rules and old decodes stay in the owner's arena until the next
@@ -118,5 +135,44 @@ int kp_nft_follow_catch_up(struct kp_nft_follow *f, struct kp_nft_cache *cache,
   if (cu.began && kp_nft_apply_end(f, cache->owner) != 0)
     return *why = KP_NFT_FULL_UNAPPLIED, -1;
   cache->trimmed = false; /* notified rules came with counters */
+  return 0;
+}
+
+/* What one quiet check carries through the transactions. */
+struct quiet {
+  uint32_t last; /* the newest generation seen in order */
+  bool ipv6, chain_lists;
+};
+
+static int on_quiet(const char *msgs, size_t len, uint32_t gen, bool damaged, void *arg) {
+  struct quiet *q = arg;
+  if ((int32_t)(gen - q->last) <= 0)
+    return 0; /* before the dumps began */
+  if (damaged || gen != q->last + 1)
+    return -1;
+  const struct nlmsghdr *nlh = (const struct nlmsghdr *)msgs;
+  int left = (int)len;
+  for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
+    if (kp_nft_msg_touches(nlh, q->ipv6, q->chain_lists))
+      return -1;
+  q->last = gen;
+  return 0;
+}
+
+int kp_nft_follow_quiet(struct kp_nft_follow *f, uint32_t from, uint32_t *to, bool ipv6,
+                        bool chain_lists) {
+  struct quiet q = {.last = from, .ipv6 = ipv6, .chain_lists = chain_lists};
+  if (f->mon.sock == NULL)
+    return -1;
+  for (int tries = 0;; tries++) {
+    int wait = tries > 0 ? KP_NFT_BEHIND_WAIT_MS : 0;
+    if (kp_nft_monitor_drain(&f->mon, wait, on_quiet, &q) != 0)
+      return -1;
+    if ((int32_t)(q.last - *to) >= 0)
+      break;
+    if (tries == KP_NFT_BEHIND_TRIES)
+      return -1;
+  }
+  *to = q.last;
   return 0;
 }

@@ -28,6 +28,13 @@ struct kp_nft_nl {
   uint32_t portid;
   uint32_t seq;
   char *buf; /* KP_NFT_BUF bytes: request, then each received batch */
+  /* With tolerate_intr, a rule or chain dump interrupted by a ruleset
+   * change (NLM_F_DUMP_INTR) is read to its end and only noted here: each
+   * message is self-consistent, and the reader checks through the change
+   * notifications that the changes did not touch what it dumped
+   * (kp_nft_follow_quiet, kp_nft_follow_catch_up). */
+  bool tolerate_intr;
+  bool rules_interrupted, chains_interrupted;
 };
 #define KP_NFT_BUF (1u << 16)
 
@@ -39,6 +46,8 @@ typedef void (*kp_nft_build_fn)(struct nlmsghdr *nlh, void *arg);
  * (EINTR when a dump was interrupted by a ruleset change). */
 int kp_nft_nl_query(struct kp_nft_nl *nl, uint16_t type, uint16_t family, uint16_t flags,
                     kp_nft_build_fn build, void *build_arg, mnl_cb_t cb, void *cb_arg);
+/* Clears the interruption notes and sets tolerate_intr. */
+void kp_nft_nl_tolerate(struct kp_nft_nl *nl, bool tolerate);
 /* NFT_MSG_GETGEN: the ruleset generation id. 0 / -1 with errno. */
 int kp_nft_get_gen(struct kp_nft_nl *nl, uint32_t *gen);
 void kp_nft_nl_close(struct kp_nft_nl *nl);
@@ -151,10 +160,15 @@ void kp_nft_cache_clear(struct kp_nft_cache *cache);
 int kp_nft_cache_lend(struct kp_nft_cache *cache, struct kp_snapshot *snap, bool ipv6);
 /* A read from the kept tables: the counters the checks use re-read, the
  * tables lent (or, while another snapshot holds them, copied) into snap.
- * -1 with errno EAGAIN when the ruleset changed meanwhile (the cache is
- * then empty: read it fully), ENOMEM. */
+ * When the ruleset changed meanwhile and follow (may be NULL) follows the
+ * kept tables: they are caught up; -1 with errno ESTALE when that changed
+ * them (refresh again), 0 when it changed other tables only. -1 with
+ * errno EAGAIN on any other failure: the cache is then empty (read it
+ * fully), *why the catch-up's fallback or KP_NFT_FULL_COUNT. */
+struct kp_nft_follow;
 int kp_nft_cache_read(struct kp_nft_cache *cache, struct kp_nft_nl *nl, struct kp_snapshot *snap,
-                      bool ipv6, struct kp_nft_read_stats *stats);
+                      bool ipv6, struct kp_nft_read_stats *stats, struct kp_nft_follow *follow,
+                      enum kp_nft_fallback *why);
 /* Removes the tables from index first on (a failed attempt's). */
 void kp_nft_drop_tables(struct kp_snapshot *snap, size_t first);
 
@@ -257,6 +271,7 @@ struct kp_nft_follow {
   uint64_t tombstones;        /* deleted chains renamed so far */
   struct kp_nft_reuse *reuse; /* this catch-up's deleted rules; NULL: decode all */
   size_t applied;             /* messages applied by the last catch-up */
+  size_t touched;             /* its transactions that touched the kept tables */
   /* the decoders' contexts of one catch-up, made on first use */
   struct kp_nft_table_ctx ctx[2][KP_NFT_XT_TABLES + 1];
   bool ctx_on[2][KP_NFT_XT_TABLES + 1];
@@ -272,6 +287,15 @@ void kp_nft_follow_kept(struct kp_nft_follow *f, struct kp_snapshot *owner, bool
  * inconsistent: clear the cache). */
 int kp_nft_follow_catch_up(struct kp_nft_follow *f, struct kp_nft_cache *cache,
                            struct kp_nft_nl *nl, uint32_t *gen, enum kp_nft_fallback *why);
+
+/* After dumps from generation from to *to (GETGEN's after them): 0 when
+ * every transaction notified since from, in order up to *to at least, left
+ * what was dumped alone (kp_nft_msg_touches false); *to is then the newest
+ * one seen, a generation the dumps describe. -1 otherwise (also without
+ * the subscription). Consumes the notifications: for a read that keeps
+ * nothing yet. */
+int kp_nft_follow_quiet(struct kp_nft_follow *f, uint32_t from, uint32_t *to, bool ipv6,
+                        bool chain_lists);
 
 /* ---- live_nft_reuse.c: deleted rules by their notified content (counter
  * values aside), for the rules a catch-up adds back unchanged. */
@@ -291,6 +315,12 @@ void kp_nft_rule_counters(const struct nlmsghdr *nlh, struct kp_counters *c);
  * tables lack; ENOMEM). */
 int kp_nft_apply_msg(struct kp_nft_follow *f, struct kp_snapshot *owner,
                      const struct nlmsghdr *nlh);
+/* Whether a notification can change what the reader keeps or dumped: one
+ * about a table it reads, in a family it reads (IPv6 with ipv6), or with
+ * chain_lists a chain added or deleted in any table of such a family (it
+ * moves a family-wide chain dump's place in the kernel's list). An
+ * unreadable one does. */
+bool kp_nft_msg_touches(const struct nlmsghdr *nlh, bool ipv6, bool chain_lists);
 /* live_nft_apply_sets.c: NEWSET, DELSET, NEWSETELEM, DELSETELEM. */
 int kp_nft_apply_set_msg(struct kp_nft_ftable *ft, struct kp_nft_table_ctx *ctx, uint16_t type,
                          const struct nlmsghdr *nlh);

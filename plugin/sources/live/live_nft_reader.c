@@ -9,6 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Counter refreshes one read tries while changes to the kept tables keep
+ * overtaking them, before it reads everything again. */
+#define KP_NFT_REFRESH_ROUNDS 3
+
 struct kp_nft_reader {
   struct kp_nft_nl nl;
   struct kp_nft_cache cache;
@@ -123,24 +127,36 @@ int kp_nft_read(struct kp_nft_reader *reader, struct kp_snapshot *snap, bool ipv
       usable = false;
     }
   }
-  if (usable && cache->gen == gen) {
-    if (kp_nft_cache_read(cache, &reader->nl, snap, ipv6, &reader->stats) == 0) {
+  /* A refresh the ruleset's changes overtook follows them and refreshes
+   * again, a few times. */
+  for (int round = 0; usable && cache->gen == gen; round++) {
+    enum kp_nft_fallback why;
+    struct kp_nft_follow *follow = round < KP_NFT_REFRESH_ROUNDS ? &reader->follow : NULL;
+    if (kp_nft_cache_read(cache, &reader->nl, snap, ipv6, &reader->stats, follow, &why) == 0) {
       reader->stats.cached = !reader->stats.followed;
+      reader->stats.generation = cache->gen;
       return 0;
     }
-    if (errno != EAGAIN && errno != EINTR && errno != ENOENT)
-      return fail(err, "counter refresh");
+    if (errno == ESTALE) {
+      reader->stats.followed = true;
+      reader->stats.notifications += reader->follow.applied;
+      gen = cache->gen;
+      continue;
+    }
     /* Followed tables the kernel's counters disagree with (rule counts). */
-    if (reader->stats.followed)
+    if (why != KP_NFT_FULL_COUNT)
+      reader->full_reads[why]++;
+    else if (reader->stats.followed)
       reader->full_reads[KP_NFT_FULL_UNAPPLIED]++;
     memset(&reader->stats, 0, sizeof(reader->stats));
+    break;
   }
   kp_nft_follow_reset(&reader->follow);
-  kp_nft_monitor_discard(&reader->follow.mon);
   /* The tables are read into a snapshot of the reader's own, kept for the
    * next reads and lent to snap. A ruleset change during the dumps (EINTR,
-   * ENOENT, a new generation) would mix two versions: read again, at most
-   * three times. */
+   * ENOENT, a new generation) would mix two versions, unless the change
+   * notifications say that it touched none of what was dumped (another
+   * table's commit): read again, at most three times. */
   for (int attempt = 0;; attempt++) {
     struct kp_snapshot *fresh = kp_snapshot_new();
     if (fresh == NULL)
@@ -148,12 +164,28 @@ int kp_nft_read(struct kp_nft_reader *reader, struct kp_snapshot *snap, bool ipv
     fresh->rule_text = snap->rule_text;
     reader->stats.chains_dumped = reader->stats.rules_decoded = 0;
     kp_nft_follow_reset(&reader->follow);
+    /* Every pending notification is of a change before gen. */
+    bool subscribed = reader->follow.mon.sock != NULL;
+    kp_nft_monitor_discard(&reader->follow.mon);
+    if (kp_nft_get_gen(&reader->nl, &gen) != 0) {
+      kp_snapshot_free(fresh);
+      return fail(err, "generation id");
+    }
+    kp_nft_nl_tolerate(&reader->nl, subscribed);
     int rc = read_all(reader, fresh, ipv6);
+    bool interrupted = reader->nl.rules_interrupted || reader->nl.chains_interrupted;
+    bool chains_interrupted = reader->nl.chains_interrupted;
+    kp_nft_nl_tolerate(&reader->nl, false);
     if (rc == 0 && kp_snapshot_finalize(fresh) != 0)
       rc = (errno = ENOMEM, -1);
     int saved = errno;
     uint32_t after = gen;
-    bool stable = rc == 0 && kp_nft_get_gen(&reader->nl, &after) == 0 && after == gen;
+    bool got_gen = rc == 0 && kp_nft_get_gen(&reader->nl, &after) == 0;
+    bool stable = got_gen && after == gen && !interrupted;
+    if (got_gen && !stable && subscribed)
+      stable = kp_nft_follow_quiet(&reader->follow, gen, &after, ipv6, chains_interrupted) == 0;
+    if (stable)
+      gen = after; /* what the dumps describe: the changes since were elsewhere */
     bool retry = !stable && (rc == 0 || saved == EINTR || saved == ENOENT) && attempt < 2;
     if (stable || (rc == 0 && !retry)) {
       /* Kept when stable; else consistent enough to use, but not kept. */
@@ -182,8 +214,5 @@ int kp_nft_read(struct kp_nft_reader *reader, struct kp_snapshot *snap, bool ipv
       errno = saved;
       return fail(err, "rule dump");
     }
-    gen = after;
-    if (rc != 0 && kp_nft_get_gen(&reader->nl, &gen) != 0)
-      return fail(err, "generation id");
   }
 }

@@ -33,11 +33,32 @@ static int nl_open(struct kp_nft_nl *nl) {
   return 0;
 }
 
+void kp_nft_nl_tolerate(struct kp_nft_nl *nl, bool tolerate) {
+  nl->tolerate_intr = tolerate;
+  nl->rules_interrupted = nl->chains_interrupted = false;
+}
+
+/* A tolerated interruption: the flag off (libmnl would stop on it), noted. */
+static void note_intr(struct kp_nft_nl *nl, uint16_t type, size_t len) {
+  struct nlmsghdr *nlh = (struct nlmsghdr *)nl->buf;
+  int left = (int)len;
+  for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
+    if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) {
+      nlh->nlmsg_flags &= ~NLM_F_DUMP_INTR;
+      if (type == NFT_MSG_GETRULE)
+        nl->rules_interrupted = true;
+      else
+        nl->chains_interrupted = true;
+    }
+}
+
 int kp_nft_nl_query(struct kp_nft_nl *nl, uint16_t type, uint16_t family, uint16_t flags,
                     kp_nft_build_fn build, void *build_arg, mnl_cb_t cb, void *cb_arg) {
   if (nl_open(nl) != 0)
     return -1;
   uint32_t seq = ++nl->seq;
+  bool tolerated = nl->tolerate_intr && (flags & NLM_F_DUMP) &&
+                   (type == NFT_MSG_GETRULE || type == NFT_MSG_GETCHAIN);
   struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(nl->buf, type, family, flags, seq);
   if (build != NULL)
     build(nlh, build_arg);
@@ -50,6 +71,8 @@ int kp_nft_nl_query(struct kp_nft_nl *nl, uint16_t type, uint16_t family, uint16
     ssize_t n = mnl_socket_recvfrom(nl->sock, nl->buf, KP_NFT_BUF);
     if (n < 0)
       break;
+    if (tolerated)
+      note_intr(nl, type, (size_t)n);
     int ret = mnl_cb_run(nl->buf, (size_t)n, seq, nl->portid, cb, cb_arg);
     if (ret == MNL_CB_STOP)
       return 0;
