@@ -121,21 +121,7 @@ for s in $SERVICES; do
   # nft, in process; a kube-proxy partial sync: nat KUBE-SERVICES and
   # KUBE-NODEPORTS rewritten whole and 10 services' KUBE-SVC/KUBE-SEP chains
   # rewritten, through iptables-nft-restore --noflush (the same rules again)
-  awk 'FNR == NR {
-         if ($0 ~ /^\*nat/) nat = 1; else if ($0 ~ /^\*/) nat = 0
-         if (nat && $0 ~ /^:KUBE-SVC-/ && n < 10) { svc[substr($1, 2)] = 1; n++ }
-         if (nat && $1 == "-A" && ($2 in svc))
-           for (i = 3; i < NF; i++) if ($i == "-j" && $(i + 1) ~ /^KUBE-SEP-/) sep[$(i + 1)] = 1
-         next
-       }
-       FNR == 1 {
-         print "*nat"; print ":KUBE-SERVICES - [0:0]"; print ":KUBE-NODEPORTS - [0:0]"
-         for (c in svc) print ":" c " - [0:0]"
-         for (c in sep) print ":" c " - [0:0]"
-       }
-       { if ($0 ~ /^\*nat/) nat = 1; else if ($0 ~ /^\*/) nat = 0 }
-       nat && $1 == "-A" && ($2 == "KUBE-SERVICES" || $2 == "KUBE-NODEPORTS" || ($2 in svc) || ($2 in sep))
-       END { print "COMMIT" }' "$work/restore.txt" "$work/restore.txt" >"$work/partial.txt"
+  awk -f "$here/tests/bench/partial-sync.awk" "$work/restore.txt" "$work/restore.txt" >"$work/partial.txt"
   read -r first unchanged changed _ n eval synced \
     <<<"$(ip netns exec "$nsn" "$B/bench_live" reads nft "$RUNS" "$work/partial.txt")"
   row "nft in process: first read" "$first" "" "1.00"

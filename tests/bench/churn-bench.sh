@@ -31,21 +31,7 @@ trap 'exit 130' INT TERM
 ip netns add "$ns"
 bash "$root/tests/fixtures/make-ruleset.sh" --services "$services" >"$work/restore.txt"
 ip netns exec "$ns" iptables-nft-restore <"$work/restore.txt"
-awk 'FNR == NR {
-       if ($0 ~ /^\*nat/) nat = 1; else if ($0 ~ /^\*/) nat = 0
-       if (nat && $0 ~ /^:KUBE-SVC-/ && n < 10) { svc[substr($1, 2)] = 1; n++ }
-       if (nat && $1 == "-A" && ($2 in svc))
-         for (i = 3; i < NF; i++) if ($i == "-j" && $(i + 1) ~ /^KUBE-SEP-/) sep[$(i + 1)] = 1
-       next
-     }
-     FNR == 1 {
-       print "*nat"; print ":KUBE-SERVICES - [0:0]"; print ":KUBE-NODEPORTS - [0:0]"
-       for (c in svc) print ":" c " - [0:0]"
-       for (c in sep) print ":" c " - [0:0]"
-     }
-     { if ($0 ~ /^\*nat/) nat = 1; else if ($0 ~ /^\*/) nat = 0 }
-     nat && $1 == "-A" && ($2 == "KUBE-SERVICES" || $2 == "KUBE-NODEPORTS" || ($2 in svc) || ($2 in sep))
-     END { print "COMMIT" }' "$work/restore.txt" "$work/restore.txt" >"$work/partial.txt"
+awk -f "$root/tests/bench/partial-sync.awk" "$work/restore.txt" "$work/restore.txt" >"$work/partial.txt"
 case "$pattern" in
 kube-proxy) loop="while :; do iptables-nft-restore --noflush <'$work/partial.txt'; sleep 1; done" ;;
 unrelated) loop='while :; do nft add table ip kp-writer; sleep 0.1; nft delete table ip kp-writer; sleep 0.1; done' ;;

@@ -146,6 +146,21 @@ static uint32_t generation(const struct kp_nft_reader *reader) {
 static const char other_table[] =
     "while :; do nft add table ip kp-writer; nft delete table ip kp-writer; done";
 
+/* Stops the writer, which must have committed since generation first, and
+ * checks that the kept reader now reads what a fresh reader reads (the
+ * writer may have stopped anywhere in its loop); frees the reader. */
+static void finish(struct kp_nft_reader *reader, uint32_t first) {
+  uint32_t last = generation(reader);
+  stop_writer();
+  ck_assert_msg(last != first, "the writer committed nothing during the reads");
+  struct kp_snapshot *kept = read_with(reader, "after the writer", READS);
+  struct kp_snapshot *fresh = read_fresh();
+  assert_same(kept, fresh, "after the writer", READS);
+  kp_snapshot_free(kept);
+  kp_snapshot_free(fresh);
+  kp_nft_reader_free(reader);
+}
+
 START_TEST(another_tables_commits) {
   stop_writer(); /* a failed test's */
   struct kp_nft_reader *reader = kp_nft_reader_new();
@@ -162,15 +177,7 @@ START_TEST(another_tables_commits) {
     kp_snapshot_free(fresh);
     kp_snapshot_free(kept);
   }
-  uint32_t last = generation(reader);
-  stop_writer();
-  ck_assert_msg(last != first, "the writer committed nothing during the reads");
-  struct kp_snapshot *kept = read_with(reader, "after the writer", READS);
-  struct kp_snapshot *fresh = read_fresh();
-  assert_same(kept, fresh, "after the writer", READS);
-  kp_snapshot_free(kept);
-  kp_snapshot_free(fresh);
-  kp_nft_reader_free(reader);
+  finish(reader, first);
 }
 END_TEST
 
@@ -193,17 +200,7 @@ START_TEST(kube_proxy_style_commits) {
   uint32_t first = generation(reader);
   for (int i = 0; i < READS; i++)
     kp_snapshot_free(read_with(reader, "kube-proxy-style commits", i));
-  uint32_t last = generation(reader);
-  stop_writer();
-  ck_assert_msg(last != first, "the writer committed nothing during the reads");
-  /* The writer may have stopped between its add and its del: either way,
-   * the kept reader must now read what a fresh reader reads. */
-  struct kp_snapshot *kept = read_with(reader, "after the writer", READS);
-  struct kp_snapshot *fresh = read_fresh();
-  assert_same(kept, fresh, "after the writer", READS);
-  kp_snapshot_free(kept);
-  kp_snapshot_free(fresh);
-  kp_nft_reader_free(reader);
+  finish(reader, first);
 }
 END_TEST
 

@@ -157,6 +157,18 @@ static uint64_t all_full_reads(const struct kp_nft_reader *reader) {
   return n;
 }
 
+/* A read that must fall back to a full one, counted once as why. */
+static struct kp_snapshot *read_falling_back(int which, struct kp_nft_reader *reader,
+                                             enum kp_nft_fallback why) {
+  struct kp_snapshot *snap = read_with(which, reader);
+  struct kp_nft_read_stats st;
+  kp_nft_last_stats(reader, &st);
+  ck_assert(!st.followed);
+  ck_assert_uint_eq(full_reads(reader, why), 1);
+  ck_assert_uint_eq(all_full_reads(reader), 1);
+  return snap;
+}
+
 /* The followed snapshot against a fresh full read, rules' counters aside
  * (a followed read refreshes only the key chains' counters). */
 static void assert_same_as_full_read(int which, struct kp_snapshot *followed, const char *what,
@@ -285,12 +297,8 @@ START_TEST(overrun_falls_back_and_counts) {
     next_change(m, &text);
     apply(NS_IPT, text);
   }
-  struct kp_snapshot *snap = read_with(NS_IPT, reader);
+  struct kp_snapshot *snap = read_falling_back(NS_IPT, reader, KP_NFT_FULL_OVERRUN);
   struct kp_nft_read_stats st;
-  kp_nft_last_stats(reader, &st);
-  ck_assert(!st.followed);
-  ck_assert_uint_eq(full_reads(reader, KP_NFT_FULL_OVERRUN), 1);
-  ck_assert_uint_eq(all_full_reads(reader), 1);
   assert_same_as_full_read(NS_IPT, snap, "after the overrun", text);
   kp_snapshot_free(snap);
   free(text);
@@ -330,12 +338,7 @@ START_TEST(missed_generation_falls_back_and_counts) {
   ck_assert_int_gt(drained, 0);
   next_change(m, &text);
   apply(NS_NFT, text);
-  struct kp_snapshot *snap = read_with(NS_NFT, reader);
-  struct kp_nft_read_stats st;
-  kp_nft_last_stats(reader, &st);
-  ck_assert(!st.followed);
-  ck_assert_uint_eq(full_reads(reader, KP_NFT_FULL_GAP), 1);
-  ck_assert_uint_eq(all_full_reads(reader), 1);
+  struct kp_snapshot *snap = read_falling_back(NS_NFT, reader, KP_NFT_FULL_GAP);
   assert_same_as_full_read(NS_NFT, snap, "after the gap", text);
   kp_snapshot_free(snap);
   free(text);
@@ -396,12 +399,7 @@ START_TEST(held_tables_fall_back_and_count) {
   char *text;
   next_change(m, &text);
   apply(NS_IPT, text);
-  struct kp_snapshot *snap = read_with(NS_IPT, reader);
-  struct kp_nft_read_stats st;
-  kp_nft_last_stats(reader, &st);
-  ck_assert(!st.followed);
-  ck_assert_uint_eq(full_reads(reader, KP_NFT_FULL_HELD), 1);
-  ck_assert_uint_eq(all_full_reads(reader), 1);
+  struct kp_snapshot *snap = read_falling_back(NS_IPT, reader, KP_NFT_FULL_HELD);
   assert_same_as_full_read(NS_IPT, snap, "with the tables held", text);
   free(text);
   kp_snapshot_free(held);
@@ -426,12 +424,8 @@ START_TEST(failed_catch_up_leaves_no_context_behind) {
       "--dport 81 -j RETURN && ip netns exec $NS iptables-nft -t nat -N KP-RENAME && "
       "ip netns exec $NS iptables-nft -t nat -E KP-RENAME KP-RENAMED";
   ck_assert_int_eq(nsh(NS_IPT, "%s", broken), 0);
-  struct kp_snapshot *snap = read_with(NS_IPT, reader);
+  struct kp_snapshot *snap = read_falling_back(NS_IPT, reader, KP_NFT_FULL_UNAPPLIED);
   struct kp_nft_read_stats st;
-  kp_nft_last_stats(reader, &st);
-  ck_assert(!st.followed);
-  ck_assert_uint_eq(full_reads(reader, KP_NFT_FULL_UNAPPLIED), 1);
-  ck_assert_uint_eq(all_full_reads(reader), 1);
   kp_snapshot_free(snap);
   static const char *const next[] = {
       "ip netns exec $NS iptables-nft -t nat -A KUBE-SERVICES -d 172.30.99.2/32 -p tcp "
