@@ -293,18 +293,19 @@ START_TEST(console_timestamps_on_a_whole_dump) {
 END_TEST
 
 /* The file with every line longer than width cut into lines of width
- * characters (a terminal's hard wrap), malloc'd. */
-static char *hard_wrapped(const char *file, size_t width) {
+ * characters (a terminal's hard wrap), each ending in eol ("\n", or "\r\n"
+ * of a copy from a Windows terminal), malloc'd. */
+static char *hard_wrapped(const char *file, size_t width, const char *eol) {
   char *text = tri_head(file, 0);
-  size_t cap = strlen(text) * 2 + 16, o = 0;
+  size_t cap = strlen(text) * 3 + 16, o = 0;
   char *out = malloc(cap);
   ck_assert_ptr_nonnull(out);
   for (char *line = text, *nl; *line != '\0'; line = nl + 1) {
     nl = strchr(line, '\n');
     ck_assert_ptr_nonnull(nl);
     for (size_t n = (size_t)(nl - line); n > width; n -= width, line += width)
-      o += (size_t)snprintf(out + o, cap - o, "%.*s\n", (int)width, line);
-    o += (size_t)snprintf(out + o, cap - o, "%.*s\n", (int)(nl - line), line);
+      o += (size_t)snprintf(out + o, cap - o, "%.*s%s", (int)width, line, eol);
+    o += (size_t)snprintf(out + o, cap - o, "%.*s%s", (int)(nl - line), line, eol);
   }
   free(text);
   return out;
@@ -352,11 +353,13 @@ START_TEST(save_and_S_lines_wrapped_by_a_terminal) {
     char *whole = tri_head(files[f], 0);
     struct kp_snapshot *want = parsed("whole.txt", whole);
     for (size_t width = 60; width <= 160; width++) {
-      char *text = hard_wrapped(files[f], width);
-      struct kp_snapshot *got = parsed("wrapped.txt", text);
-      same_rules(want, got, width);
-      kp_snapshot_free(got);
-      free(text);
+      for (int crlf = 0; crlf <= 1; crlf++) { /* a CR stays out of the joined rule */
+        char *text = hard_wrapped(files[f], width, crlf ? "\r\n" : "\n");
+        struct kp_snapshot *got = parsed("wrapped.txt", text);
+        same_rules(want, got, width);
+        kp_snapshot_free(got);
+        free(text);
+      }
     }
     kp_snapshot_free(want);
     free(whole);

@@ -346,7 +346,7 @@ static char *unwrap(const char *buf, size_t len, size_t *out_len) {
   if (width < WRAP_MIN_WIDTH)
     return NULL;
   char *out = NULL;
-  size_t o = 0, pending = 0, prev_n = 0;
+  size_t o = 0, pending = 0, prev_n = 0, prev_cr = 0;
   bool prev_rule = false, first = true, open_quote = false;
   for (size_t pos = 0; pos < len;) {
     struct paste_line l = line_at(buf, len, pos);
@@ -360,6 +360,8 @@ static char *unwrap(const char *buf, size_t len, size_t *out_len) {
         return NULL;
       memcpy(out, buf, o);
     }
+    if (cont) /* the wrapped line's "\r" (a Windows terminal's CRLF) is no part of the rule */
+      o -= prev_cr;
     if (!cont && !first) {
       if (out != NULL)
         memset(out + o, '\n', 1 + pending);
@@ -377,6 +379,7 @@ static char *unwrap(const char *buf, size_t len, size_t *out_len) {
       if (l.p[i] == '"' && (i == 0 || l.p[i - 1] != '\\'))
         open_quote = !open_quote;
     prev_n = n;
+    prev_cr = l.n - n;
     first = false;
   }
   if (out == NULL)
