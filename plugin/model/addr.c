@@ -124,7 +124,8 @@ int kp_endpoint_parse(const char *text, struct kp_addr *addr, uint16_t *port) {
     return -1;
   char *end;
   long number = strtol(colon + 1, &end, 10);
-  if (end == colon + 1 || *end != '\0' || number < 1 || number > 65535)
+  /* digits only: strtol alone takes a blank or a sign before them */
+  if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || number < 1 || number > 65535)
     return -1;
   memcpy(host, text, (size_t)(colon - text));
   host[colon - text] = '\0';

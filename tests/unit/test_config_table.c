@@ -103,6 +103,11 @@ static const struct bad_row bad_rows[] = {
     {"a name", {{"KubeProxyHealthz", {"localhost:10256"}}}, "KubeProxyHealthz", "localhost"},
     {"IPv6 without brackets", {{"KubeProxyMetrics", {"::1:10249"}}}, "KubeProxyMetrics", "::1"},
     {"no port", {{"KubeProxyHealthz", {"127.0.0.1"}}}, "KubeProxyHealthz", "127.0.0.1"},
+    {"a blank before the port",
+     {{"KubeProxyMetrics", {"127.0.0.1: 10249"}}},
+     "KubeProxyMetrics",
+     "10249"},
+    {"a signed port", {{"KubeProxyHealthz", {"127.0.0.1:+10256"}}}, "KubeProxyHealthz", "10256"},
 
     /* ---- unknown keys ---- */
     {"misspelt", {{"Intervall", {"#10"}}}, "Intervall", "10"},
