@@ -115,16 +115,10 @@ int kp_ptrvec_reserve(struct kp_arena *arena, struct kp_ptrvec *vec, size_t capa
 }
 
 int kp_ptrvec_push(struct kp_arena *arena, struct kp_ptrvec *vec, void *item) {
-  if (vec->count == vec->capacity) {
-    size_t capacity = vec->capacity ? vec->capacity * 2 : 2; /* a KUBE-SEP chain has 2 rules */
-    void **items = kp_arena_alloc(arena, capacity * sizeof(*items));
-    if (items == NULL)
-      return -1;
-    if (vec->count)
-      memcpy(items, vec->items, vec->count * sizeof(*items));
-    vec->items = items;
-    vec->capacity = capacity;
-  }
+  /* doubling; from 2 on, as a KUBE-SEP chain has 2 rules */
+  if (vec->count == vec->capacity &&
+      kp_ptrvec_reserve(arena, vec, vec->capacity ? vec->capacity * 2 : 2) != 0)
+    return -1;
   vec->items[vec->count++] = item;
   return 0;
 }
